@@ -1,0 +1,68 @@
+//! `crier build`: write the feeds from every valid post.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::{print_diagnostics, Cli};
+use crate::clock::Clock;
+use crate::diagnostics::{plural, Tally};
+use crate::output::{write_atomic, Written};
+use crate::{feeds, site};
+
+/// Options of `crier build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Write into this folder instead of the configured `feeds.output_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Builds the feeds. Invalid posts are reported on stderr and left out; the feeds from the
+/// valid ones are still written, and the exit code is then 1.
+pub fn run(cli: &Cli, args: &BuildArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
+    let site = match site::load(&cli.site, clock) {
+        Ok(site) => site,
+        Err(problems) => {
+            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+            anyhow::bail!("config is invalid ({}); nothing was built", Tally::of(&problems));
+        }
+    };
+    let out_dir = args.out.clone().unwrap_or_else(|| site.config.feeds.output_dir.clone());
+    let built = feeds::build(&site.content.posts, &site.config, clock.now());
+
+    let mut diagnostics = site.content.diagnostics.clone();
+    diagnostics.extend(built.diagnostics.iter().cloned());
+    print_diagnostics(&mut std::io::stderr().lock(), &diagnostics)?;
+
+    let mut changed = 0;
+    for file in &built.files {
+        let path = out_dir.join(&file.path);
+        let written = write_atomic(&path, &file.bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        if written == Written::Changed {
+            changed += 1;
+        }
+    }
+    let skipped = site.content.skipped + built.diagnostics.len();
+    let posts = site.content.posts.len();
+    writeln!(
+        std::io::stdout().lock(),
+        "built {} {} ({} files, {changed} changed) in {} from {posts} {}; {skipped} {} skipped; {}",
+        built.feeds,
+        plural(built.feeds, "feed", "feeds"),
+        built.files.len(),
+        out_dir.display(),
+        plural(posts, "post", "posts"),
+        plural(skipped, "post", "posts"),
+        Tally::of(&diagnostics),
+    )?;
+    Ok(if skipped > 0 || Tally::of(&diagnostics).errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

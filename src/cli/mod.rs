@@ -1,0 +1,117 @@
+//! The `crier` command line: argument parsing, logging set-up, exit codes.
+//!
+//! Exit codes follow the usual convention: 0 success, 1 failure (including any error
+//! diagnostic), 2 bad usage.
+
+mod build;
+mod check;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, FixedOffset};
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::diagnostics::Diagnostic;
+
+/// Feed and newsletter publisher for Markdown (Jekyll) blogs.
+#[derive(Debug, Parser)]
+#[command(name = "crier", version, about, long_about = None)]
+pub struct Cli {
+    /// The site folder (holding crier.yaml).
+    #[arg(long, global = true, default_value = ".", env = "CRIER_SITE", value_name = "DIR")]
+    pub site: PathBuf,
+
+    /// Pretend the current time is this RFC 3339 instant (e.g. 2026-03-02T09:00:00Z);
+    /// decides which future-dated posts are published.
+    #[arg(long, global = true, env = "CRIER_NOW", value_name = "DATETIME", value_parser = parse_now)]
+    pub now: Option<DateTime<FixedOffset>>,
+
+    /// More logging (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only log errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build RSS, Atom and JSON feeds from the posts into the output folder.
+    Build(build::BuildArgs),
+    /// Check the config and every post; print each problem as path:line:col.
+    Check(check::CheckArgs),
+}
+
+fn parse_now(raw: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(raw)
+        .map_err(|e| format!("expected an RFC 3339 date-time such as 2026-03-02T09:00:00Z ({e})"))
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
+    init_logging(cli.verbose, cli.quiet);
+    let clock = cli.now.map_or_else(Clock::system, Clock::fixed);
+    let result = match &cli.command {
+        Command::Build(args) => build::run(&cli, args, &clock),
+        Command::Check(args) => check::run(&cli, args, &clock),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CRIER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("crier={default}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints diagnostics, one per line, to `out`.
+fn print_diagnostics(out: &mut impl Write, diagnostics: &[Diagnostic]) -> std::io::Result<()> {
+    for d in diagnostics {
+        writeln!(out, "{d}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Jekyll post file names: `YYYY-MM-DD-slug.md`.
+
+use chrono::NaiveDate;
+
+use super::error::PostErrorKind;
+
+/// Extensions Jekyll treats as Markdown (its `markdown_ext` default, plus `mdown`).
+const MARKDOWN_EXTENSIONS: &[&str] = &["md", "markdown", "mkdown", "mkdn", "mkd", "mdown"];
+
+/// The date and slug a post's file name carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostFileName {
+    /// The date before the slug.
+    pub date: NaiveDate,
+    /// The rest of the name, without the extension: `cloud-native-london-july`.
+    pub slug: String,
+}
+
+/// What a file in the posts folder is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileKind {
+    /// Not Markdown (an image, a `.txt`, a backup): silently ignored, as Jekyll does.
+    NotAPost,
+    /// A Markdown file: either a well-named post or an error explaining the name.
+    Post(Result<PostFileName, PostErrorKind>),
+}
+
+/// Decides whether `name` is a post and parses its date and slug.
+pub fn classify(name: &str) -> FileKind {
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return FileKind::NotAPost;
+    };
+    if !MARKDOWN_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) {
+        return FileKind::NotAPost;
+    }
+    FileKind::Post(parse_stem(name, stem))
+}
+
+fn parse_stem(name: &str, stem: &str) -> Result<PostFileName, PostErrorKind> {
+    let no_date = || PostErrorKind::NoDateInName {
+        name: name.to_owned(),
+    };
+    let date_part = stem.get(..10).ok_or_else(no_date)?;
+    let shape_ok = date_part.bytes().enumerate().all(|(i, b)| match i {
+        4 | 7 => b == b'-',
+        _ => b.is_ascii_digit(),
+    });
+    if !shape_ok {
+        return Err(no_date());
+    }
+    let date = NaiveDate::parse_from_str(date_part, "%Y-%m-%d").map_err(|_| {
+        PostErrorKind::BadDateInName {
+            date: date_part.to_owned(),
+            why: "no such day in the calendar (check the month and day)".to_owned(),
+        }
+    })?;
+    let slug = stem[10..].strip_prefix('-').unwrap_or("").trim();
+    if slug.is_empty() {
+        return Err(PostErrorKind::NoSlug {
+            name: name.to_owned(),
+        });
+    }
+    Ok(PostFileName {
+        date,
+        slug: slug.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(name: &str) -> Result<PostFileName, PostErrorKind> {
+        match classify(name) {
+            FileKind::Post(p) => p,
+            FileKind::NotAPost => panic!("{name} should be a post"),
+        }
+    }
+
+    #[test]
+    fn parses_date_and_slug() {
+        let p = post("2017-07-05-cloud-native-london-july.md").unwrap();
+        assert_eq!(p.date, NaiveDate::from_ymd_opt(2017, 7, 5).unwrap());
+        assert_eq!(p.slug, "cloud-native-london-july");
+        assert!(post("2019-12-10-x.markdown").is_ok());
+        assert!(post("2019-12-10-x.MD").is_ok());
+    }
+
+    #[test]
+    fn other_files_are_not_posts() {
+        for name in ["photo.png", "notes.txt", "post.md~", "post.md.swp", "README", "x.md.bak"] {
+            assert_eq!(classify(name), FileKind::NotAPost, "{name}");
+        }
+    }
+
+    #[test]
+    fn impossible_dates_are_errors() {
+        let err = post("2021-02-30-oops.md").unwrap_err();
+        assert!(err.to_string().contains("2021-02-30"), "{err}");
+        assert!(matches!(err, PostErrorKind::BadDateInName { .. }));
+    }
+
+    #[test]
+    fn undated_names_are_errors() {
+        assert!(matches!(post("about.md"), Err(PostErrorKind::NoDateInName { .. })));
+        assert!(matches!(post("2021-1-3-x.md"), Err(PostErrorKind::NoDateInName { .. })));
+        assert!(matches!(post("2021-01-03.md"), Err(PostErrorKind::NoSlug { .. })));
+        assert!(matches!(post("€€€€€€€€€€€.md"), Err(PostErrorKind::NoDateInName { .. })));
+    }
+}

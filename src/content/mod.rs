@@ -1,0 +1,222 @@
+//! Posts: finding them, reading their front matter, and rendering their Markdown.
+//!
+//! Loading is deliberately cheap: [`load_posts`] reads every file's front matter (needed for
+//! ordering, tags and permalinks) and checks the body for Liquid tags, but drops the body.
+//! Only the posts that end up in some feed are rendered, by [`render`], which reads the file
+//! again. That keeps memory flat on sites with 100,000 posts.
+
+mod dates;
+mod error;
+mod fields;
+mod filename;
+mod front_matter;
+mod liquid;
+mod markdown;
+mod permalink;
+mod post;
+
+use std::path::{Path, PathBuf};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+
+pub use error::{PostError, PostErrorKind};
+pub use filename::{classify, FileKind, PostFileName};
+pub use front_matter::{split, FrontMatter};
+pub use liquid::{substitute, UnknownTag};
+pub use markdown::{render_markdown, Rendered};
+pub use permalink::expand as expand_permalink;
+pub use post::{parse_post, Post, Status};
+
+/// Largest post file crier reads; anything bigger is almost certainly not a hand-written post
+/// (a pasted log, a binary saved as `.md`) and would only slow every build down.
+pub const MAX_POST_BYTES: u64 = 2 * 1024 * 1024;
+
+/// What loading a posts folder produced.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Valid, published posts, newest first.
+    pub posts: Vec<Post>,
+    /// Every error and warning, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Number of Markdown files that were skipped because of an error.
+    pub skipped: usize,
+    /// Number of posts with `published: false` (or `no`/`off`).
+    pub unpublished: usize,
+    /// Number of posts dated after the clock's "now" (published later unless `future: true`).
+    pub scheduled: usize,
+}
+
+/// Loads every post under `config.posts_dir`.
+///
+/// Never fails as a whole: an unreadable or invalid post becomes an error diagnostic and is
+/// skipped, so the remaining posts still build.
+pub fn load_posts(config: &Config, clock: &Clock) -> LoadReport {
+    let mut report = LoadReport::default();
+    let files = match post_files(&config.posts_dir) {
+        Ok(files) => files,
+        Err(err) => {
+            report.diagnostics.push(Diagnostic::error(
+                &config.posts_dir,
+                1,
+                1,
+                format!(
+                    "cannot read the posts folder: {err} (set `posts_dir` in {})",
+                    crate::config::CONFIG_FILE
+                ),
+            ));
+            return report;
+        }
+    };
+    for (path, name) in files {
+        match name {
+            Err(kind) => {
+                report.skipped += 1;
+                report.diagnostics.push(PostError::at_file(&path, kind).into());
+            }
+            Ok(name) => match load_one(&path, &name, config) {
+                Ok((post, warnings)) => {
+                    report.diagnostics.extend(warnings);
+                    match post.status {
+                        Status::Unpublished => report.unpublished += 1,
+                        Status::Published if !config.future && post.date > clock.now() => {
+                            report.scheduled += 1
+                        }
+                        Status::Published => report.posts.push(post),
+                    }
+                }
+                Err(err) => {
+                    report.skipped += 1;
+                    report.diagnostics.push(err.into());
+                }
+            },
+        }
+    }
+    sort_newest_first(&mut report.posts);
+    let duplicates = duplicate_permalinks(&mut report);
+    report.diagnostics.extend(duplicates);
+    report
+}
+
+fn load_one(
+    path: &Path,
+    name: &PostFileName,
+    config: &Config,
+) -> Result<(Post, Vec<Diagnostic>), PostError> {
+    let text = read_post_file(path)?;
+    parse_post(path, name, &text, config)
+}
+
+/// Reads a post file, refusing non-UTF-8 and oversized files with a clear error.
+pub fn read_post_file(path: &Path) -> Result<String, PostError> {
+    let at = |kind| PostError::at_file(path, kind);
+    let size = std::fs::metadata(path)
+        .map_err(|e| at(PostErrorKind::Io(e.to_string())))?
+        .len();
+    if size > MAX_POST_BYTES {
+        return Err(at(PostErrorKind::TooLarge {
+            size,
+            limit: MAX_POST_BYTES,
+        }));
+    }
+    let bytes = std::fs::read(path).map_err(|e| at(PostErrorKind::Io(e.to_string())))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        PostError::new(path, line, column, PostErrorKind::NotUtf8 { offset })
+    })
+}
+
+/// Reads the post's file again and renders its body. Used only for posts that appear in output.
+pub fn render(post: &Post, config: &Config) -> Result<Rendered, PostError> {
+    let text = read_post_file(&post.source)?;
+    let fm = split(&text).map_err(|kind| PostError::at_file(&post.source, kind))?;
+    let (body, _) = substitute(fm.body, &config.site);
+    let separator = post
+        .excerpt_separator
+        .as_deref()
+        .or(config.excerpt_separator.as_deref());
+    Ok(render_markdown(&body, &post.url_base(config), separator))
+}
+
+type Listing = Vec<(PathBuf, Result<PostFileName, PostErrorKind>)>;
+
+/// Lists the post files under `dir` (recursively, as Jekyll does), sorted by path, skipping
+/// everything that is not a post: images, text files, editor backups, hidden files.
+fn post_files(dir: &Path) -> std::io::Result<Listing> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let file_name = entry.file_name();
+            let Some(name) = file_name.to_str() else {
+                continue;
+            };
+            if name.starts_with(['.', '_', '#']) || name.ends_with('~') {
+                continue;
+            }
+            let file_type = entry.file_type()?;
+            if file_type.is_dir() {
+                stack.push(path);
+            } else {
+                match classify(name) {
+                    FileKind::NotAPost => {}
+                    FileKind::Post(parsed) => out.push((path, parsed)),
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Newest first; ties broken by permalink so the order never depends on the file system.
+pub fn sort_newest_first(posts: &mut [Post]) {
+    posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.url.cmp(&b.url)));
+}
+
+/// Two posts with one permalink would overwrite each other on the real site: both are named,
+/// and the later one (in file order) is dropped.
+fn duplicate_permalinks(report: &mut LoadReport) -> Vec<Diagnostic> {
+    let mut seen: std::collections::HashMap<String, PathBuf> = Default::default();
+    let mut problems = Vec::new();
+    let mut by_path: Vec<(PathBuf, usize)> = report
+        .posts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.source.clone(), i))
+        .collect();
+    by_path.sort();
+    let mut drop = Vec::new();
+    for (path, index) in by_path {
+        let url = report.posts[index].url.clone();
+        if let Some(first) = seen.get(&url) {
+            problems.push(
+                PostError::at_file(
+                    &path,
+                    PostErrorKind::DuplicatePermalink {
+                        url,
+                        other: first.display().to_string(),
+                    },
+                )
+                .into(),
+            );
+            drop.push(index);
+        } else {
+            seen.insert(url, path);
+        }
+    }
+    report.skipped += drop.len();
+    let mut index = 0;
+    report.posts.retain(|_| {
+        let keep = !drop.contains(&index);
+        index += 1;
+        keep
+    });
+    problems
+}

@@ -1,0 +1,312 @@
+//! One post: its front matter read into typed, validated fields.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use serde_yaml::{Mapping, Value};
+
+use super::dates::{in_zone, parse_date};
+use super::error::{PostError, PostErrorKind};
+use super::fields::{self, describe, Mismatch};
+use super::filename::PostFileName;
+use super::front_matter::{split, FrontMatter};
+use super::liquid::substitute;
+use super::permalink::{expand, PermalinkParts};
+use crate::config::{key_line, strip_location, Config};
+use crate::diagnostics::Diagnostic;
+use crate::urls::{absolutize, UrlBase};
+
+/// Whether a post is published (Jekyll's `published:` key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Appears in feeds and digests.
+    Published,
+    /// `published: false` (or `no`, `off`): loaded and checked, never published.
+    Unpublished,
+}
+
+/// A valid post. The body is not kept: see [`crate::content::render`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    /// The file it came from.
+    pub source: PathBuf,
+    /// From the file name (or `slug:`): the stable part of its URL and identifiers.
+    pub slug: String,
+    /// The slug from the file name alone (identifiers use it so `slug:` edits keep them).
+    pub file_slug: String,
+    /// The post title, one line.
+    pub title: String,
+    /// Publication date.
+    pub date: DateTime<FixedOffset>,
+    /// Last update (`last_modified_at` or `updated`), if given.
+    pub updated: Option<DateTime<FixedOffset>>,
+    /// `description:` (a summary written by the author).
+    pub description: Option<String>,
+    /// `location:` of the event.
+    pub location: Option<String>,
+    /// `image:` as an absolute URL.
+    pub image: Option<String>,
+    /// `video:` as an absolute URL (often a YouTube embed).
+    pub video: Option<String>,
+    /// Tags, in the order written, without duplicates.
+    pub tags: Vec<String>,
+    /// Categories (used by `:categories` in permalinks).
+    pub categories: Vec<String>,
+    /// Old URLs of this post.
+    pub redirect_from: Vec<String>,
+    /// Author's name when it differs from the site's.
+    pub author: Option<String>,
+    /// An explicit Atom/JSON Feed id (`id:`), overriding the generated `tag:` URI.
+    pub id: Option<String>,
+    /// Site-relative permalink path, e.g. `/2019/12/10/december-recap/`.
+    pub path: String,
+    /// Absolute permalink URL.
+    pub url: String,
+    /// Per-post excerpt separator.
+    pub excerpt_separator: Option<String>,
+    /// Published or not.
+    pub status: Status,
+    /// Every other front-matter key, for templates.
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl Post {
+    /// What relative URLs in this post resolve against.
+    pub fn url_base<'a>(&'a self, config: &'a Config) -> UrlBase<'a> {
+        UrlBase {
+            site_url: &config.site.url,
+            baseurl: &config.site.baseurl,
+            page_url: &self.url,
+        }
+    }
+}
+
+/// Keys with a meaning to crier; everything else goes to [`Post::extra`].
+const KNOWN_KEYS: &[&str] = &[
+    "title", "date", "description", "location", "image", "video", "tags", "tag", "categories",
+    "category", "published", "redirect_from", "id", "permalink", "slug", "excerpt_separator",
+    "author", "updated", "last_modified_at",
+];
+
+/// Parses a post file's text. Returns the post and its warnings, or the first error that
+/// makes it unusable.
+pub fn parse_post(
+    path: &Path,
+    name: &PostFileName,
+    text: &str,
+    config: &Config,
+) -> Result<(Post, Vec<Diagnostic>), PostError> {
+    let fm = split(text).map_err(|kind| PostError::at_file(path, kind))?;
+    let map = parse_yaml(path, &fm)?;
+    let reader = Reader { path, fm: &fm, map: &map };
+    let mut warnings = Vec::new();
+
+    let title = reader.required("title", fields::single_line)?;
+    if title.is_empty() {
+        return Err(reader.error("title", ("the post's title".into(), "an empty string".into())));
+    }
+    let date = match reader.optional("date", |v| date_value(v, config))? {
+        Some(date) => date,
+        None => in_zone(name.date.and_time(chrono::NaiveTime::MIN), config.site.timezone),
+    };
+    let updated = match reader.optional("last_modified_at", |v| date_value(v, config))? {
+        Some(d) => Some(d),
+        None => reader.optional("updated", |v| date_value(v, config))?,
+    };
+    let published = reader.optional("published", fields::yaml11_bool)?.unwrap_or(true);
+    let mut tags = reader.optional("tags", fields::word_list)?.unwrap_or_default();
+    tags.extend(reader.optional("tag", fields::word_list)?.unwrap_or_default());
+    dedup_case_insensitive(&mut tags);
+    let mut categories = reader.optional("categories", fields::word_list)?.unwrap_or_default();
+    categories.extend(reader.optional("category", fields::word_list)?.unwrap_or_default());
+    let slug = reader
+        .optional("slug", fields::single_line)?
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| name.slug.clone());
+    let id = reader.optional("id", |v| {
+        let id = fields::single_line(v)?;
+        if crate::urls::has_scheme(&id) {
+            Ok(id)
+        } else {
+            Err(("an absolute URI such as `tag:example.com,2024-01-10:recap`".into(), describe(v)))
+        }
+    })?;
+    let permalink_pattern = reader.optional("permalink", fields::single_line)?;
+
+    let path_pattern = permalink_pattern.as_deref().unwrap_or(&config.permalink);
+    let url_path = expand(
+        path_pattern,
+        &PermalinkParts {
+            date,
+            slug: &slug.replace(char::is_whitespace, "-"),
+            categories: &categories,
+        },
+    );
+    let url_path = if url_path.starts_with('/') { url_path } else { format!("/{url_path}") };
+    let url = crate::urls::encode_illegal(&format!("{}{}{}", config.site.url, config.site.baseurl, url_path));
+    let base = UrlBase {
+        site_url: &config.site.url,
+        baseurl: &config.site.baseurl,
+        page_url: &url,
+    };
+    let optional_text = |key: &str, warnings: &mut Vec<Diagnostic>| -> Option<String> {
+        match reader.optional(key, fields::flowing_text) {
+            Ok(value) => value.filter(|s| !s.is_empty()),
+            Err(err) => {
+                warnings.push(Diagnostic::warning(
+                    &err.path,
+                    err.line,
+                    err.column,
+                    format!("{} (the field is ignored)", err.kind),
+                ));
+                None
+            }
+        }
+    };
+    let description = optional_text("description", &mut warnings);
+    let location = optional_text("location", &mut warnings);
+    let author = optional_text("author", &mut warnings);
+    let excerpt_separator = optional_text("excerpt_separator", &mut warnings);
+    let image = optional_text("image", &mut warnings)
+        .map(|raw| absolutize(&substitute(&raw, &config.site).0, &base));
+    let video = optional_text("video", &mut warnings)
+        .map(|raw| absolutize(&substitute(&raw, &config.site).0, &base));
+    let redirect_from = match reader.optional("redirect_from", fields::string_list) {
+        Ok(list) => list.unwrap_or_default(),
+        Err(err) => {
+            warnings.push(Diagnostic::warning(&err.path, err.line, err.column, format!("{} (the field is ignored)", err.kind)));
+            Vec::new()
+        }
+    };
+
+    for tag in substitute(fm.body, &config.site).1 {
+        warnings.push(Diagnostic::warning(
+            path,
+            fm.body_line + tag.line - 1,
+            tag.column,
+            format!(
+                "unsupported Liquid tag `{}` left as-is (crier substitutes only site.url, site.baseurl and site.title)",
+                truncate(&tag.tag, 80)
+            ),
+        ));
+    }
+
+    let post = Post {
+        source: path.to_path_buf(),
+        file_slug: name.slug.clone(),
+        slug,
+        title,
+        date,
+        updated,
+        description,
+        location,
+        image,
+        video,
+        tags,
+        categories,
+        redirect_from,
+        author,
+        id,
+        path: url_path,
+        url,
+        excerpt_separator,
+        status: if published { Status::Published } else { Status::Unpublished },
+        extra: extra_fields(&map),
+    };
+    Ok((post, warnings))
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        format!("{}...", s.chars().take(max).collect::<String>())
+    }
+}
+
+fn parse_yaml(path: &Path, fm: &FrontMatter<'_>) -> Result<Mapping, PostError> {
+    let value: Value = serde_yaml::from_str(fm.yaml).map_err(|err| {
+        let (line, column) = err
+            .location()
+            .map(|l| (fm.yaml_line + l.line() - 1, l.column()))
+            .unwrap_or((fm.yaml_line, 1));
+        PostError::new(path, line, column, PostErrorKind::Yaml(strip_location(&err.to_string())))
+    })?;
+    match value {
+        Value::Mapping(map) => Ok(map),
+        Value::Null => Ok(Mapping::new()),
+        other => Err(PostError::new(
+            path,
+            fm.yaml_line,
+            1,
+            PostErrorKind::NotMapping {
+                found: describe(&other),
+            },
+        )),
+    }
+}
+
+fn date_value(value: &Value, config: &Config) -> Result<DateTime<FixedOffset>, Mismatch> {
+    let raw = fields::scalar_text(value).ok_or_else(|| ("a date".to_owned(), describe(value)))?;
+    parse_date(&raw, config.site.timezone).map_err(|why| {
+        (
+            "a date such as `2024-01-15` or `2024-01-15 18:30:00 +0000`".to_owned(),
+            format!("`{raw}` ({why})"),
+        )
+    })
+}
+
+fn dedup_case_insensitive(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|t| seen.insert(t.to_lowercase()));
+}
+
+fn extra_fields(map: &Mapping) -> BTreeMap<String, serde_json::Value> {
+    map.iter()
+        .filter_map(|(k, v)| {
+            let key = k.as_str()?;
+            if KNOWN_KEYS.contains(&key) {
+                return None;
+            }
+            Some((key.to_owned(), serde_json::to_value(v).ok()?))
+        })
+        .collect()
+}
+
+/// Reads fields out of one post's front matter, locating errors on the key's line.
+struct Reader<'a> {
+    path: &'a Path,
+    fm: &'a FrontMatter<'a>,
+    map: &'a Mapping,
+}
+
+impl Reader<'_> {
+    fn error(&self, key: &str, (expected, found): Mismatch) -> PostError {
+        let line = key_line(self.fm.yaml, &[key]).map_or(self.fm.yaml_line, |l| self.fm.yaml_line + l - 1);
+        PostError::new(
+            self.path,
+            line,
+            1,
+            PostErrorKind::Field {
+                field: key.to_owned(),
+                expected,
+                found,
+            },
+        )
+    }
+
+    fn optional<T>(&self, key: &str, read: impl Fn(&Value) -> Result<T, Mismatch>) -> Result<Option<T>, PostError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => read(value).map(Some).map_err(|m| self.error(key, m)),
+        }
+    }
+
+    fn required<T>(&self, key: &str, read: impl Fn(&Value) -> Result<T, Mismatch>) -> Result<T, PostError> {
+        self.optional(key, read)?.ok_or_else(|| {
+            let found = if self.map.contains_key(key) { "an empty value" } else { "no such key" };
+            self.error(key, (format!("a `{key}:` line in the front matter"), found.to_owned()))
+        })
+    }
+}
