@@ -227,9 +227,15 @@ fn truncate(s: &str, max: usize) -> String {
 
 fn parse_yaml(path: &Path, fm: &FrontMatter<'_>) -> Result<Mapping, PostError> {
     let value: Value = serde_yaml::from_str(fm.yaml).map_err(|err| {
+        // An error found at the end of input (an unclosed bracket) points at the last line
+        // of the front matter rather than at the closing `---`.
+        let last = fm.yaml.lines().count().max(1);
         let (line, column) = err
             .location()
-            .map(|l| (fm.yaml_line + l.line() - 1, l.column()))
+            .map(|l| match l.line() {
+                n if n > last => (fm.yaml_line + last - 1, fm.yaml.lines().last().map_or(1, |s| s.chars().count() + 1)),
+                n => (fm.yaml_line + n - 1, l.column()),
+            })
             .unwrap_or((fm.yaml_line, 1));
         PostError::new(path, line, column, PostErrorKind::Yaml(strip_location(&err.to_string())))
     })?;
