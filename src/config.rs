@@ -229,7 +229,12 @@ pub fn strip_location(message: &str) -> String {
     }
 }
 
-fn validate(root: &Path, path: &Path, text: &str, raw: RawConfig) -> Result<Config, Vec<Diagnostic>> {
+fn validate(
+    root: &Path,
+    path: &Path,
+    text: &str,
+    raw: RawConfig,
+) -> Result<Config, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut problem = |keys: &[&str], message: String| {
         let line = key_line(text, keys).unwrap_or(1);
@@ -261,10 +266,16 @@ fn validate(root: &Path, path: &Path, text: &str, raw: RawConfig) -> Result<Conf
         Tz::UTC
     });
     if raw.site.title.trim().is_empty() {
-        problem(&["site", "title"], "field `site.title`: expected the site's name, found an empty string".into());
+        problem(
+            &["site", "title"],
+            "field `site.title`: expected the site's name, found an empty string".into(),
+        );
     }
     if raw.site.title.contains(['\r', '\n']) {
-        problem(&["site", "title"], "field `site.title`: expected a single line, found a line break".into());
+        problem(
+            &["site", "title"],
+            "field `site.title`: expected a single line, found a line break".into(),
+        );
     }
     if !is_language_tag(&raw.site.language) {
         problem(
@@ -280,7 +291,10 @@ fn validate(root: &Path, path: &Path, text: &str, raw: RawConfig) -> Result<Conf
         RawAuthor::Full(author) => author,
     };
     if author.name.trim().is_empty() || author.name.contains(['\r', '\n']) {
-        problem(&["site", "author"], "field `site.author`: expected a single-line name".into());
+        problem(
+            &["site", "author"],
+            "field `site.author`: expected a single-line name".into(),
+        );
     }
     let permalink = match expand_permalink_style(raw.permalink.as_deref().unwrap_or("pretty")) {
         Ok(p) => p,
@@ -329,7 +343,8 @@ fn validate(root: &Path, path: &Path, text: &str, raw: RawConfig) -> Result<Conf
 
 /// `site.url` must be an absolute http(s) URL with nothing after the host but an optional `/`.
 fn validate_site_url(raw: &str) -> Result<String, String> {
-    let expected = "field `site.url`: expected an absolute http(s) URL such as `https://example.com`";
+    let expected =
+        "field `site.url`: expected an absolute http(s) URL such as `https://example.com`";
     let parsed = Url::parse(raw.trim()).map_err(|e| format!("{expected}, found `{raw}` ({e})"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(format!("{expected}, found `{raw}`"));
@@ -455,14 +470,23 @@ mod tests {
     fn unknown_key_is_an_error_naming_key_and_line() {
         let errs = parse_str(&format!("{MINIMAL}  titel: typo\n")).unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].message.contains("unknown field `titel`"), "{}", errs[0]);
+        assert!(
+            errs[0].message.contains("unknown field `titel`"),
+            "{}",
+            errs[0]
+        );
         assert_eq!(errs[0].line, 5);
         assert_eq!(errs[0].path, Path::new("site/crier.yaml"));
     }
 
     #[test]
     fn relative_or_ftp_url_is_rejected_on_its_line() {
-        for bad in ["example.com", "ftp://example.com", "/blog", "https://example.com/blog"] {
+        for bad in [
+            "example.com",
+            "ftp://example.com",
+            "/blog",
+            "https://example.com/blog",
+        ] {
             let text = MINIMAL.replace("https://example.com/", bad);
             let errs = parse_str(&text).unwrap_err();
             assert_eq!(errs[0].line, 3, "{bad}");
@@ -493,13 +517,19 @@ mod tests {
             expand_permalink_style("date").unwrap(),
             "/:categories/:year/:month/:day/:title:output_ext"
         );
-        assert_eq!(expand_permalink_style("blog/:title/").unwrap(), "/blog/:title/");
+        assert_eq!(
+            expand_permalink_style("blog/:title/").unwrap(),
+            "/blog/:title/"
+        );
         assert!(expand_permalink_style("/:year/").is_err());
     }
 
     #[test]
     fn author_may_be_a_name_or_a_mapping() {
-        let text = MINIMAL.replace("author: Ada", "author:\n    name: Ada\n    email: ada@example.com");
+        let text = MINIMAL.replace(
+            "author: Ada",
+            "author:\n    name: Ada\n    email: ada@example.com",
+        );
         let c = parse_str(&text).unwrap();
         assert_eq!(c.site.author.email.as_deref(), Some("ada@example.com"));
     }

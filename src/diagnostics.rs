@@ -135,7 +135,12 @@ mod tests {
 
     #[test]
     fn displays_compiler_style() {
-        let d = Diagnostic::error(Path::new("posts/a.md"), 3, 7, "field `title`: expected text");
+        let d = Diagnostic::error(
+            Path::new("posts/a.md"),
+            3,
+            7,
+            "field `title`: expected text",
+        );
         assert_eq!(
             d.to_string(),
             "posts/a.md:3:7: error: field `title`: expected text"

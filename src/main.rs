@@ -5,3 +5,4 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     crier::cli::main()
 }
+

@@ -110,7 +110,10 @@ pub fn video_watch_url(video: &str) -> String {
 /// The YouTube video id of an embed, watch or short URL, if it is one.
 pub fn youtube_id(video: &str) -> Option<String> {
     let url = Url::parse(video).ok()?;
-    let host = url.host_str()?.trim_start_matches("www.").trim_start_matches("m.");
+    let host = url
+        .host_str()?
+        .trim_start_matches("www.")
+        .trim_start_matches("m.");
     let id = match host {
         "youtube.com" | "youtube-nocookie.com" => {
             let path = url.path();
@@ -127,12 +130,19 @@ pub fn youtube_id(video: &str) -> Option<String> {
                     .map(|(_, v)| v.into_owned())?
             }
         }
-        "youtu.be" => url.path().trim_start_matches('/').split('/').next()?.to_owned(),
+        "youtu.be" => url
+            .path()
+            .trim_start_matches('/')
+            .split('/')
+            .next()?
+            .to_owned(),
         _ => return None,
     };
     let valid = !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     valid.then_some(id)
 }
 
@@ -156,30 +166,66 @@ mod tests {
 
     #[test]
     fn baseurl_is_added_once() {
-        let base = UrlBase { baseurl: "/blog", ..BASE };
-        assert_eq!(absolutize("/img/a.png", &base), "https://example.com/blog/img/a.png");
-        assert_eq!(absolutize("/blog/img/a.png", &base), "https://example.com/blog/img/a.png");
-        assert_eq!(absolutize("/blogroll", &base), "https://example.com/blog/blogroll");
+        let base = UrlBase {
+            baseurl: "/blog",
+            ..BASE
+        };
+        assert_eq!(
+            absolutize("/img/a.png", &base),
+            "https://example.com/blog/img/a.png"
+        );
+        assert_eq!(
+            absolutize("/blog/img/a.png", &base),
+            "https://example.com/blog/img/a.png"
+        );
+        assert_eq!(
+            absolutize("/blogroll", &base),
+            "https://example.com/blog/blogroll"
+        );
     }
 
     #[test]
     fn protocol_relative_becomes_https() {
-        assert_eq!(absolutize("//cdn.example.org/x.js", &BASE), "https://cdn.example.org/x.js");
+        assert_eq!(
+            absolutize("//cdn.example.org/x.js", &BASE),
+            "https://cdn.example.org/x.js"
+        );
     }
 
     #[test]
     fn page_relative_and_fragments_resolve_against_the_post() {
-        assert_eq!(absolutize("photo.jpg", &BASE), "https://example.com/2024/01/10/recap/photo.jpg");
-        assert_eq!(absolutize("../x", &BASE), "https://example.com/2024/01/10/x");
-        assert_eq!(absolutize("#talks", &BASE), "https://example.com/2024/01/10/recap/#talks");
+        assert_eq!(
+            absolutize("photo.jpg", &BASE),
+            "https://example.com/2024/01/10/recap/photo.jpg"
+        );
+        assert_eq!(
+            absolutize("../x", &BASE),
+            "https://example.com/2024/01/10/x"
+        );
+        assert_eq!(
+            absolutize("#talks", &BASE),
+            "https://example.com/2024/01/10/recap/#talks"
+        );
     }
 
     #[test]
     fn absolute_urls_are_kept_but_made_valid() {
-        assert_eq!(absolutize("mailto:a@example.com", &BASE), "mailto:a@example.com");
-        assert_eq!(absolutize("https://example.org/a%20b?x=1&y=2", &BASE), "https://example.org/a%20b?x=1&y=2");
-        assert_eq!(absolutize("https://example.org/café", &BASE), "https://example.org/caf%C3%A9");
-        assert_eq!(absolutize("https://example.org/100%", &BASE), "https://example.org/100%25");
+        assert_eq!(
+            absolutize("mailto:a@example.com", &BASE),
+            "mailto:a@example.com"
+        );
+        assert_eq!(
+            absolutize("https://example.org/a%20b?x=1&y=2", &BASE),
+            "https://example.org/a%20b?x=1&y=2"
+        );
+        assert_eq!(
+            absolutize("https://example.org/café", &BASE),
+            "https://example.org/caf%C3%A9"
+        );
+        assert_eq!(
+            absolutize("https://example.org/100%", &BASE),
+            "https://example.org/100%25"
+        );
     }
 
     #[test]
@@ -199,10 +245,20 @@ mod tests {
             "https://youtu.be/KauKPpej0Ug",
             "https://www.youtube.com/watch?v=KauKPpej0Ug&t=10",
         ] {
-            assert_eq!(video_watch_url(embed), "https://www.youtube.com/watch?v=KauKPpej0Ug", "{embed}");
+            assert_eq!(
+                video_watch_url(embed),
+                "https://www.youtube.com/watch?v=KauKPpej0Ug",
+                "{embed}"
+            );
         }
-        assert_eq!(video_watch_url("https://player.vimeo.com/video/123"), "https://vimeo.com/123");
-        assert_eq!(video_watch_url("https://example.org/v.mp4"), "https://example.org/v.mp4");
+        assert_eq!(
+            video_watch_url("https://player.vimeo.com/video/123"),
+            "https://vimeo.com/123"
+        );
+        assert_eq!(
+            video_watch_url("https://example.org/v.mp4"),
+            "https://example.org/v.mp4"
+        );
         assert_eq!(youtube_id("https://www.youtube.com/embed/"), None);
     }
 }

@@ -28,10 +28,16 @@ pub fn run(cli: &Cli, args: &BuildArgs, clock: &Clock) -> anyhow::Result<ExitCod
         Ok(site) => site,
         Err(problems) => {
             print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
-            anyhow::bail!("config is invalid ({}); nothing was built", Tally::of(&problems));
+            anyhow::bail!(
+                "config is invalid ({}); nothing was built",
+                Tally::of(&problems)
+            );
         }
     };
-    let out_dir = args.out.clone().unwrap_or_else(|| site.config.feeds.output_dir.clone());
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| site.config.feeds.output_dir.clone());
     let built = feeds::build(&site.content.posts, &site.config, clock.now());
 
     let mut diagnostics = site.content.diagnostics.clone();

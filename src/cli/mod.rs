@@ -21,7 +21,13 @@ use crate::diagnostics::Diagnostic;
 #[command(name = "crier", version, about, long_about = None)]
 pub struct Cli {
     /// The site folder (holding crier.yaml).
-    #[arg(long, global = true, default_value = ".", env = "CRIER_SITE", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = ".",
+        env = "CRIER_SITE",
+        value_name = "DIR"
+    )]
     pub site: PathBuf,
 
     /// Pretend the current time is this RFC 3339 instant (e.g. 2026-03-02T09:00:00Z);

@@ -1,9 +1,7 @@
 //! Jekyll's date formats: `2024-01-15`, `2024-01-15 10:00`, `2024-01-15 10:00:00 +0100`,
 //! RFC 3339 (`2024-01-15T10:00:00Z`)... A date without an offset is in the site's time zone.
 
-use chrono::{
-    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-};
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
 /// Parses a front-matter date. The error says which part is wrong.
@@ -64,13 +62,15 @@ fn parse_time(raw: &str) -> Result<NaiveTime, String> {
             return Ok(t);
         }
     }
-    Err(format!("`{raw}` is not a time of day in HH:MM or HH:MM:SS form"))
+    Err(format!(
+        "`{raw}` is not a time of day in HH:MM or HH:MM:SS form"
+    ))
 }
 
 fn parse_offset(raw: &str) -> Result<FixedOffset, String> {
     let bad = || format!("`{raw}` is not a UTC offset such as `+0100`, `-05:00` or `Z`");
     if matches!(raw, "Z" | "z" | "UTC" | "GMT") {
-        return Ok(FixedOffset::east_opt(0).ok_or_else(bad)?);
+        return FixedOffset::east_opt(0).ok_or_else(bad);
     }
     let sign = match raw.as_bytes().first() {
         Some(b'+') => 1,
@@ -102,11 +102,26 @@ mod tests {
         assert_eq!(p("2024-01-15").unwrap(), "2024-01-15T00:00:00+00:00");
         assert_eq!(p("2024-07-15").unwrap(), "2024-07-15T00:00:00+01:00");
         assert_eq!(p("2024-07-15 18:30").unwrap(), "2024-07-15T18:30:00+01:00");
-        assert_eq!(p("2024-01-15 10:00:00 +0100").unwrap(), "2024-01-15T10:00:00+01:00");
-        assert_eq!(p("2024-01-15 10:00:00 -05:00").unwrap(), "2024-01-15T10:00:00-05:00");
-        assert_eq!(p("2024-01-15T10:00:00Z").unwrap(), "2024-01-15T10:00:00+00:00");
-        assert_eq!(p("2024-01-15 10:00:00 UTC").unwrap(), "2024-01-15T10:00:00+00:00");
-        assert_eq!(p("2024-01-15 10:00:00.5").unwrap(), "2024-01-15T10:00:00.500+00:00");
+        assert_eq!(
+            p("2024-01-15 10:00:00 +0100").unwrap(),
+            "2024-01-15T10:00:00+01:00"
+        );
+        assert_eq!(
+            p("2024-01-15 10:00:00 -05:00").unwrap(),
+            "2024-01-15T10:00:00-05:00"
+        );
+        assert_eq!(
+            p("2024-01-15T10:00:00Z").unwrap(),
+            "2024-01-15T10:00:00+00:00"
+        );
+        assert_eq!(
+            p("2024-01-15 10:00:00 UTC").unwrap(),
+            "2024-01-15T10:00:00+00:00"
+        );
+        assert_eq!(
+            p("2024-01-15 10:00:00.5").unwrap(),
+            "2024-01-15T10:00:00.500+00:00"
+        );
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub enum PostErrorKind {
         limit: u64,
     },
     /// The file has no bytes (or only whitespace).
-    #[error("file is empty: a post needs front matter between `---` lines with at least a `title`")]
+    #[error(
+        "file is empty: a post needs front matter between `---` lines with at least a `title`"
+    )]
     Empty,
     /// The file does not start with `---`.
     #[error("no front matter: expected the file to start with a `---` line, found `{found}` (did you forget the opening `---`?)")]

@@ -62,10 +62,7 @@ pub fn single_line(value: &Value) -> Result<String, Mismatch> {
 /// Free text where line breaks are just spaces (a folded `description: >`).
 pub fn flowing_text(value: &Value) -> Result<String, Mismatch> {
     let text = scalar_text(value).ok_or_else(|| ("text".to_owned(), describe(value)))?;
-    Ok(text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" "))
+    Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// A YAML 1.1 boolean: `true/false`, `yes/no`, `on/off` in any case.
@@ -127,7 +124,15 @@ mod tests {
 
     #[test]
     fn yaml11_booleans_match_jekyll() {
-        for (s, want) in [("no", false), ("off", false), ("No", false), ("false", false), ("yes", true), ("ON", true), ("true", true)] {
+        for (s, want) in [
+            ("no", false),
+            ("off", false),
+            ("No", false),
+            ("false", false),
+            ("yes", true),
+            ("ON", true),
+            ("true", true),
+        ] {
             assert_eq!(yaml11_bool(&yaml(s)).unwrap(), want, "{s}");
         }
         let (expected, found) = yaml11_bool(&yaml("maybe")).unwrap_err();
@@ -137,8 +142,14 @@ mod tests {
 
     #[test]
     fn tags_may_be_a_list_or_words() {
-        assert_eq!(word_list(&yaml("[Meetup, 2019]")).unwrap(), ["Meetup", "2019"]);
-        assert_eq!(word_list(&yaml("Meetup Video")).unwrap(), ["Meetup", "Video"]);
+        assert_eq!(
+            word_list(&yaml("[Meetup, 2019]")).unwrap(),
+            ["Meetup", "2019"]
+        );
+        assert_eq!(
+            word_list(&yaml("Meetup Video")).unwrap(),
+            ["Meetup", "Video"]
+        );
         assert_eq!(word_list(&yaml("- a\n- \n- b")).unwrap(), ["a", "b"]);
         assert!(word_list(&yaml("{a: 1}")).is_err());
         assert!(word_list(&yaml("[[nested]]")).is_err());

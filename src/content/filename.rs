@@ -88,7 +88,14 @@ mod tests {
 
     #[test]
     fn other_files_are_not_posts() {
-        for name in ["photo.png", "notes.txt", "post.md~", "post.md.swp", "README", "x.md.bak"] {
+        for name in [
+            "photo.png",
+            "notes.txt",
+            "post.md~",
+            "post.md.swp",
+            "README",
+            "x.md.bak",
+        ] {
             assert_eq!(classify(name), FileKind::NotAPost, "{name}");
         }
     }
@@ -102,9 +109,21 @@ mod tests {
 
     #[test]
     fn undated_names_are_errors() {
-        assert!(matches!(post("about.md"), Err(PostErrorKind::NoDateInName { .. })));
-        assert!(matches!(post("2021-1-3-x.md"), Err(PostErrorKind::NoDateInName { .. })));
-        assert!(matches!(post("2021-01-03.md"), Err(PostErrorKind::NoSlug { .. })));
-        assert!(matches!(post("€€€€€€€€€€€.md"), Err(PostErrorKind::NoDateInName { .. })));
+        assert!(matches!(
+            post("about.md"),
+            Err(PostErrorKind::NoDateInName { .. })
+        ));
+        assert!(matches!(
+            post("2021-1-3-x.md"),
+            Err(PostErrorKind::NoDateInName { .. })
+        ));
+        assert!(matches!(
+            post("2021-01-03.md"),
+            Err(PostErrorKind::NoSlug { .. })
+        ));
+        assert!(matches!(
+            post("€€€€€€€€€€€.md"),
+            Err(PostErrorKind::NoDateInName { .. })
+        ));
     }
 }

@@ -100,8 +100,14 @@ mod tests {
     fn reports_missing_or_unclosed_front_matter() {
         assert_eq!(split(""), Err(PostErrorKind::Empty));
         assert_eq!(split(" \n\n"), Err(PostErrorKind::Empty));
-        assert!(matches!(split("# Title\n"), Err(PostErrorKind::NoFrontMatter { .. })));
+        assert!(matches!(
+            split("# Title\n"),
+            Err(PostErrorKind::NoFrontMatter { .. })
+        ));
         assert_eq!(split("---\ntitle: A\n"), Err(PostErrorKind::Unclosed));
-        assert!(matches!(split("----\n---\n"), Err(PostErrorKind::NoFrontMatter { .. })));
+        assert!(matches!(
+            split("----\n---\n"),
+            Err(PostErrorKind::NoFrontMatter { .. })
+        ));
     }
 }

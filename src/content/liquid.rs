@@ -5,6 +5,8 @@
 //! `relative_url` / `absolute_url` filters on a quoted path), honours `{% raw %}`, and leaves
 //! every other tag in place, reporting it so the organiser can decide.
 
+use std::borrow::Cow;
+
 use crate::config::SiteInfo;
 
 /// A Liquid tag crier does not understand, left in the text as-is.
@@ -18,8 +20,12 @@ pub struct UnknownTag {
     pub tag: String,
 }
 
-/// Replaces the supported tags in `text` and lists the unsupported ones.
-pub fn substitute(text: &str, site: &SiteInfo) -> (String, Vec<UnknownTag>) {
+/// Replaces the supported tags in `text` and lists the unsupported ones. Text without any
+/// tag (most posts) is returned borrowed, without a copy.
+pub fn substitute<'a>(text: &'a str, site: &SiteInfo) -> (Cow<'a, str>, Vec<UnknownTag>) {
+    if !text.contains("{{") && !text.contains("{%") {
+        return (Cow::Borrowed(text), Vec::new());
+    }
     let mut out = String::with_capacity(text.len());
     let mut unknown = Vec::new();
     let mut rest = text;
@@ -67,7 +73,7 @@ pub fn substitute(text: &str, site: &SiteInfo) -> (String, Vec<UnknownTag>) {
         rest = &rest[advance..];
     }
     out.push_str(rest);
-    (out, unknown)
+    (Cow::Owned(out), unknown)
 }
 
 fn is_raw_open(tag: &str) -> bool {
@@ -103,7 +109,11 @@ fn evaluate(tag: &str, site: &SiteInfo) -> Option<String> {
         .strip_prefix('\'')
         .and_then(|v| v.strip_suffix('\''))
         .or_else(|| value.strip_prefix('"').and_then(|v| v.strip_suffix('"')))?;
-    let sep = if path.starts_with('/') || path.is_empty() { "" } else { "/" };
+    let sep = if path.starts_with('/') || path.is_empty() {
+        ""
+    } else {
+        "/"
+    };
     match filter.trim() {
         "relative_url" => Some(format!("{}{sep}{path}", site.baseurl)),
         "absolute_url" => Some(format!("{}{}{sep}{path}", site.url, site.baseurl)),
@@ -129,7 +139,10 @@ mod tests {
             description: String::new(),
             url: "https://example.com".into(),
             baseurl: "/blog".into(),
-            author: Author { name: "A".into(), email: None },
+            author: Author {
+                name: "A".into(),
+                email: None,
+            },
             language: "en".into(),
             timezone: chrono_tz::UTC,
         }
@@ -141,13 +154,19 @@ mod tests {
             "![x]({{site.baseurl}}/a.png) {{ site.url }} {{  site.title  }} {{- site.baseurl -}}",
             &site(),
         );
-        assert_eq!(out, "![x](/blog/a.png) https://example.com Cloud Meetup /blog");
+        assert_eq!(
+            out,
+            "![x](/blog/a.png) https://example.com Cloud Meetup /blog"
+        );
         assert!(unknown.is_empty());
     }
 
     #[test]
     fn supports_url_filters() {
-        let (out, _) = substitute("{{ '/x.png' | relative_url }} {{ \"y\" | absolute_url }}", &site());
+        let (out, _) = substitute(
+            "{{ '/x.png' | relative_url }} {{ \"y\" | absolute_url }}",
+            &site(),
+        );
         assert_eq!(out, "/blog/x.png https://example.com/blog/y");
     }
 

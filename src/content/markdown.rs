@@ -23,7 +23,7 @@ pub struct Rendered {
 pub fn render_markdown(body: &str, base: &UrlBase<'_>, separator: Option<&str>) -> Rendered {
     let body = kramdown_link_compat(body);
     let events = events(&body, base);
-    let html = to_html(&events);
+    let html = to_html(&events, base);
     let explicit = separator.and_then(|sep| body.find(sep).map(|at| &body[..at]));
     let excerpt_events = match explicit {
         Some(head) => events_owned(head, base),
@@ -31,7 +31,7 @@ pub fn render_markdown(body: &str, base: &UrlBase<'_>, separator: Option<&str>) 
     };
     Rendered {
         html,
-        excerpt_html: to_html(&excerpt_events).trim_end().to_owned(),
+        excerpt_html: to_html(&excerpt_events, base).trim_end().to_owned(),
         excerpt_text: plain_text(&excerpt_events),
     }
 }
@@ -101,12 +101,20 @@ fn events<'a>(body: &'a str, base: &UrlBase<'_>) -> Vec<Event<'a>> {
 }
 
 fn events_owned(body: &str, base: &UrlBase<'_>) -> Vec<Event<'static>> {
-    events(body, base).into_iter().map(Event::into_static).collect()
+    events(body, base)
+        .into_iter()
+        .map(Event::into_static)
+        .collect()
 }
 
-fn to_html(events: &[Event<'_>]) -> String {
+fn to_html(events: &[Event<'_>], base: &UrlBase<'_>) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events.iter().cloned());
+    // Footnote references are written by the renderer as `href="#n"`; outside the post's own
+    // page (in a feed or an e-mail) they must point at the page.
+    if html.contains("<a href=\"#") {
+        html = html.replace("<a href=\"#", &format!("<a href=\"{}#", base.page_url));
+    }
     html
 }
 
@@ -205,15 +213,23 @@ fn find_bare_url(text: &str) -> Option<(usize, usize)> {
             let Some(last) = candidate.chars().next_back() else {
                 break;
             };
-            let unbalanced_paren = last == ')' && candidate.matches('(').count() < candidate.matches(')').count();
-            if matches!(last, '?' | '!' | '.' | ',' | ':' | '*' | '_' | '~' | '\'' | '"' | ';') || unbalanced_paren {
+            let unbalanced_paren =
+                last == ')' && candidate.matches('(').count() < candidate.matches(')').count();
+            if matches!(
+                last,
+                '?' | '!' | '.' | ',' | ':' | '*' | '_' | '~' | '\'' | '"' | ';'
+            ) || unbalanced_paren
+            {
                 end -= last.len_utf8();
             } else {
                 break;
             }
         }
         let host_part = &text[start + prefix.len()..end];
-        if boundary && host_part.contains(|c: char| c.is_alphanumeric()) && (prefix != "www." || host_part.contains('.')) {
+        if boundary
+            && host_part.contains(|c: char| c.is_alphanumeric())
+            && (prefix != "www." || host_part.contains('.'))
+        {
             return Some((start, end));
         }
         from = start + prefix.len();
@@ -396,16 +412,26 @@ mod tests {
 
     #[test]
     fn gfm_features_render() {
-        let out = html("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ and a note[^1]\n\n[^1]: The note.\n");
+        let out =
+            html("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ and a note[^1]\n\n[^1]: The note.\n");
         assert!(out.contains("<table>"), "{out}");
         assert!(out.contains("<del>old</del>"), "{out}");
         assert!(out.contains("footnote-definition"), "{out}");
+        assert!(
+            out.contains("<a href=\"https://example.com/2024/01/10/recap/#1\">1</a>"),
+            "{out}"
+        );
     }
 
     #[test]
     fn raw_html_passes_through_with_urls_fixed() {
-        let out = html("<div><a href=\"/x?a=1&amp;b=2\">x</a> <img src='//cdn.example.org/p.png'></div>\n");
-        assert!(out.contains("href=\"https://example.com/x?a=1&amp;b=2\""), "{out}");
+        let out = html(
+            "<div><a href=\"/x?a=1&amp;b=2\">x</a> <img src='//cdn.example.org/p.png'></div>\n",
+        );
+        assert!(
+            out.contains("href=\"https://example.com/x?a=1&amp;b=2\""),
+            "{out}"
+        );
         assert!(out.contains("src='https://cdn.example.org/p.png'"), "{out}");
         let untouched = html("<p data-x=\"1\" class=\"href\">hi</p>\n");
         assert!(untouched.contains("data-x=\"1\""), "{untouched}");
@@ -414,22 +440,38 @@ mod tests {
     #[test]
     fn bare_urls_are_linked_but_not_inside_code_or_links() {
         let out = html("See https://example.org/talk. Or www.example.org, `https://no.example`.");
-        assert!(out.contains("<a href=\"https://example.org/talk\">https://example.org/talk</a>."), "{out}");
-        assert!(out.contains("<a href=\"https://www.example.org\">www.example.org</a>,"), "{out}");
+        assert!(
+            out.contains("<a href=\"https://example.org/talk\">https://example.org/talk</a>."),
+            "{out}"
+        );
+        assert!(
+            out.contains("<a href=\"https://www.example.org\">www.example.org</a>,"),
+            "{out}"
+        );
         assert!(out.contains("<code>https://no.example</code>"), "{out}");
         let linked = html("[https://example.org](https://example.org)");
         assert_eq!(linked.matches("<a ").count(), 1, "{linked}");
         let paren = html("(see https://example.org/a_(b))");
-        assert!(paren.contains("href=\"https://example.org/a_(b)\""), "{paren}");
+        assert!(
+            paren.contains("href=\"https://example.org/a_(b)\""),
+            "{paren}"
+        );
     }
 
     #[test]
     fn excerpt_is_first_paragraph_or_up_to_separator() {
         let md = "# Heading\n\nFirst *para* with [a link](/a).\n\nSecond.\n";
         let r = render_markdown(md, &BASE, None);
-        assert_eq!(r.excerpt_html, "<p>First <em>para</em> with <a href=\"https://example.com/a\">a link</a>.</p>");
+        assert_eq!(
+            r.excerpt_html,
+            "<p>First <em>para</em> with <a href=\"https://example.com/a\">a link</a>.</p>"
+        );
         assert_eq!(r.excerpt_text, "First para with a link.");
-        let r = render_markdown("One.\n\nTwo.\n<!--more-->\nThree.", &BASE, Some("<!--more-->"));
+        let r = render_markdown(
+            "One.\n\nTwo.\n<!--more-->\nThree.",
+            &BASE,
+            Some("<!--more-->"),
+        );
         assert_eq!(r.excerpt_text, "One. Two.");
         assert!(r.html.contains("Three."));
     }
@@ -437,7 +479,10 @@ mod tests {
     #[test]
     fn kramdown_compat_leaves_code_alone() {
         let md = "```\n![x](/a b.png)\n```\n`[x](/a b)` and [y](/c d)\n";
-        assert_eq!(kramdown_link_compat(md), "```\n![x](/a b.png)\n```\n`[x](/a b)` and [y](</c d>)\n");
+        assert_eq!(
+            kramdown_link_compat(md),
+            "```\n![x](/a b.png)\n```\n`[x](/a b)` and [y](</c d>)\n"
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@ mod post;
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
@@ -69,28 +71,33 @@ pub fn load_posts(config: &Config, clock: &Clock) -> LoadReport {
             return report;
         }
     };
-    for (path, name) in files {
-        match name {
-            Err(kind) => {
-                report.skipped += 1;
-                report.diagnostics.push(PostError::at_file(&path, kind).into());
-            }
-            Ok(name) => match load_one(&path, &name, config) {
-                Ok((post, warnings)) => {
-                    report.diagnostics.extend(warnings);
-                    match post.status {
-                        Status::Unpublished => report.unpublished += 1,
-                        Status::Published if !config.future && post.date > clock.now() => {
-                            report.scheduled += 1
-                        }
-                        Status::Published => report.posts.push(post),
+    // Reading and parsing front matter is independent per file: spread it over the cores,
+    // then fold the results in file order so the output stays deterministic.
+    let loaded: Vec<_> = files
+        .into_par_iter()
+        .map(|(path, name)| {
+            let result = name
+                .map_err(|kind| PostError::at_file(&path, kind))
+                .and_then(|name| load_one(&path, &name, config));
+            (path, result)
+        })
+        .collect();
+    for (_, result) in loaded {
+        match result {
+            Ok((post, warnings)) => {
+                report.diagnostics.extend(warnings);
+                match post.status {
+                    Status::Unpublished => report.unpublished += 1,
+                    Status::Published if !config.future && post.date > clock.now() => {
+                        report.scheduled += 1
                     }
+                    Status::Published => report.posts.push(post),
                 }
-                Err(err) => {
-                    report.skipped += 1;
-                    report.diagnostics.push(err.into());
-                }
-            },
+            }
+            Err(err) => {
+                report.skipped += 1;
+                report.diagnostics.push(err.into());
+            }
         }
     }
     sort_newest_first(&mut report.posts);
@@ -110,22 +117,34 @@ fn load_one(
 
 /// Reads a post file, refusing non-UTF-8 and oversized files with a clear error.
 pub fn read_post_file(path: &Path) -> Result<String, PostError> {
-    let at = |kind| PostError::at_file(path, kind);
-    let size = std::fs::metadata(path)
-        .map_err(|e| at(PostErrorKind::Io(e.to_string())))?
-        .len();
-    if size > MAX_POST_BYTES {
-        return Err(at(PostErrorKind::TooLarge {
-            size,
-            limit: MAX_POST_BYTES,
-        }));
+    use std::io::Read;
+    let io = |e: std::io::Error| PostError::at_file(path, PostErrorKind::Io(e.to_string()));
+    let file = std::fs::File::open(path).map_err(io)?;
+    // One open and one read: the size check reads at most one byte past the limit.
+    let mut bytes = Vec::with_capacity(8 * 1024);
+    file.take(MAX_POST_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_POST_BYTES {
+        let size = std::fs::metadata(path).map_or(MAX_POST_BYTES + 1, |m| m.len());
+        return Err(PostError::at_file(
+            path,
+            PostErrorKind::TooLarge {
+                size,
+                limit: MAX_POST_BYTES,
+            },
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| at(PostErrorKind::Io(e.to_string())))?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..offset];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        let column = offset
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
         PostError::new(path, line, column, PostErrorKind::NotUtf8 { offset })
     })
 }

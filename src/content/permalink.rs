@@ -85,7 +85,11 @@ mod tests {
 
     #[test]
     fn pretty_without_categories() {
-        let parts = PermalinkParts { date: date(), slug: "december-recap", categories: &[] };
+        let parts = PermalinkParts {
+            date: date(),
+            slug: "december-recap",
+            categories: &[],
+        };
         assert_eq!(
             expand("/:categories/:year/:month/:day/:title/", &parts),
             "/2019/12/10/december-recap/"
@@ -94,15 +98,36 @@ mod tests {
 
     #[test]
     fn categories_are_lowercased_and_deduplicated() {
-        let cats = vec!["Meetups".to_owned(), "London".to_owned(), "meetups".to_owned()];
-        let parts = PermalinkParts { date: date(), slug: "x", categories: &cats };
-        assert_eq!(expand("/:categories/:title:output_ext", &parts), "/meetups/london/x.html");
+        let cats = vec![
+            "Meetups".to_owned(),
+            "London".to_owned(),
+            "meetups".to_owned(),
+        ];
+        let parts = PermalinkParts {
+            date: date(),
+            slug: "x",
+            categories: &cats,
+        };
+        assert_eq!(
+            expand("/:categories/:title:output_ext", &parts),
+            "/meetups/london/x.html"
+        );
     }
 
     #[test]
     fn other_placeholders() {
-        let parts = PermalinkParts { date: date(), slug: "x", categories: &[] };
-        assert_eq!(expand("/:short_year/:i_month/:i_day/:y_day/:hour:minute/:slug", &parts), "/19/12/10/344/1830/x");
+        let parts = PermalinkParts {
+            date: date(),
+            slug: "x",
+            categories: &[],
+        };
+        assert_eq!(
+            expand(
+                "/:short_year/:i_month/:i_day/:y_day/:hour:minute/:slug",
+                &parts
+            ),
+            "/19/12/10/344/1830/x"
+        );
         assert_eq!(expand("/:unknown/:title", &parts), "/:unknown/x");
     }
 }

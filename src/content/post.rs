@@ -84,9 +84,25 @@ impl Post {
 
 /// Keys with a meaning to crier; everything else goes to [`Post::extra`].
 const KNOWN_KEYS: &[&str] = &[
-    "title", "date", "description", "location", "image", "video", "tags", "tag", "categories",
-    "category", "published", "redirect_from", "id", "permalink", "slug", "excerpt_separator",
-    "author", "updated", "last_modified_at",
+    "title",
+    "date",
+    "description",
+    "location",
+    "image",
+    "video",
+    "tags",
+    "tag",
+    "categories",
+    "category",
+    "published",
+    "redirect_from",
+    "id",
+    "permalink",
+    "slug",
+    "excerpt_separator",
+    "author",
+    "updated",
+    "last_modified_at",
 ];
 
 /// Parses a post file's text. Returns the post and its warnings, or the first error that
@@ -99,27 +115,51 @@ pub fn parse_post(
 ) -> Result<(Post, Vec<Diagnostic>), PostError> {
     let fm = split(text).map_err(|kind| PostError::at_file(path, kind))?;
     let map = parse_yaml(path, &fm)?;
-    let reader = Reader { path, fm: &fm, map: &map };
+    let reader = Reader {
+        path,
+        fm: &fm,
+        map: &map,
+    };
     let mut warnings = Vec::new();
 
     let title = reader.required("title", fields::single_line)?;
     if title.is_empty() {
-        return Err(reader.error("title", ("the post's title".into(), "an empty string".into())));
+        return Err(reader.error(
+            "title",
+            ("the post's title".into(), "an empty string".into()),
+        ));
     }
     let date = match reader.optional("date", |v| date_value(v, config))? {
         Some(date) => date,
-        None => in_zone(name.date.and_time(chrono::NaiveTime::MIN), config.site.timezone),
+        None => in_zone(
+            name.date.and_time(chrono::NaiveTime::MIN),
+            config.site.timezone,
+        ),
     };
     let updated = match reader.optional("last_modified_at", |v| date_value(v, config))? {
         Some(d) => Some(d),
         None => reader.optional("updated", |v| date_value(v, config))?,
     };
-    let published = reader.optional("published", fields::yaml11_bool)?.unwrap_or(true);
-    let mut tags = reader.optional("tags", fields::word_list)?.unwrap_or_default();
-    tags.extend(reader.optional("tag", fields::word_list)?.unwrap_or_default());
+    let published = reader
+        .optional("published", fields::yaml11_bool)?
+        .unwrap_or(true);
+    let mut tags = reader
+        .optional("tags", fields::word_list)?
+        .unwrap_or_default();
+    tags.extend(
+        reader
+            .optional("tag", fields::word_list)?
+            .unwrap_or_default(),
+    );
     dedup_case_insensitive(&mut tags);
-    let mut categories = reader.optional("categories", fields::word_list)?.unwrap_or_default();
-    categories.extend(reader.optional("category", fields::word_list)?.unwrap_or_default());
+    let mut categories = reader
+        .optional("categories", fields::word_list)?
+        .unwrap_or_default();
+    categories.extend(
+        reader
+            .optional("category", fields::word_list)?
+            .unwrap_or_default(),
+    );
     let slug = reader
         .optional("slug", fields::single_line)?
         .filter(|s| !s.is_empty())
@@ -129,7 +169,10 @@ pub fn parse_post(
         if crate::urls::has_scheme(&id) {
             Ok(id)
         } else {
-            Err(("an absolute URI such as `tag:example.com,2024-01-10:recap`".into(), describe(v)))
+            Err((
+                "an absolute URI such as `tag:example.com,2024-01-10:recap`".into(),
+                describe(v),
+            ))
         }
     })?;
     let permalink_pattern = reader.optional("permalink", fields::single_line)?;
@@ -143,8 +186,15 @@ pub fn parse_post(
             categories: &categories,
         },
     );
-    let url_path = if url_path.starts_with('/') { url_path } else { format!("/{url_path}") };
-    let url = crate::urls::encode_illegal(&format!("{}{}{}", config.site.url, config.site.baseurl, url_path));
+    let url_path = if url_path.starts_with('/') {
+        url_path
+    } else {
+        format!("/{url_path}")
+    };
+    let url = crate::urls::encode_illegal(&format!(
+        "{}{}{}",
+        config.site.url, config.site.baseurl, url_path
+    ));
     let base = UrlBase {
         site_url: &config.site.url,
         baseurl: &config.site.baseurl,
@@ -175,7 +225,12 @@ pub fn parse_post(
     let redirect_from = match reader.optional("redirect_from", fields::string_list) {
         Ok(list) => list.unwrap_or_default(),
         Err(err) => {
-            warnings.push(Diagnostic::warning(&err.path, err.line, err.column, format!("{} (the field is ignored)", err.kind)));
+            warnings.push(Diagnostic::warning(
+                &err.path,
+                err.line,
+                err.column,
+                format!("{} (the field is ignored)", err.kind),
+            ));
             Vec::new()
         }
     };
@@ -211,7 +266,11 @@ pub fn parse_post(
         path: url_path,
         url,
         excerpt_separator,
-        status: if published { Status::Published } else { Status::Unpublished },
+        status: if published {
+            Status::Published
+        } else {
+            Status::Unpublished
+        },
         extra: extra_fields(&map),
     };
     Ok((post, warnings))
@@ -233,11 +292,19 @@ fn parse_yaml(path: &Path, fm: &FrontMatter<'_>) -> Result<Mapping, PostError> {
         let (line, column) = err
             .location()
             .map(|l| match l.line() {
-                n if n > last => (fm.yaml_line + last - 1, fm.yaml.lines().last().map_or(1, |s| s.chars().count() + 1)),
+                n if n > last => (
+                    fm.yaml_line + last - 1,
+                    fm.yaml.lines().last().map_or(1, |s| s.chars().count() + 1),
+                ),
                 n => (fm.yaml_line + n - 1, l.column()),
             })
             .unwrap_or((fm.yaml_line, 1));
-        PostError::new(path, line, column, PostErrorKind::Yaml(strip_location(&err.to_string())))
+        PostError::new(
+            path,
+            line,
+            column,
+            PostErrorKind::Yaml(strip_location(&err.to_string())),
+        )
     })?;
     match value {
         Value::Mapping(map) => Ok(map),
@@ -289,7 +356,8 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn error(&self, key: &str, (expected, found): Mismatch) -> PostError {
-        let line = key_line(self.fm.yaml, &[key]).map_or(self.fm.yaml_line, |l| self.fm.yaml_line + l - 1);
+        let line =
+            key_line(self.fm.yaml, &[key]).map_or(self.fm.yaml_line, |l| self.fm.yaml_line + l - 1);
         PostError::new(
             self.path,
             line,
@@ -302,17 +370,35 @@ impl Reader<'_> {
         )
     }
 
-    fn optional<T>(&self, key: &str, read: impl Fn(&Value) -> Result<T, Mismatch>) -> Result<Option<T>, PostError> {
+    fn optional<T>(
+        &self,
+        key: &str,
+        read: impl Fn(&Value) -> Result<T, Mismatch>,
+    ) -> Result<Option<T>, PostError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => read(value).map(Some).map_err(|m| self.error(key, m)),
         }
     }
 
-    fn required<T>(&self, key: &str, read: impl Fn(&Value) -> Result<T, Mismatch>) -> Result<T, PostError> {
+    fn required<T>(
+        &self,
+        key: &str,
+        read: impl Fn(&Value) -> Result<T, Mismatch>,
+    ) -> Result<T, PostError> {
         self.optional(key, read)?.ok_or_else(|| {
-            let found = if self.map.contains_key(key) { "an empty value" } else { "no such key" };
-            self.error(key, (format!("a `{key}:` line in the front matter"), found.to_owned()))
+            let found = if self.map.contains_key(key) {
+                "an empty value"
+            } else {
+                "no such key"
+            };
+            self.error(
+                key,
+                (
+                    format!("a `{key}:` line in the front matter"),
+                    found.to_owned(),
+                ),
+            )
         })
     }
 }

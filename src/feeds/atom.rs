@@ -7,7 +7,7 @@ use atom_syndication::{
 use super::{FeedDoc, FeedEntry, ATOM_FILE};
 
 /// Serialises `doc` as Atom 1.0.
-pub fn write(doc: &FeedDoc) -> Vec<u8> {
+pub fn write(doc: &FeedDoc<'_>) -> Vec<u8> {
     let meta = &doc.meta;
     let feed = Feed {
         title: Text::plain(meta.title.clone()),
@@ -17,7 +17,11 @@ pub fn write(doc: &FeedDoc) -> Vec<u8> {
         updated: meta.updated,
         authors: vec![person(&meta.author.name, meta.author.email.as_deref())],
         links: vec![
-            link(&meta.self_url(ATOM_FILE), "self", Some("application/atom+xml")),
+            link(
+                &meta.self_url(ATOM_FILE),
+                "self",
+                Some("application/atom+xml"),
+            ),
             link(&meta.home_url, "alternate", Some("text/html")),
         ],
         generator: Some(Generator {
@@ -26,7 +30,7 @@ pub fn write(doc: &FeedDoc) -> Vec<u8> {
             version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         }),
         lang: Some(meta.language.clone()),
-        entries: doc.entries.iter().map(entry).collect(),
+        entries: doc.entries.iter().map(|e| entry(e)).collect(),
         ..Feed::default()
     };
     let config = WriteConfig {
@@ -34,7 +38,9 @@ pub fn write(doc: &FeedDoc) -> Vec<u8> {
         indent_size: Some(2),
     };
     // Writing into a Vec cannot fail; an error here would be a bug in atom_syndication.
-    let mut out = feed.write_with_config(Vec::new(), config).unwrap_or_default();
+    let mut out = feed
+        .write_with_config(Vec::new(), config)
+        .unwrap_or_default();
     out.push(b'\n');
     out
 }

@@ -74,7 +74,10 @@ impl FeedEntry {
             }),
             video_url,
             tags: post.tags.clone(),
-            author: post.author.clone().unwrap_or_else(|| config.site.author.name.clone()),
+            author: post
+                .author
+                .clone()
+                .unwrap_or_else(|| config.site.author.name.clone()),
         }
     }
 }

@@ -47,7 +47,7 @@ struct JsonAttachment<'a> {
 }
 
 /// Serialises `doc` as JSON Feed 1.1.
-pub fn write(doc: &FeedDoc) -> Vec<u8> {
+pub fn write(doc: &FeedDoc<'_>) -> Vec<u8> {
     let meta = &doc.meta;
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
@@ -59,7 +59,7 @@ pub fn write(doc: &FeedDoc) -> Vec<u8> {
         authors: vec![JsonAuthor {
             name: &meta.author.name,
         }],
-        items: doc.entries.iter().map(item).collect(),
+        items: doc.entries.iter().map(|e| item(e)).collect(),
     };
     // Serialising plain structs of strings cannot fail.
     let mut out = serde_json::to_vec_pretty(&feed).unwrap_or_default();

@@ -15,6 +15,7 @@ mod tags;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset};
+use rayon::prelude::*;
 
 use crate::config::{Author, Config};
 use crate::content::{self, Post};
@@ -67,13 +68,14 @@ impl FeedMeta {
     }
 }
 
-/// A feed ready to be serialised in any format.
+/// A feed ready to be serialised in any format. Entries are borrowed: a post in several
+/// feeds is rendered once and shared.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FeedDoc {
+pub struct FeedDoc<'a> {
     /// Feed-level facts.
     pub meta: FeedMeta,
     /// Entries, newest first.
-    pub entries: Vec<FeedEntry>,
+    pub entries: Vec<&'a FeedEntry>,
 }
 
 /// A file to write, relative to the output folder.
@@ -98,7 +100,11 @@ pub struct BuildOutput {
 
 /// Decides the feeds for `posts` (newest first): the site feed, and one per tag if enabled.
 pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
-    let limit = if config.feeds.limit == 0 { usize::MAX } else { config.feeds.limit };
+    let limit = if config.feeds.limit == 0 {
+        usize::MAX
+    } else {
+        config.feeds.limit
+    };
     let mut plans = vec![FeedPlan {
         dir: String::new(),
         tag: None,
@@ -111,7 +117,9 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
         for (index, post) in posts.iter().enumerate() {
             for tag in &post.tags {
                 let Some(slug) = tag_slug(tag) else { continue };
-                let entry = by_slug.entry(slug).or_insert_with(|| (tag.clone(), Vec::new()));
+                let entry = by_slug
+                    .entry(slug)
+                    .or_insert_with(|| (tag.clone(), Vec::new()));
                 if entry.1.last() != Some(&index) && entry.1.len() < limit {
                     entry.1.push(index);
                 }
@@ -130,49 +138,67 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
 pub fn build(posts: &[Post], config: &Config, now: DateTime<FixedOffset>) -> BuildOutput {
     let plans = plan(posts, config);
     let mut output = BuildOutput::default();
-    let mut entries: HashMap<usize, Option<FeedEntry>> = HashMap::new();
-    for plan in &plans {
-        for &index in &plan.posts {
-            entries.entry(index).or_insert_with(|| {
-                let post = &posts[index];
-                match content::render(post, config) {
-                    Ok(rendered) => Some(FeedEntry::new(post, &rendered, config)),
-                    Err(err) => {
-                        output.diagnostics.push(err.into());
-                        None
-                    }
-                }
-            });
+
+    // Render each post that some feed needs exactly once, in parallel.
+    let mut needed: Vec<usize> = plans.iter().flat_map(|p| p.posts.iter().copied()).collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let rendered: Vec<(usize, Result<FeedEntry, Diagnostic>)> = needed
+        .into_par_iter()
+        .map(|index| {
+            let post = &posts[index];
+            let entry = content::render(post, config)
+                .map(|rendered| FeedEntry::new(post, &rendered, config))
+                .map_err(Diagnostic::from);
+            (index, entry)
+        })
+        .collect();
+    let mut entries: HashMap<usize, FeedEntry> = HashMap::with_capacity(rendered.len());
+    for (index, entry) in rendered {
+        match entry {
+            Ok(entry) => {
+                entries.insert(index, entry);
+            }
+            Err(diagnostic) => output.diagnostics.push(diagnostic),
         }
     }
-    for plan in &plans {
-        let doc_entries: Vec<FeedEntry> = plan
-            .posts
-            .iter()
-            .filter_map(|i| entries.get(i).cloned().flatten())
-            .collect();
-        let doc = FeedDoc {
-            meta: meta(config, plan, &doc_entries, now),
-            entries: doc_entries,
-        };
-        output.files.push(OutputFile {
-            path: format!("{}{RSS_FILE}", plan.dir),
-            bytes: rss::write(&doc),
-        });
-        output.files.push(OutputFile {
-            path: format!("{}{ATOM_FILE}", plan.dir),
-            bytes: atom::write(&doc),
-        });
-        output.files.push(OutputFile {
-            path: format!("{}{JSON_FILE}", plan.dir),
-            bytes: json::write(&doc),
-        });
-    }
+
+    let files: Vec<Vec<OutputFile>> = plans
+        .par_iter()
+        .map(|plan| {
+            let doc_entries: Vec<&FeedEntry> =
+                plan.posts.iter().filter_map(|i| entries.get(i)).collect();
+            let doc = FeedDoc {
+                meta: meta(config, plan, &doc_entries, now),
+                entries: doc_entries,
+            };
+            vec![
+                OutputFile {
+                    path: format!("{}{RSS_FILE}", plan.dir),
+                    bytes: rss::write(&doc),
+                },
+                OutputFile {
+                    path: format!("{}{ATOM_FILE}", plan.dir),
+                    bytes: atom::write(&doc),
+                },
+                OutputFile {
+                    path: format!("{}{JSON_FILE}", plan.dir),
+                    bytes: json::write(&doc),
+                },
+            ]
+        })
+        .collect();
+    output.files = files.into_iter().flatten().collect();
     output.feeds = plans.len();
     output
 }
 
-fn meta(config: &Config, plan: &FeedPlan, entries: &[FeedEntry], now: DateTime<FixedOffset>) -> FeedMeta {
+fn meta(
+    config: &Config,
+    plan: &FeedPlan,
+    entries: &[&FeedEntry],
+    now: DateTime<FixedOffset>,
+) -> FeedMeta {
     let site = &config.site;
     let title = match &plan.tag {
         Some(tag) => format!("{}: {tag}", site.title),

@@ -13,10 +13,14 @@ use super::{FeedDoc, FeedEntry, RSS_FILE};
 const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
 
 /// Serialises `doc` as RSS 2.0.
-pub fn write(doc: &FeedDoc) -> Vec<u8> {
+pub fn write(doc: &FeedDoc<'_>) -> Vec<u8> {
     let meta = &doc.meta;
     let mut namespaces = BTreeMap::new();
-    if doc.entries.iter().any(|e| e.image.as_ref().is_some_and(|i| i.mime.is_some())) {
+    if doc
+        .entries
+        .iter()
+        .any(|e| e.image.as_ref().is_some_and(|i| i.mime.is_some()))
+    {
         namespaces.insert("media".to_owned(), MEDIA_NS.to_owned());
     }
     let channel = Channel {
@@ -36,12 +40,14 @@ pub fn write(doc: &FeedDoc) -> Vec<u8> {
                 ..Link::default()
             }],
         }),
-        items: doc.entries.iter().map(item).collect(),
+        items: doc.entries.iter().map(|e| item(e)).collect(),
         namespaces,
         ..Channel::default()
     };
     // Writing into a Vec cannot fail; an error here would be a bug in the rss crate.
-    let mut out = channel.pretty_write_to(Vec::new(), b' ', 2).unwrap_or_default();
+    let mut out = channel
+        .pretty_write_to(Vec::new(), b' ', 2)
+        .unwrap_or_default();
     out.push(b'\n');
     out
 }

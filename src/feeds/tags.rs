@@ -22,7 +22,10 @@ mod tests {
     #[test]
     fn slugs() {
         assert_eq!(tag_slug("Meetup").as_deref(), Some("meetup"));
-        assert_eq!(tag_slug("Cloud Native / K8s!").as_deref(), Some("cloud-native-k8s"));
+        assert_eq!(
+            tag_slug("Cloud Native / K8s!").as_deref(),
+            Some("cloud-native-k8s")
+        );
         assert_eq!(tag_slug("2019").as_deref(), Some("2019"));
         assert_eq!(tag_slug("Café").as_deref(), Some("café"));
         assert_eq!(tag_slug("../..").as_deref(), None);

@@ -55,7 +55,10 @@ impl TempSite {
     }
 
     pub fn post(&self, name: &str, front_matter: &str, body: &str) -> PathBuf {
-        self.write(&format!("posts/{name}"), format!("---\n{front_matter}---\n{body}"))
+        self.write(
+            &format!("posts/{name}"),
+            format!("---\n{front_matter}---\n{body}"),
+        )
     }
 
     pub fn read(&self, rel: &str) -> String {
@@ -66,7 +69,11 @@ impl TempSite {
     /// `crier --site <dir> --now NOW <args>`.
     pub fn crier(&self, args: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("crier").unwrap();
-        cmd.arg("--site").arg(self.path()).arg("--now").arg(NOW).args(args);
+        cmd.arg("--site")
+            .arg(self.path())
+            .arg("--now")
+            .arg(NOW)
+            .args(args);
         cmd.env_remove("CRIER_LOG");
         cmd
     }
@@ -110,7 +117,8 @@ pub fn feed_files(dir: &Path) -> Vec<PathBuf> {
 /// Parses a feed with the independent `feed-rs` parser.
 pub fn parse_feed(path: &Path) -> feed_rs::model::Feed {
     let bytes = std::fs::read(path).unwrap();
-    feed_rs::parser::parse(&bytes[..]).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+    feed_rs::parser::parse(&bytes[..])
+        .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
 }
 
 /// Every `href="..."` and `src="..."` value in an HTML string.
