@@ -5,4 +5,3 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     crier::cli::main()
 }
-
