@@ -8,7 +8,8 @@ use clap::Args;
 use super::{print_diagnostics, Cli};
 use crate::clock::Clock;
 use crate::diagnostics::{plural, Tally};
-use crate::site;
+use crate::email::Templates;
+use crate::{digest, site, subscribers};
 
 /// Options of `crier check`.
 #[derive(Debug, Args)]
@@ -27,8 +28,28 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
         }
     };
     let report = &site.content;
-    print_diagnostics(&mut out, &report.diagnostics)?;
-    let tally = Tally::of(&report.diagnostics);
+    let mut diagnostics = report.diagnostics.clone();
+    let mut newsletter_line = None;
+    if let Some(settings) = &site.config.newsletter {
+        if let Err(problems) = Templates::load(&settings.templates_dir, &settings.subject) {
+            diagnostics.extend(problems);
+        }
+        let lists = subscribers::load(&settings.subscribers_dir, &settings.lists);
+        diagnostics.extend(lists.diagnostics.iter().cloned());
+        diagnostics.extend(digest::check_events(&report.posts, &site.config, settings));
+        newsletter_line = Some(format!(
+            "{} {}, {} {} (each address once)",
+            lists.lists.len(),
+            plural(lists.lists.len(), "list", "lists"),
+            lists.recipients().len(),
+            plural(lists.recipients().len(), "recipient", "recipients"),
+        ));
+    }
+    print_diagnostics(&mut out, &diagnostics)?;
+    if let Some(line) = newsletter_line {
+        writeln!(out, "newsletter: {line}")?;
+    }
+    let tally = Tally::of(&diagnostics);
     let loaded = report.posts.len() + report.unpublished + report.scheduled;
     writeln!(
         out,

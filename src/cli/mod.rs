@@ -5,6 +5,7 @@
 
 mod build;
 mod check;
+mod send;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -55,6 +56,8 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Check the config and every post; print each problem as path:line:col.
     Check(check::CheckArgs),
+    /// Compose the digest (or one post) for every subscriber; `--dry-run` previews it.
+    Send(send::SendArgs),
 }
 
 fn parse_now(raw: &str) -> Result<DateTime<FixedOffset>, String> {
@@ -76,6 +79,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Build(args) => build::run(&cli, args, &clock),
         Command::Check(args) => check::run(&cli, args, &clock),
+        Command::Send(args) => send::run(&cli, args, &clock),
     };
     match result {
         Ok(code) => code,

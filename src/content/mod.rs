@@ -5,7 +5,7 @@
 //! Only the posts that end up in some feed are rendered, by [`render`], which reads the file
 //! again. That keeps memory flat on sites with 100,000 posts.
 
-mod dates;
+pub mod dates;
 mod error;
 mod fields;
 mod filename;
@@ -149,11 +149,19 @@ pub fn read_post_file(path: &Path) -> Result<String, PostError> {
     })
 }
 
-/// Reads the post's file again and renders its body. Used only for posts that appear in output.
-pub fn render(post: &Post, config: &Config) -> Result<Rendered, PostError> {
+/// Reads the post's body again, with Liquid substituted, and the file line it starts on.
+pub fn load_body(post: &Post, config: &Config) -> Result<(String, usize), PostError> {
     let text = read_post_file(&post.source)?;
     let fm = split(&text).map_err(|kind| PostError::at_file(&post.source, kind))?;
-    let (body, _) = substitute(fm.body, &config.site);
+    Ok((
+        substitute(fm.body, &config.site).0.into_owned(),
+        fm.body_line,
+    ))
+}
+
+/// Reads the post's file again and renders its body. Used only for posts that appear in output.
+pub fn render(post: &Post, config: &Config) -> Result<Rendered, PostError> {
+    let (body, _) = load_body(post, config)?;
     let separator = post
         .excerpt_separator
         .as_deref()

@@ -12,6 +12,10 @@ use url::Url;
 
 use crate::diagnostics::Diagnostic;
 
+mod newsletter;
+
+pub use newsletter::NewsletterSettings;
+
 /// The config file's name inside a site folder.
 pub const CONFIG_FILE: &str = "crier.yaml";
 
@@ -34,6 +38,8 @@ pub struct Config {
     pub future: bool,
     /// Feed output settings.
     pub feeds: FeedSettings,
+    /// Newsletter settings; `None` when the site has no `newsletter:` section.
+    pub newsletter: Option<NewsletterSettings>,
 }
 
 /// Facts about the site that appear in every feed and e-mail.
@@ -115,6 +121,9 @@ struct RawConfig {
     /// Feed settings.
     #[serde(default)]
     feeds: RawFeeds,
+    /// Newsletter settings.
+    #[serde(default)]
+    newsletter: Option<newsletter::RawNewsletter>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,6 +322,15 @@ fn validate(
         }
     };
 
+    let home_url = format!("{url}{baseurl}/");
+    let host = Url::parse(&url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let newsletter = raw
+        .newsletter
+        .and_then(|raw| newsletter::validate(raw, root, &home_url, &host, &mut problem));
+
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -338,6 +356,7 @@ fn validate(
             tags: raw.feeds.tags,
             url: feeds_url,
         },
+        newsletter,
     })
 }
 

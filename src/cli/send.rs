@@ -1,0 +1,414 @@
+//! `crier send --dry-run`: compose the digest (or one post) for every subscriber, change
+//! nothing, and show the organiser what would go out.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, FixedOffset};
+use clap::Args;
+use serde::Serialize;
+use serde_json::json;
+
+use super::{parse_now, print_diagnostics, Cli};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::content::{self, Post};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::digest::{self, Digest};
+use crate::email::compose::{base_data, Parts, HTML_LIMIT};
+use crate::email::{ics, Composer, KeySource, Kind, Templates, TokenKey};
+use crate::output::write_atomic;
+use crate::{site, subscribers};
+
+/// Options of `crier send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Compose everything and write a preview, but send nothing and change no state.
+    /// (Delivery itself is not built yet, so this flag is required.)
+    #[arg(long, required = true)]
+    pub dry_run: bool,
+    /// Preview this post (by slug) as a single e-mail instead of the digest.
+    #[arg(long, value_name = "SLUG")]
+    pub post: Option<String>,
+    /// Compose as if sent at this moment (RFC 3339): decides which recaps are new and which
+    /// event is next.
+    #[arg(long, value_name = "DATETIME", value_parser = parse_now)]
+    pub at: Option<DateTime<FixedOffset>>,
+    /// Recaps published after this moment are new (default: only the latest recap).
+    #[arg(long, value_name = "DATETIME", value_parser = parse_since)]
+    pub since: Option<DateTime<FixedOffset>>,
+    /// Write only the first N .eml files (all are still composed).
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Write no preview files at all (for timing a compose).
+    #[arg(long)]
+    pub no_files: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_since(raw: &str) -> Result<DateTime<FixedOffset>, String> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return Ok(date
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .fixed_offset());
+    }
+    parse_now(raw)
+}
+
+/// The summary printed at the end (and as `--json`).
+#[derive(Debug, Serialize)]
+struct Summary {
+    kind: &'static str,
+    at: String,
+    subject: Option<String>,
+    recaps: Vec<RecapLine>,
+    event: Option<EventLine>,
+    lists: BTreeMap<String, usize>,
+    recipients: usize,
+    composed: usize,
+    skipped: Vec<String>,
+    failures: Vec<String>,
+    largest_message_bytes: usize,
+    largest_html_bytes: usize,
+    preview_dir: Option<String>,
+    token_key: String,
+}
+
+#[derive(Debug, Serialize)]
+struct RecapLine {
+    title: String,
+    url: String,
+    date: String,
+}
+
+#[derive(Debug, Serialize)]
+struct EventLine {
+    title: String,
+    start: String,
+    weekday: String,
+    rsvp: Option<String>,
+    location: Option<String>,
+}
+
+/// Runs `crier send`.
+pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
+    let site = match site::load(&cli.site, clock) {
+        Ok(site) => site,
+        Err(problems) => {
+            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+            bail!("config is invalid; nothing was composed");
+        }
+    };
+    let config = &site.config;
+    let Some(settings) = &config.newsletter else {
+        bail!("{} has no `newsletter:` section: add one with at least `from: {{ name: ..., address: ... }}` (see README)", config.path.display());
+    };
+    let at = args.at.unwrap_or_else(|| clock.now());
+    let templates = match Templates::load(&settings.templates_dir, &settings.subject) {
+        Ok(t) => t,
+        Err(problems) => {
+            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+            bail!("templates have errors; nothing was composed");
+        }
+    };
+    let lists = subscribers::load(&settings.subscribers_dir, &settings.lists);
+    let env_key = std::env::var(crate::email::tokens::KEY_ENV).ok();
+    let (key, source) = TokenKey::load(env_key, settings.token_key_file.as_deref(), false)
+        .context("cannot load the unsubscribe token key")?;
+
+    let mut summary = Summary {
+        kind: if args.post.is_some() {
+            "post"
+        } else {
+            "digest"
+        },
+        at: at.to_rfc3339(),
+        subject: None,
+        recaps: Vec::new(),
+        event: None,
+        lists: lists
+            .lists
+            .iter()
+            .map(|l| (l.name.clone(), l.subscribers.len()))
+            .collect(),
+        recipients: 0,
+        composed: 0,
+        skipped: lists.diagnostics.iter().map(ToString::to_string).collect(),
+        failures: Vec::new(),
+        largest_message_bytes: 0,
+        largest_html_bytes: 0,
+        preview_dir: None,
+        token_key: match &source {
+            KeySource::Env => "from CRIER_TOKEN_KEY".into(),
+            KeySource::File(p) => format!("from {}", p.display()),
+            KeySource::Ephemeral => {
+                "none yet: preview links use a temporary key (the first real send creates one)"
+                    .into()
+            }
+        },
+    };
+    let (kind, data, scope, ics, warnings) = match &args.post {
+        Some(slug) => post_message(&site.content.posts, config, slug)?,
+        None => {
+            let digest = digest::build(&site.content.posts, config, settings, at, args.since);
+            describe(&digest, &mut summary);
+            digest_message(digest, config)
+        }
+    };
+    summary.failures.extend(
+        warnings
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(ToString::to_string),
+    );
+    print_diagnostics(&mut std::io::stderr().lock(), &warnings)?;
+
+    let preview = (!args.no_files).then(|| settings.preview_dir.clone());
+    if let Some(dir) = &preview {
+        prepare_preview(dir)?;
+        summary.preview_dir = Some(dir.display().to_string());
+    }
+    let mut composer = Composer::new(settings, &templates, &key, kind, data, at, scope, ics);
+    let recipients = lists.recipients();
+    summary.recipients = recipients.len();
+    let sample_limit = args.sample.unwrap_or(usize::MAX);
+    let mut first = true;
+    for (index, sub) in recipients.iter().enumerate() {
+        if first {
+            if let Some(dir) = &preview {
+                match composer.parts(sub) {
+                    Ok(parts) => write_parts(dir, kind, &parts)?,
+                    Err(diagnostic) => summary.failures.push(diagnostic.to_string()),
+                }
+                first = false;
+            }
+        }
+        match composer.compose(sub) {
+            Ok(message) => {
+                summary.composed += 1;
+                summary
+                    .subject
+                    .get_or_insert_with(|| message.subject.clone());
+                summary.largest_message_bytes =
+                    summary.largest_message_bytes.max(message.bytes.len());
+                summary.largest_html_bytes = summary.largest_html_bytes.max(message.html_size);
+                if let Some(dir) = &preview {
+                    if index < sample_limit {
+                        let name = format!("{:05}-{}.eml", index + 1, file_safe(&message.to));
+                        write_atomic(&dir.join("eml").join(name), &message.bytes)?;
+                    }
+                }
+            }
+            Err(diagnostic) => summary.failures.push(diagnostic.to_string()),
+        }
+    }
+    if summary.largest_html_bytes > HTML_LIMIT {
+        summary.failures.push(format!(
+            "the HTML part is {} KB: Gmail clips messages over about 100 KB (shorten the templates or include fewer recaps)",
+            summary.largest_html_bytes / 1024
+        ));
+    }
+    print_summary(&summary, args.json)?;
+    Ok(if summary.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+type Prepared = (
+    Kind,
+    serde_json::Value,
+    String,
+    Option<String>,
+    Vec<Diagnostic>,
+);
+
+fn digest_message(digest: Digest, config: &Config) -> Prepared {
+    let ics = digest
+        .event
+        .as_ref()
+        .map(|e| ics::calendar(&e.event, 0, digest.at, &config.site.title));
+    let warnings = digest.warnings.clone();
+    let data = base_data(
+        &config.site,
+        BTreeMap::from([
+            ("recaps", json!(digest.recaps)),
+            ("event", json!(digest.event)),
+            (
+                "digest",
+                json!({"id": digest.id, "at": digest.at.to_rfc3339()}),
+            ),
+        ]),
+    );
+    (
+        Kind::Digest,
+        data,
+        format!("digest-{}", digest.id),
+        ics,
+        warnings,
+    )
+}
+
+fn post_message(posts: &[Post], config: &Config, slug: &str) -> anyhow::Result<Prepared> {
+    let Some(post) = posts.iter().find(|p| p.slug == slug || p.file_slug == slug) else {
+        bail!("no published post with slug `{slug}` (the slug is the file name without the date and extension)");
+    };
+    let rendered = content::render(post, config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let data = base_data(
+        &config.site,
+        BTreeMap::from([(
+            "post",
+            json!({
+                "title": post.title,
+                "url": post.url,
+                "date": post.date.to_rfc3339(),
+                "date_display": post.date.format("%A %-d %B %Y").to_string(),
+                "image": post.image,
+                "description": post.description,
+                "summary": post.description.clone().unwrap_or_else(|| rendered.excerpt_text.clone()),
+                "content_html": rendered.html,
+                "location": post.location,
+                "tags": post.tags,
+            }),
+        )]),
+    );
+    Ok((
+        Kind::Post,
+        data,
+        format!("post-{}", post.file_slug),
+        None,
+        Vec::new(),
+    ))
+}
+
+fn describe(digest: &Digest, summary: &mut Summary) {
+    summary.recaps = digest
+        .recaps
+        .iter()
+        .map(|r| RecapLine {
+            title: r.title.clone(),
+            url: r.url.clone(),
+            date: r.date.clone(),
+        })
+        .collect();
+    summary.event = digest.event.as_ref().map(|e| EventLine {
+        title: e.event.title.clone(),
+        start: e.event.start.to_rfc3339(),
+        weekday: e.weekday.clone(),
+        rsvp: e.event.rsvp.clone(),
+        location: e.event.location.clone(),
+    });
+}
+
+/// Removes the previous preview's .eml files (only those), so old messages never linger.
+fn prepare_preview(dir: &Path) -> anyhow::Result<()> {
+    let eml = dir.join("eml");
+    if let Ok(entries) = std::fs::read_dir(&eml) {
+        for entry in entries.flatten() {
+            if entry.path().extension().is_some_and(|e| e == "eml") {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("cannot clear {}", eml.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the first recipient's HTML and text as `digest.html` / `digest.txt` (or `post.*`)
+/// so they can be opened directly in a browser or editor.
+fn write_parts(dir: &Path, kind: Kind, parts: &Parts) -> anyhow::Result<()> {
+    let stem = match kind {
+        Kind::Digest => "digest",
+        Kind::Post => "post",
+    };
+    write_atomic(&dir.join(format!("{stem}.html")), parts.html.as_bytes())?;
+    write_atomic(&dir.join(format!("{stem}.txt")), parts.text.as_bytes())?;
+    Ok(())
+}
+
+fn file_safe(address: &str) -> String {
+    address
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '+') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn print_summary(s: &Summary, as_json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        serde_json::to_writer_pretty(&mut out, s)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "dry run: nothing was sent and no state was changed")?;
+    writeln!(out, "{} as of {}", s.kind, s.at)?;
+    writeln!(
+        out,
+        "subject: {}",
+        s.subject.as_deref().unwrap_or("(no message composed)")
+    )?;
+    if s.kind == "digest" {
+        writeln!(out, "recaps: {}", s.recaps.len())?;
+        for r in &s.recaps {
+            writeln!(out, "  - {} <{}>", r.title, r.url)?;
+        }
+        match &s.event {
+            Some(e) => writeln!(
+                out,
+                "next event: {} on {} ({}), RSVP: {}",
+                e.title,
+                e.start,
+                e.weekday,
+                e.rsvp.as_deref().unwrap_or("no link")
+            )?,
+            None => writeln!(out, "next event: none announced after {}", s.at)?,
+        }
+    }
+    for (list, n) in &s.lists {
+        writeln!(out, "list {list}: {n} subscribers")?;
+    }
+    writeln!(
+        out,
+        "recipients: {} (each address once), composed: {}",
+        s.recipients, s.composed
+    )?;
+    writeln!(
+        out,
+        "largest message: {} bytes (HTML part {} bytes)",
+        s.largest_message_bytes, s.largest_html_bytes
+    )?;
+    writeln!(out, "token key: {}", s.token_key)?;
+    if !s.skipped.is_empty() {
+        writeln!(
+            out,
+            "skipped addresses and list problems: {}",
+            s.skipped.len()
+        )?;
+        for line in &s.skipped {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    if let Some(dir) = &s.preview_dir {
+        writeln!(out, "preview written to {dir}")?;
+    }
+    if !s.failures.is_empty() {
+        writeln!(out, "failures: {}", s.failures.len())?;
+        for f in &s.failures {
+            writeln!(out, "  {f}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! The `newsletter:` section of `crier.yaml`: who the digest is from, which lists get it, how
+//! recaps and the next event are found, and where templates and subscribers live.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveTime;
+use lettre::message::Mailbox;
+use serde::Deserialize;
+
+/// Validated newsletter settings.
+#[derive(Debug, Clone)]
+pub struct NewsletterSettings {
+    /// `From:` (name and address).
+    pub from: Mailbox,
+    /// Optional `Reply-To:`.
+    pub reply_to: Option<Mailbox>,
+    /// Handlebars one-liner for the subject, e.g. `{{site.title}}: {{recaps.0.title}}`.
+    pub subject: String,
+    /// Subscriber lists the digest goes to; empty means every list.
+    pub lists: Vec<String>,
+    /// Posts with this tag (case-insensitive) are recaps.
+    pub recap_tag: String,
+    /// Posts with this tag are included in digests too (not recaps: no next event from them).
+    pub include_tag: Option<String>,
+    /// Most recaps in one digest.
+    pub max_recaps: usize,
+    /// Start time of a meetup whose announcement gives only a date.
+    pub event_time: NaiveTime,
+    /// Length of a meetup, for the calendar entry.
+    pub event_minutes: u32,
+    /// The https URL the unsubscribe token is appended to.
+    pub unsubscribe_url: String,
+    /// Address for `mailto:` unsubscribes.
+    pub unsubscribe_mailto: String,
+    /// Domain part of `List-Id` (`<list>.<domain>`).
+    pub list_id_domain: String,
+    /// Key file for unsubscribe tokens, outside the repository (`CRIER_TOKEN_KEY` overrides).
+    pub token_key_file: Option<PathBuf>,
+    /// Handlebars templates folder.
+    pub templates_dir: PathBuf,
+    /// Subscriber CSV folder.
+    pub subscribers_dir: PathBuf,
+    /// Where `send --dry-run` writes its preview.
+    pub preview_dir: PathBuf,
+}
+
+/// The section as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNewsletter {
+    from: RawMailbox,
+    #[serde(default)]
+    reply_to: Option<String>,
+    #[serde(default = "default_subject")]
+    subject: String,
+    #[serde(default)]
+    lists: Vec<String>,
+    #[serde(default = "default_recap_tag")]
+    recap_tag: String,
+    #[serde(default)]
+    include_tag: Option<String>,
+    #[serde(default = "default_max_recaps")]
+    max_recaps: usize,
+    #[serde(default = "default_event_time")]
+    event_time: String,
+    #[serde(default = "default_event_minutes")]
+    event_minutes: u32,
+    #[serde(default)]
+    unsubscribe_url: Option<String>,
+    #[serde(default)]
+    unsubscribe_mailto: Option<String>,
+    #[serde(default)]
+    list_id_domain: Option<String>,
+    #[serde(default)]
+    token_key_file: Option<PathBuf>,
+    #[serde(default = "default_templates")]
+    templates_dir: PathBuf,
+    #[serde(default = "default_subscribers")]
+    subscribers_dir: PathBuf,
+    #[serde(default = "default_preview")]
+    preview_dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMailbox {
+    name: String,
+    address: String,
+}
+
+fn default_subject() -> String {
+    "{{site.title}}: {{#if recaps.0}}{{recaps.0.title}}{{else}}news{{/if}}".to_owned()
+}
+fn default_recap_tag() -> String {
+    "Meetup".to_owned()
+}
+fn default_max_recaps() -> usize {
+    5
+}
+fn default_event_time() -> String {
+    "18:30".to_owned()
+}
+fn default_event_minutes() -> u32 {
+    180
+}
+fn default_templates() -> PathBuf {
+    PathBuf::from("templates")
+}
+fn default_subscribers() -> PathBuf {
+    PathBuf::from("subscribers")
+}
+fn default_preview() -> PathBuf {
+    PathBuf::from("preview")
+}
+
+/// Validates the section; `problem` records an error against a key path.
+pub(super) fn validate(
+    raw: RawNewsletter,
+    root: &Path,
+    home_url: &str,
+    host: &str,
+    problem: &mut dyn FnMut(&[&str], String),
+) -> Option<NewsletterSettings> {
+    let mut ok = true;
+    let mut fail = |keys: &[&str], message: String| {
+        ok = false;
+        problem(keys, message);
+    };
+    let from = match mailbox(&raw.from.name, &raw.from.address) {
+        Ok(m) => Some(m),
+        Err(why) => {
+            fail(
+                &["newsletter", "from"],
+                format!("field `newsletter.from`: {why}"),
+            );
+            None
+        }
+    };
+    let reply_to = match raw.reply_to.as_deref().map(|a| mailbox("", a)) {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(why)) => {
+            fail(
+                &["newsletter", "reply_to"],
+                format!("field `newsletter.reply_to`: {why}"),
+            );
+            None
+        }
+    };
+    let event_time =
+        NaiveTime::parse_from_str(raw.event_time.trim(), "%H:%M").unwrap_or_else(|_| {
+            fail(
+                &["newsletter", "event_time"],
+                format!(
+                "field `newsletter.event_time`: expected a time of day such as `18:30`, found `{}`",
+                raw.event_time
+            ),
+            );
+            NaiveTime::MIN
+        });
+    let unsubscribe_url = raw
+        .unsubscribe_url
+        .unwrap_or_else(|| format!("{home_url}unsubscribe"));
+    if !unsubscribe_url.starts_with("https://") && !unsubscribe_url.starts_with("http://") {
+        fail(
+            &["newsletter", "unsubscribe_url"],
+            format!("field `newsletter.unsubscribe_url`: expected an absolute http(s) URL, found `{unsubscribe_url}`"),
+        );
+    }
+    let unsubscribe_mailto = raw
+        .unsubscribe_mailto
+        .unwrap_or_else(|| raw.from.address.clone());
+    if unsubscribe_mailto.parse::<lettre::Address>().is_err() {
+        fail(
+            &["newsletter", "unsubscribe_mailto"],
+            format!("field `newsletter.unsubscribe_mailto`: expected an e-mail address, found `{unsubscribe_mailto}`"),
+        );
+    }
+    if raw.subject.contains(['\r', '\n']) {
+        fail(
+            &["newsletter", "subject"],
+            "field `newsletter.subject`: expected a single line".into(),
+        );
+    }
+    if raw.max_recaps == 0 {
+        fail(
+            &["newsletter", "max_recaps"],
+            "field `newsletter.max_recaps`: expected at least 1, found 0".into(),
+        );
+    }
+    if let Some(path) = &raw.token_key_file {
+        if path.is_relative() {
+            fail(
+                &["newsletter", "token_key_file"],
+                format!(
+                    "field `newsletter.token_key_file`: expected an absolute path outside the site (secrets never live in the repository), found `{}`",
+                    path.display()
+                ),
+            );
+        }
+    }
+    if !ok {
+        return None;
+    }
+    Some(NewsletterSettings {
+        from: from?,
+        reply_to,
+        subject: raw.subject,
+        lists: raw.lists,
+        recap_tag: raw.recap_tag,
+        include_tag: raw.include_tag.filter(|t| !t.trim().is_empty()),
+        max_recaps: raw.max_recaps,
+        event_time,
+        event_minutes: raw.event_minutes.max(1),
+        unsubscribe_url,
+        unsubscribe_mailto,
+        list_id_domain: raw.list_id_domain.unwrap_or_else(|| host.to_owned()),
+        token_key_file: raw.token_key_file,
+        templates_dir: root.join(raw.templates_dir),
+        subscribers_dir: root.join(raw.subscribers_dir),
+        preview_dir: root.join(raw.preview_dir),
+    })
+}
+
+fn mailbox(name: &str, address: &str) -> Result<Mailbox, String> {
+    if name.chars().any(char::is_control) || address.chars().any(char::is_control) {
+        return Err("expected a name and address without line breaks or control characters".into());
+    }
+    let address = address.trim().parse::<lettre::Address>().map_err(|e| {
+        format!("expected an e-mail address such as `news@example.com`, found `{address}` ({e})")
+    })?;
+    let name = name.trim();
+    Ok(Mailbox::new(
+        (!name.is_empty()).then(|| name.to_owned()),
+        address,
+    ))
+}

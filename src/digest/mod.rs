@@ -1,0 +1,223 @@
+//! The digest: the recaps published since the previous digest, plus the next meetup.
+//!
+//! Building a digest is pure: posts, settings and the send time in, a [`Digest`] out. The
+//! previous digest's time comes from the caller (`--since`, later the delivery ledger).
+
+pub mod event;
+pub mod prose_date;
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::config::{Config, NewsletterSettings};
+use crate::content::{self, Post};
+use crate::diagnostics::Diagnostic;
+use crate::urls::{video_watch_url, youtube_id};
+
+pub use event::Event;
+
+/// One recap as the e-mail shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recap {
+    /// Post title.
+    pub title: String,
+    /// Publication date (RFC 3339).
+    pub date: String,
+    /// Publication date for people: "Thursday 12 November 2026".
+    pub date_display: String,
+    /// Absolute permalink.
+    pub url: String,
+    /// Absolute image URL.
+    pub image: Option<String>,
+    /// Alt text for the image (the title).
+    pub image_alt: String,
+    /// Summary text: the description, else the first paragraph.
+    pub summary: String,
+    /// Where the meetup was.
+    pub location: Option<String>,
+    /// The video as a clickable thumbnail.
+    pub video: Option<Video>,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// A video link for e-mail: clients cannot play embeds, so a thumbnail links to the watch page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Video {
+    /// The page where it plays.
+    pub url: String,
+    /// A still image (YouTube's `hqdefault.jpg`), when known.
+    pub thumbnail: Option<String>,
+}
+
+/// The event for templates: [`Event`] plus display strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventView {
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+    /// "Wednesday 9 December 2026".
+    pub date_display: String,
+    /// "18:30".
+    pub time_display: String,
+    /// "Wednesday".
+    pub weekday: String,
+}
+
+/// A composed-to-be digest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Digest {
+    /// Stable id from its content: the same recaps and event give the same id.
+    pub id: String,
+    /// When it is (or would be) sent.
+    pub at: DateTime<FixedOffset>,
+    /// New recaps, newest first.
+    pub recaps: Vec<Recap>,
+    /// The next meetup, if one is announced for after `at`.
+    pub event: Option<EventView>,
+    /// Problems found while building it (reported, not fatal).
+    #[serde(skip)]
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Whether a post is a recap (has the recap tag) or an included non-recap post.
+fn tagged(post: &Post, tag: &str) -> bool {
+    post.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
+}
+
+/// Builds the digest to send at `at`. `since` is the previous digest's time: recaps after it
+/// are new. Without it (the first digest), only the latest recap is included.
+pub fn build(
+    posts: &[Post],
+    config: &Config,
+    settings: &NewsletterSettings,
+    at: DateTime<FixedOffset>,
+    since: Option<DateTime<FixedOffset>>,
+) -> Digest {
+    let mut warnings = Vec::new();
+    let eligible = posts.iter().filter(|p| p.date <= at).filter(|p| {
+        tagged(p, &settings.recap_tag)
+            || settings
+                .include_tag
+                .as_deref()
+                .is_some_and(|t| tagged(p, t))
+    });
+    let chosen: Vec<&Post> = match since {
+        Some(since) => eligible
+            .filter(|p| p.date > since)
+            .take(settings.max_recaps)
+            .collect(),
+        None => eligible.take(1).collect(),
+    };
+    let mut recaps = Vec::with_capacity(chosen.len());
+    for post in chosen {
+        match content::render(post, config) {
+            Ok(rendered) => recaps.push(recap(post, &rendered.excerpt_text)),
+            Err(err) => warnings.push(err.into()),
+        }
+    }
+    let event = next_event(posts, config, settings, at, &mut warnings);
+    let id = digest_id(&recaps, event.as_ref());
+    Digest {
+        id,
+        at,
+        recaps,
+        event: event.map(|e| view(e, config)),
+        warnings,
+    }
+}
+
+fn recap(post: &Post, excerpt: &str) -> Recap {
+    Recap {
+        title: post.title.clone(),
+        date: post.date.to_rfc3339(),
+        date_display: post.date.format("%A %-d %B %Y").to_string(),
+        url: post.url.clone(),
+        image: post.image.clone(),
+        image_alt: post.title.clone(),
+        summary: post
+            .description
+            .clone()
+            .unwrap_or_else(|| excerpt.to_owned()),
+        location: post.location.clone(),
+        video: post.video.as_deref().map(|v| Video {
+            url: video_watch_url(v),
+            thumbnail: youtube_id(v)
+                .map(|id| format!("https://img.youtube.com/vi/{id}/hqdefault.jpg")),
+        }),
+        tags: post.tags.clone(),
+    }
+}
+
+/// The next event after `at`: explicit `event:` front matter on the newest post that has one,
+/// else the newest recap's closing paragraph.
+fn next_event(
+    posts: &[Post],
+    config: &Config,
+    settings: &NewsletterSettings,
+    at: DateTime<FixedOffset>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<Event> {
+    let published = posts.iter().filter(|p| p.date <= at);
+    let explicit = published.clone().find(|p| p.extra.contains_key("event"));
+    let newest_recap = published.clone().find(|p| tagged(p, &settings.recap_tag));
+    for post in explicit.into_iter().chain(newest_recap) {
+        let found = match content::load_body(post, config) {
+            Ok((body, line)) => event::find(post, &body, line, config, settings),
+            Err(err) => {
+                warnings.push(err.into());
+                continue;
+            }
+        };
+        if let Some(event) = found.event.filter(|e| e.start > at) {
+            return Some(event);
+        }
+    }
+    None
+}
+
+fn view(event: Event, _config: &Config) -> EventView {
+    EventView {
+        date_display: event.start.format("%A %-d %B %Y").to_string(),
+        time_display: event.start.format("%H:%M").to_string(),
+        weekday: event.start.format("%A").to_string(),
+        event,
+    }
+}
+
+fn digest_id(recaps: &[Recap], event: Option<&Event>) -> String {
+    let mut hasher = Sha256::new();
+    for r in recaps {
+        hasher.update(r.url.as_bytes());
+        hasher.update([0]);
+    }
+    if let Some(e) = event {
+        hasher.update(e.uid.as_bytes());
+        hasher.update(e.start.to_rfc3339().as_bytes());
+    }
+    let hash = hasher.finalize();
+    hash[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every warning `crier check` should show about events: for each recap, whether it announces
+/// a next event that makes sense.
+pub fn check_events(
+    posts: &[Post],
+    config: &Config,
+    settings: &NewsletterSettings,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for post in posts
+        .iter()
+        .filter(|p| tagged(p, &settings.recap_tag) || p.extra.contains_key("event"))
+    {
+        match content::load_body(post, config) {
+            Ok((body, line)) => {
+                out.extend(event::find(post, &body, line, config, settings).warnings)
+            }
+            Err(err) => out.push(err.into()),
+        }
+    }
+    out
+}

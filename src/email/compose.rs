@@ -1,0 +1,445 @@
+//! Turning a rendered digest (or post) into one MIME message per subscriber.
+//!
+//! Templates are rendered and CSS inlined once per *shape* of subscriber (which fields are
+//! filled in), with private-use markers where the subscriber's values go; each recipient then
+//! costs only a marker substitution and the MIME encoding. That keeps composing fast on lists of
+//! 100,000 while templates can still say `{{#if subscriber.name}}`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::SystemTime;
+
+use chrono::{DateTime, FixedOffset};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+
+use super::templates::{Kind, Templates};
+use super::tokens::TokenKey;
+use crate::config::NewsletterSettings;
+use crate::diagnostics::Diagnostic;
+use crate::feeds::escape_html;
+use crate::subscribers::Subscriber;
+
+/// Gmail clips HTML bodies larger than this (about 102 KB); we warn at 100 KB.
+pub const HTML_LIMIT: usize = 100 * 1024;
+
+/// One composed message.
+#[derive(Debug, Clone)]
+pub struct Composed {
+    /// Recipient address.
+    pub to: String,
+    /// The list it is sent on.
+    pub list: String,
+    /// `Message-ID` (with angle brackets), stable for (digest, recipient).
+    pub message_id: String,
+    /// Decoded subject.
+    pub subject: String,
+    /// The whole message, ready for SMTP or an `.eml` file.
+    pub bytes: Vec<u8>,
+    /// Size of the HTML part before transfer encoding.
+    pub html_size: usize,
+}
+
+/// One subscriber's personalised content.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    /// HTML body with CSS inlined.
+    pub html: String,
+    /// Plain-text body.
+    pub text: String,
+    /// Subject line.
+    pub subject: String,
+    /// The subscriber's unsubscribe URL.
+    pub unsubscribe: String,
+}
+
+/// What every message of one send shares.
+pub struct Composer<'a> {
+    settings: &'a NewsletterSettings,
+    templates: &'a Templates,
+    key: &'a TokenKey,
+    kind: Kind,
+    data: Value,
+    at: DateTime<FixedOffset>,
+    scope: String,
+    ics: Option<String>,
+    inliner: css_inline::CSSInliner<'a>,
+    shapes: HashMap<Vec<String>, Shape>,
+}
+
+/// Rendered output for one shape, with markers for the subscriber's values.
+#[derive(Debug, Clone)]
+struct Shape {
+    html: String,
+    text: String,
+    subject: String,
+}
+
+const OPEN: char = '\u{E000}';
+const CLOSE: char = '\u{E001}';
+
+fn marker(i: usize) -> String {
+    format!("{OPEN}{i}{CLOSE}")
+}
+
+impl<'a> Composer<'a> {
+    /// Prepares composing `kind` with template data `data` (site, digest or post). `scope`
+    /// identifies the send (the digest id) in Message-IDs; `ics` is attached when present.
+    pub fn new(
+        settings: &'a NewsletterSettings,
+        templates: &'a Templates,
+        key: &'a TokenKey,
+        kind: Kind,
+        data: Value,
+        at: DateTime<FixedOffset>,
+        scope: String,
+        ics: Option<String>,
+    ) -> Self {
+        let inliner = css_inline::CSSInliner::options()
+            .load_remote_stylesheets(false)
+            .keep_style_tags(true)
+            .extra_css(Some(templates.css.clone().into()))
+            .build();
+        Composer {
+            settings,
+            templates,
+            key,
+            kind,
+            data,
+            at,
+            scope,
+            ics,
+            inliner,
+            shapes: HashMap::new(),
+        }
+    }
+
+    /// The unsubscribe URL for a subscriber.
+    pub fn unsubscribe_url(&self, sub: &Subscriber) -> String {
+        let sep = if self.settings.unsubscribe_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!(
+            "{}{sep}token={}",
+            self.settings.unsubscribe_url,
+            self.key.token(&sub.list, &sub.email)
+        )
+    }
+
+    /// Composes the message for one subscriber.
+    pub fn compose(&mut self, sub: &Subscriber) -> Result<Composed, Diagnostic> {
+        let parts = self.parts(sub)?;
+        let id_hash = short_hash(&format!("{}\n{}", sub.list, sub.email.to_lowercase()));
+        let message_id = format!(
+            "<{}.{id_hash}@{}>",
+            self.scope, self.settings.list_id_domain
+        );
+        let html_size = parts.html.len();
+        let subject = parts.subject.clone();
+        let bytes = self.mime(sub, &message_id, parts, &id_hash)?;
+        Ok(Composed {
+            to: sub.email.clone(),
+            list: sub.list.clone(),
+            message_id,
+            subject,
+            bytes,
+            html_size,
+        })
+    }
+
+    /// The personalised HTML, text and subject for one subscriber (what [`Self::compose`]
+    /// encodes), for previews.
+    pub fn parts(&mut self, sub: &Subscriber) -> Result<Parts, Diagnostic> {
+        let unsubscribe = self.unsubscribe_url(sub);
+        let (values, shape_key) = personal_values(sub, &unsubscribe);
+        if !self.shapes.contains_key(&shape_key) {
+            let shape = self.render_shape(sub)?;
+            self.shapes.insert(shape_key.clone(), shape);
+        }
+        let shape = &self.shapes[&shape_key];
+        let escaped: Vec<String> = values.iter().map(|v| escape_html(v)).collect();
+        Ok(Parts {
+            html: fill(&shape.html, &escaped),
+            text: fill(&shape.text, &values),
+            subject: one_line(&fill(&shape.subject, &values)),
+            unsubscribe,
+        })
+    }
+
+    fn render_shape(&self, sub: &Subscriber) -> Result<Shape, Diagnostic> {
+        let mut data = self.data.clone();
+        let mut subscriber = serde_json::Map::new();
+        subscriber.insert("email".into(), json!(marker(0)));
+        subscriber.insert("unsubscribe_url".into(), json!(marker(1)));
+        subscriber.insert(
+            "name".into(),
+            if sub.name.is_some() {
+                json!(marker(2))
+            } else {
+                Value::Null
+            },
+        );
+        for (i, (k, v)) in sub.attrs.iter().enumerate() {
+            if !matches!(k.as_str(), "email" | "name" | "unsubscribe_url") {
+                let value = if v.is_empty() {
+                    json!("")
+                } else {
+                    json!(marker(3 + i))
+                };
+                subscriber.insert(k.clone(), value);
+            }
+        }
+        if let Value::Object(map) = &mut data {
+            map.insert("subscriber".into(), Value::Object(subscriber));
+            map.insert("unsubscribe_url".into(), json!(marker(1)));
+        }
+        let html = self.templates.html(self.kind, &data)?;
+        let html = self.inliner.inline(&html).map_err(|e| {
+            Diagnostic::error(
+                std::path::Path::new("templates/style.css"),
+                1,
+                1,
+                format!("cannot inline CSS: {e}"),
+            )
+        })?;
+        Ok(Shape {
+            html,
+            text: self.templates.text(self.kind, &data)?,
+            subject: self.templates.subject(&data)?,
+        })
+    }
+
+    fn mime(
+        &self,
+        sub: &Subscriber,
+        message_id: &str,
+        parts: Parts,
+        id_hash: &str,
+    ) -> Result<Vec<u8>, Diagnostic> {
+        let Parts {
+            html,
+            text,
+            subject,
+            unsubscribe,
+        } = parts;
+        let to_address = sub.email.parse().map_err(|e| invalid(sub, e))?;
+        let to = Mailbox::new(sub.name.as_deref().map(one_line), to_address);
+        let mut builder = Message::builder()
+            .from(self.settings.from.clone())
+            .to(to)
+            .subject(subject)
+            .date(SystemTime::from(self.at))
+            .message_id(Some(message_id.to_owned()))
+            .raw_header(header(
+                "List-Id",
+                format!(
+                    "<{}.{}>",
+                    list_label(&sub.list),
+                    self.settings.list_id_domain
+                ),
+            ))
+            .raw_header(folded_pair(
+                "List-Unsubscribe",
+                &format!("<{unsubscribe}>,"),
+                &format!(
+                    "<mailto:{}?subject=unsubscribe>",
+                    self.settings.unsubscribe_mailto
+                ),
+            ))
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+        if let Some(reply_to) = &self.settings.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let alternative = MultiPart::alternative()
+            .boundary(format!("crier-alt-{id_hash}"))
+            .singlepart(SinglePart::plain(text))
+            .singlepart(SinglePart::html(html));
+        let body = match &self.ics {
+            Some(ics) => MultiPart::mixed()
+                .boundary(format!("crier-mix-{id_hash}"))
+                .multipart(alternative)
+                .singlepart(
+                    Attachment::new("next-meetup.ics".to_owned())
+                        .body(ics.clone(), calendar_type()),
+                ),
+            None => alternative,
+        };
+        let message = builder.multipart(body).map_err(|e| invalid(sub, e))?;
+        Ok(message.formatted())
+    }
+}
+
+fn invalid(sub: &Subscriber, e: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(
+        std::path::Path::new(&format!("subscribers/{}.csv", sub.list)),
+        1,
+        1,
+        format!("cannot compose a message to '{}': {e}", sub.email),
+    )
+}
+
+fn calendar_type() -> ContentType {
+    ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+        .unwrap_or(ContentType::TEXT_PLAIN)
+}
+
+fn header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// A header of two ASCII items folded onto two lines (long unsubscribe URLs otherwise make
+/// lines over 78 octets). Anything that is not printable ASCII goes through the normal
+/// encoder instead, so this can never inject a header.
+fn folded_pair(name: &'static str, first: &str, second: &str) -> HeaderValue {
+    let printable = |s: &str| s.bytes().all(|b| (0x21..0x7f).contains(&b));
+    if printable(first) && printable(second) {
+        HeaderValue::dangerous_new_pre_encoded(
+            HeaderName::new_from_ascii_str(name),
+            format!("{first} {second}"),
+            format!("{first}\r\n {second}"),
+        )
+    } else {
+        header(name, format!("{first} {second}"))
+    }
+}
+
+/// List names become the first label of `List-Id`: letters, digits and `-` only.
+fn list_label(list: &str) -> String {
+    let label: String = list
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let label = label.trim_matches('-');
+    if label.is_empty() {
+        "list".to_owned()
+    } else {
+        label.to_owned()
+    }
+}
+
+/// The subscriber's values in marker order, and the shape: which of them are filled in.
+fn personal_values(sub: &Subscriber, unsubscribe: &str) -> (Vec<String>, Vec<String>) {
+    let mut values = vec![
+        sub.email.clone(),
+        unsubscribe.to_owned(),
+        sub.name.clone().unwrap_or_default(),
+    ];
+    let mut shape = vec![if sub.name.is_some() {
+        "name".to_owned()
+    } else {
+        String::new()
+    }];
+    for (k, v) in &sub.attrs {
+        values.push(v.clone());
+        shape.push(if v.is_empty() {
+            String::new()
+        } else {
+            k.clone()
+        });
+    }
+    (values, shape)
+}
+
+/// Replaces each marker with its value.
+fn fill(template: &str, values: &[String]) -> String {
+    let mut out = String::with_capacity(template.len() + 256);
+    let mut rest = template;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len_utf8()..];
+        match after
+            .find(CLOSE)
+            .and_then(|end| after[..end].parse::<usize>().ok().map(|i| (i, end)))
+        {
+            Some((i, end)) => {
+                out.push_str(values.get(i).map_or("", String::as_str));
+                rest = &after[end + CLOSE.len_utf8()..];
+            }
+            None => {
+                out.push(OPEN);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Headers are single lines: any control character becomes a space.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn short_hash(s: &str) -> String {
+    Sha256::digest(s.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Template data shared by every message: `site` plus the given extra keys.
+pub fn base_data(site: &crate::config::SiteInfo, extra: BTreeMap<&str, Value>) -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert(
+        "site".into(),
+        json!({
+            "title": site.title,
+            "description": site.description,
+            "url": site.home_url(),
+            "author": site.author.name,
+            "language": site.language,
+        }),
+    );
+    for (k, v) in extra {
+        map.insert(k.to_owned(), v);
+    }
+    Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_filled_and_unknown_ones_dropped() {
+        let values = vec!["a".to_owned(), "b".to_owned()];
+        assert_eq!(
+            fill(
+                &format!("x{}y{}z{}", marker(0), marker(1), marker(9)),
+                &values
+            ),
+            "xaybz"
+        );
+        assert_eq!(fill("plain", &values), "plain");
+        assert_eq!(fill(&format!("{OPEN}oops"), &values), format!("{OPEN}oops"));
+    }
+
+    #[test]
+    fn one_line_removes_line_breaks() {
+        assert_eq!(one_line("a\r\nBcc: x\u{7}"), "a Bcc: x");
+    }
+
+    #[test]
+    fn list_labels_are_dns_safe() {
+        assert_eq!(list_label("Members 2026!"), "members-2026");
+        assert_eq!(list_label("***"), "list");
+    }
+}

@@ -1,0 +1,11 @@
+//! E-mail: templates, unsubscribe tokens, the calendar attachment, and composing MIME
+//! messages. Nothing here sends anything.
+
+pub mod compose;
+pub mod ics;
+pub mod templates;
+pub mod tokens;
+
+pub use compose::{Composed, Composer};
+pub use templates::{Kind, Templates};
+pub use tokens::{KeySource, TokenKey};

@@ -1,0 +1,369 @@
+//! Subscriber lists: `subscribers/<list>.csv`, one file per list, with an `email` column.
+//!
+//! Spreadsheet exports are the norm, so a UTF-8 byte-order mark, CRLF line endings, extra
+//! columns and stray whitespace are all fine. A bad row is reported with its line and skipped;
+//! it never stops the rest of the list.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::Diagnostic;
+
+/// One subscriber on one list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Subscriber {
+    /// The address as written (trimmed).
+    pub email: String,
+    /// Display name, if the list has a `name` column and it is filled in.
+    pub name: Option<String>,
+    /// Every other column, by header name.
+    pub attrs: BTreeMap<String, String>,
+    /// The list (file stem) this row came from.
+    pub list: String,
+}
+
+/// A subscriber list file.
+#[derive(Debug, Clone)]
+pub struct List {
+    /// File stem: `members` for `subscribers/members.csv`.
+    pub name: String,
+    /// The CSV file.
+    pub path: PathBuf,
+    /// Valid, de-duplicated subscribers in file order.
+    pub subscribers: Vec<Subscriber>,
+    /// Rows skipped because of an error.
+    pub skipped: usize,
+}
+
+/// Every list that was loaded, with the problems found.
+#[derive(Debug, Default)]
+pub struct Lists {
+    /// Lists in name order.
+    pub lists: Vec<List>,
+    /// Errors and warnings, by file and line.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Lists {
+    /// Everyone to mail, each address once: someone on two lists gets one copy, on the list
+    /// that comes first by name.
+    pub fn recipients(&self) -> Vec<&Subscriber> {
+        let mut seen = std::collections::HashSet::new();
+        self.lists
+            .iter()
+            .flat_map(|l| &l.subscribers)
+            .filter(|s| seen.insert(s.email.to_lowercase()))
+            .collect()
+    }
+}
+
+/// Loads the lists in `dir`; `wanted` limits them by name (empty: all). A wanted list with no
+/// file is an error.
+pub fn load(dir: &Path, wanted: &[String]) -> Lists {
+    let mut out = Lists::default();
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect(),
+        Err(err) => {
+            out.diagnostics.push(Diagnostic::error(
+                dir,
+                1,
+                1,
+                format!("cannot read the subscribers folder: {err}"),
+            ));
+            return out;
+        }
+    };
+    files.sort();
+    for name in wanted {
+        if !files.iter().any(|p| stem(p) == *name) {
+            out.diagnostics.push(Diagnostic::error(
+                &dir.join(format!("{name}.csv")),
+                1,
+                1,
+                format!("list `{name}` is named in `newsletter.lists` but has no file"),
+            ));
+        }
+    }
+    for path in files {
+        let name = stem(&path);
+        if !wanted.is_empty() && !wanted.contains(&name) {
+            continue;
+        }
+        let (list, diagnostics) = load_list(&path, &name);
+        out.diagnostics.extend(diagnostics);
+        out.lists.push(list);
+    }
+    out
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Parses one CSV file.
+pub fn load_list(path: &Path, name: &str) -> (List, Vec<Diagnostic>) {
+    let mut list = List {
+        name: name.to_owned(),
+        path: path.to_path_buf(),
+        subscribers: Vec::new(),
+        skipped: 0,
+    };
+    let mut problems = Vec::new();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(err) => {
+            problems.push(Diagnostic::error(
+                path,
+                1,
+                1,
+                format!("cannot read list: {err}"),
+            ));
+            return (list, problems);
+        }
+    };
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            problems.push(Diagnostic::error(
+                path,
+                line,
+                1,
+                "list is not valid UTF-8: export it from the spreadsheet as \"CSV UTF-8\"",
+            ));
+            return (list, problems);
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.to_lowercase()).collect(),
+        Err(err) => {
+            problems.push(Diagnostic::error(
+                path,
+                1,
+                1,
+                format!("cannot read the header row: {err}"),
+            ));
+            return (list, problems);
+        }
+    };
+    let Some(email_col) = headers.iter().position(|h| h == "email" || h == "e-mail") else {
+        problems.push(Diagnostic::error(
+            path,
+            1,
+            1,
+            format!(
+                "header row has no `email` column: expected a first line such as `email,name`, found `{}`",
+                headers.join(",")
+            ),
+        ));
+        return (list, problems);
+    };
+    let name_col = headers.iter().position(|h| h == "name");
+    let mut index_of: HashMap<String, usize> = HashMap::new();
+    let mut first_lines: Vec<usize> = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(err) => {
+                let line = err.position().map_or(1, |p| p.line() as usize);
+                problems.push(Diagnostic::error(
+                    path,
+                    line,
+                    1,
+                    format!("unreadable row: {err}"),
+                ));
+                list.skipped += 1;
+                continue;
+            }
+        };
+        let line = record.position().map_or(1, |p| p.line() as usize);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let email = record.get(email_col).unwrap_or("").to_owned();
+        if let Err(why) = validate_address(&email) {
+            problems.push(Diagnostic::error(
+                path,
+                line,
+                1,
+                format!(
+                    "invalid address '{}': {why}; row skipped",
+                    email.escape_debug()
+                ),
+            ));
+            list.skipped += 1;
+            continue;
+        }
+        let name = name_col
+            .and_then(|c| record.get(c))
+            .map(clean_text)
+            .filter(|n| !n.is_empty());
+        let attrs: BTreeMap<String, String> = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| *i != email_col && Some(*i) != name_col && !h.is_empty())
+            .filter_map(|(i, h)| record.get(i).map(|v| (h.clone(), clean_text(v))))
+            .collect();
+        let key = email.to_lowercase();
+        if let Some(&first) = index_of.get(&key) {
+            problems.push(Diagnostic::warning(
+                path,
+                line,
+                1,
+                format!(
+                    "duplicate address '{email}' (also on line {}): merged into one subscriber",
+                    first_lines[first]
+                ),
+            ));
+            merge(&mut list.subscribers[first], name, attrs);
+            continue;
+        }
+        index_of.insert(key, list.subscribers.len());
+        first_lines.push(line);
+        list.subscribers.push(Subscriber {
+            email,
+            name,
+            attrs,
+            list: list.name.clone(),
+        });
+    }
+    (list, problems)
+}
+
+fn merge(into: &mut Subscriber, name: Option<String>, attrs: BTreeMap<String, String>) {
+    if into.name.is_none() {
+        into.name = name;
+    }
+    for (k, v) in attrs {
+        let slot = into.attrs.entry(k).or_default();
+        if slot.is_empty() {
+            *slot = v;
+        }
+    }
+}
+
+/// Control characters (a CR/LF pasted into a cell) become spaces: names end up in headers.
+fn clean_text(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks an address the way the mail builder will need it: `local@domain`, no display name,
+/// no spaces or control characters.
+pub fn validate_address(email: &str) -> Result<(), &'static str> {
+    if email.is_empty() {
+        return Err("the email column is empty");
+    }
+    if email
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';'))
+    {
+        return Err("addresses cannot contain spaces, control characters or <>,;");
+    }
+    let (_, domain) = email.rsplit_once('@').ok_or("expected local-part@domain")?;
+    if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        return Err("the domain needs a dot, as in example.com");
+    }
+    email
+        .parse::<lettre::Address>()
+        .map(|_| ())
+        .map_err(|_| "not a valid address")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &[u8]) -> (List, Vec<Diagnostic>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("members.csv");
+        std::fs::write(&path, text).unwrap();
+        load_list(&path, "members")
+    }
+
+    #[test]
+    fn reads_spreadsheet_exports() {
+        let (list, problems) = load_text(b"\xef\xbb\xbfEmail,Name,Company\r\nada@example.com, Ada Lovelace ,Analytical\r\n\r\nbob@example.org,,\r\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(list.subscribers.len(), 2);
+        assert_eq!(list.subscribers[0].name.as_deref(), Some("Ada Lovelace"));
+        assert_eq!(list.subscribers[0].attrs["company"], "Analytical");
+        assert_eq!(list.subscribers[1].name, None);
+        assert_eq!(list.subscribers[1].list, "members");
+    }
+
+    #[test]
+    fn invalid_rows_are_reported_with_line_and_skipped() {
+        let (list, problems) = load_text(b"email,name\nok@example.com,A\nnot-an-address,B\n\"evil@example.com\r\nBcc: x@example.org\",C\nnodot@localhost,D\n");
+        assert_eq!(list.subscribers.len(), 1);
+        assert_eq!(list.skipped, 3);
+        assert_eq!(problems[0].line, 3);
+        assert!(
+            problems[0]
+                .message
+                .starts_with("invalid address 'not-an-address'"),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[1].message.contains("\\r\\n"),
+            "control characters are escaped: {}",
+            problems[1]
+        );
+    }
+
+    #[test]
+    fn duplicates_merge_case_insensitively_with_a_warning() {
+        let (list, problems) =
+            load_text(b"email,name,city\nAda@Example.com,,London\nada@example.com,Ada,Paris\n");
+        assert_eq!(list.subscribers.len(), 1);
+        assert_eq!(list.subscribers[0].name.as_deref(), Some("Ada"));
+        assert_eq!(list.subscribers[0].attrs["city"], "London");
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.contains("also on line 2"),
+            "{}",
+            problems[0]
+        );
+        assert_eq!(problems[0].line, 3);
+    }
+
+    #[test]
+    fn a_missing_email_column_is_an_error() {
+        let (list, problems) = load_text(b"mail,name\na@example.com,A\n");
+        assert!(list.subscribers.is_empty());
+        assert!(problems[0].message.contains("no `email` column"));
+    }
+
+    #[test]
+    fn names_lose_control_characters() {
+        let (list, _) = load_text(b"email,name\na@example.com,\"Eve\r\nBcc: x@example.org\"\n");
+        assert_eq!(
+            list.subscribers[0].name.as_deref(),
+            Some("Eve Bcc: x@example.org")
+        );
+    }
+}
