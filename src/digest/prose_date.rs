@@ -163,7 +163,7 @@ pub fn find(text: &str, not_before: NaiveDate) -> Option<ProseDate> {
         return Some(ProseDate {
             date,
             weekday,
-            time: time(&words[i..]),
+            time: time(&words[i..]).or_else(|| time(&words[..i])),
         });
     }
     None
