@@ -19,7 +19,7 @@ use crate::content::{self, Post};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::digest::{self, Digest};
 use crate::email::compose::{base_data, Parts, HTML_LIMIT};
-use crate::email::{ics, Composer, KeySource, Kind, Templates, TokenKey};
+use crate::email::{ics, Composer, KeySource, Kind, Outgoing, Templates, TokenKey};
 use crate::output::write_atomic;
 use crate::{site, subscribers};
 
@@ -153,7 +153,7 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
             }
         },
     };
-    let (kind, data, scope, ics, warnings) = match &args.post {
+    let (outgoing, warnings) = match &args.post {
         Some(slug) => post_message(&site.content.posts, config, slug)?,
         None => {
             let digest = digest::build(&site.content.posts, config, settings, at, args.since);
@@ -174,7 +174,8 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
         prepare_preview(dir)?;
         summary.preview_dir = Some(dir.display().to_string());
     }
-    let mut composer = Composer::new(settings, &templates, &key, kind, data, at, scope, ics);
+    let kind = outgoing.kind;
+    let mut composer = Composer::new(settings, &templates, &key, outgoing, at);
     let recipients = lists.recipients();
     summary.recipients = recipients.len();
     let sample_limit = args.sample.unwrap_or(usize::MAX);
@@ -222,13 +223,7 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
     })
 }
 
-type Prepared = (
-    Kind,
-    serde_json::Value,
-    String,
-    Option<String>,
-    Vec<Diagnostic>,
-);
+type Prepared = (Outgoing, Vec<Diagnostic>);
 
 fn digest_message(digest: Digest, config: &Config) -> Prepared {
     let ics = digest
@@ -247,13 +242,13 @@ fn digest_message(digest: Digest, config: &Config) -> Prepared {
             ),
         ]),
     );
-    (
-        Kind::Digest,
+    let outgoing = Outgoing {
+        kind: Kind::Digest,
         data,
-        format!("digest-{}", digest.id),
+        scope: format!("digest-{}", digest.id),
         ics,
-        warnings,
-    )
+    };
+    (outgoing, warnings)
 }
 
 fn post_message(posts: &[Post], config: &Config, slug: &str) -> anyhow::Result<Prepared> {
@@ -279,13 +274,13 @@ fn post_message(posts: &[Post], config: &Config, slug: &str) -> anyhow::Result<P
             }),
         )]),
     );
-    Ok((
-        Kind::Post,
+    let outgoing = Outgoing {
+        kind: Kind::Post,
         data,
-        format!("post-{}", post.file_slug),
-        None,
-        Vec::new(),
-    ))
+        scope: format!("post-{}", post.file_slug),
+        ics: None,
+    };
+    Ok((outgoing, Vec::new()))
 }
 
 fn describe(digest: &Digest, summary: &mut Summary) {

@@ -55,6 +55,20 @@ pub struct Parts {
     pub unsubscribe: String,
 }
 
+/// What one send says, before it is personalised: the template kind, its data, the scope
+/// used in Message-IDs (the digest id), and the calendar file to attach.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Digest or single post.
+    pub kind: Kind,
+    /// Template data (`site`, `recaps`, `event`, or `post`).
+    pub data: Value,
+    /// Identifies the send in Message-IDs: the same scope and recipient give the same id.
+    pub scope: String,
+    /// `.ics` text to attach, if any.
+    pub ics: Option<String>,
+}
+
 /// What every message of one send shares.
 pub struct Composer<'a> {
     settings: &'a NewsletterSettings,
@@ -85,18 +99,21 @@ fn marker(i: usize) -> String {
 }
 
 impl<'a> Composer<'a> {
-    /// Prepares composing `kind` with template data `data` (site, digest or post). `scope`
-    /// identifies the send (the digest id) in Message-IDs; `ics` is attached when present.
+    /// Prepares composing `outgoing`, dated `at`. Templates are rendered lazily, once per
+    /// subscriber shape.
     pub fn new(
         settings: &'a NewsletterSettings,
         templates: &'a Templates,
         key: &'a TokenKey,
-        kind: Kind,
-        data: Value,
+        outgoing: Outgoing,
         at: DateTime<FixedOffset>,
-        scope: String,
-        ics: Option<String>,
     ) -> Self {
+        let Outgoing {
+            kind,
+            data,
+            scope,
+            ics,
+        } = outgoing;
         let inliner = css_inline::CSSInliner::options()
             .load_remote_stylesheets(false)
             .keep_style_tags(true)

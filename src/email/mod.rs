@@ -6,6 +6,6 @@ pub mod ics;
 pub mod templates;
 pub mod tokens;
 
-pub use compose::{Composed, Composer};
+pub use compose::{Composed, Composer, Outgoing};
 pub use templates::{Kind, Templates};
 pub use tokens::{KeySource, TokenKey};

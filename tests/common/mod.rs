@@ -9,6 +9,11 @@ use tempfile::TempDir;
 /// The instant every test runs at, so output is reproducible.
 pub const NOW: &str = "2026-11-25T12:00:00Z";
 
+/// The unsubscribe-token secret every test run uses.
+pub const TEST_KEY: &str = "test-key-test-key-test-key-test-key!";
+/// Its environment variable.
+pub const TOKEN_ENV: &str = "CRIER_TOKEN_KEY";
+
 /// A site in a temporary folder.
 pub struct TempSite {
     pub dir: TempDir,
@@ -36,10 +41,12 @@ impl TempSite {
         TempSite { dir }
     }
 
-    /// A copy of the repository's own example site (config and posts).
+    /// A copy of the repository's own example site (config, posts, templates, subscribers).
     pub fn example() -> Self {
         let site = Self::with_config(&std::fs::read_to_string(repo().join("crier.yaml")).unwrap());
-        copy_dir(&repo().join("posts"), &site.path().join("posts"));
+        for dir in ["posts", "templates", "subscribers"] {
+            copy_dir(&repo().join(dir), &site.path().join(dir));
+        }
         site
     }
 
@@ -75,6 +82,9 @@ impl TempSite {
             .arg(NOW)
             .args(args);
         cmd.env_remove("CRIER_LOG");
+        // Tests never touch the real home folder: keys go (if anywhere) under the site.
+        cmd.env("XDG_CONFIG_HOME", self.path().join(".config"));
+        cmd.env(TOKEN_ENV, TEST_KEY);
         cmd
     }
 }
