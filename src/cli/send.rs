@@ -1,7 +1,7 @@
 //! `crier send --dry-run`: compose the digest (or one post) for every subscriber, change
 //! nothing, and show the organiser what would go out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -21,7 +21,8 @@ use crate::digest::{self, Digest};
 use crate::email::compose::{base_data, Parts, HTML_LIMIT};
 use crate::email::{ics, Composer, KeySource, Kind, Outgoing, Templates, TokenKey};
 use crate::output::write_atomic;
-use crate::{site, subscribers};
+use crate::site;
+use crate::subscribers::{self, Subscriber};
 
 /// Options of `crier send`.
 #[derive(Debug, Args)]
@@ -117,7 +118,8 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
             bail!("templates have errors; nothing was composed");
         }
     };
-    let lists = subscribers::load(&settings.subscribers_dir, &settings.lists);
+    let (list_files, list_problems) =
+        subscribers::list_files(&settings.subscribers_dir, &settings.lists);
     let env_key = std::env::var(crate::email::tokens::KEY_ENV).ok();
     let (key, source) = TokenKey::load(env_key, settings.token_key_file.as_deref(), false)
         .context("cannot load the unsubscribe token key")?;
@@ -132,14 +134,10 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
         subject: None,
         recaps: Vec::new(),
         event: None,
-        lists: lists
-            .lists
-            .iter()
-            .map(|l| (l.name.clone(), l.subscribers.len()))
-            .collect(),
+        lists: BTreeMap::new(),
         recipients: 0,
         composed: 0,
-        skipped: lists.diagnostics.iter().map(ToString::to_string).collect(),
+        skipped: list_problems.iter().map(ToString::to_string).collect(),
         failures: Vec::new(),
         largest_message_bytes: 0,
         largest_html_bytes: 0,
@@ -176,38 +174,26 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
     }
     let kind = outgoing.kind;
     let mut composer = Composer::new(settings, &templates, &key, outgoing, at);
-    let recipients = lists.recipients();
-    summary.recipients = recipients.len();
-    let sample_limit = args.sample.unwrap_or(usize::MAX);
-    let mut first = true;
-    for (index, sub) in recipients.iter().enumerate() {
-        if first {
-            if let Some(dir) = &preview {
-                match composer.parts(sub) {
-                    Ok(parts) => write_parts(dir, kind, &parts)?,
-                    Err(diagnostic) => summary.failures.push(diagnostic.to_string()),
-                }
-                first = false;
-            }
-        }
-        match composer.compose(sub) {
-            Ok(message) => {
-                summary.composed += 1;
-                summary
-                    .subject
-                    .get_or_insert_with(|| message.subject.clone());
-                summary.largest_message_bytes =
-                    summary.largest_message_bytes.max(message.bytes.len());
-                summary.largest_html_bytes = summary.largest_html_bytes.max(message.html_size);
-                if let Some(dir) = &preview {
-                    if index < sample_limit {
-                        let name = format!("{:05}-{}.eml", index + 1, file_safe(&message.to));
-                        write_atomic(&dir.join("eml").join(name), &message.bytes)?;
-                    }
-                }
-            }
-            Err(diagnostic) => summary.failures.push(diagnostic.to_string()),
-        }
+    let mut recipients = Recipients {
+        composer: &mut composer,
+        summary: &mut summary,
+        preview: preview.as_deref(),
+        kind,
+        sample_limit: args.sample.unwrap_or(usize::MAX),
+        seen: HashSet::new(),
+    };
+    // Lists are streamed row by row: memory does not grow with the number of subscribers
+    // (beyond the set of addresses already mailed, which stops duplicates across lists).
+    let mut reports = Vec::new();
+    for file in &list_files {
+        let report = subscribers::read_list(&file.path, &file.name, |sub| recipients.visit(sub))?;
+        reports.push((file.name.clone(), report));
+    }
+    for (name, report) in reports {
+        summary.lists.insert(name, report.subscribers);
+        summary
+            .skipped
+            .extend(report.diagnostics.iter().map(ToString::to_string));
     }
     if summary.largest_html_bytes > HTML_LIMIT {
         summary.failures.push(format!(
@@ -224,6 +210,47 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
 }
 
 type Prepared = (Outgoing, Vec<Diagnostic>);
+
+/// The per-recipient part of a dry run: compose, measure, write the preview sample.
+struct Recipients<'r, 'c> {
+    composer: &'r mut Composer<'c>,
+    summary: &'r mut Summary,
+    preview: Option<&'r Path>,
+    kind: Kind,
+    sample_limit: usize,
+    seen: HashSet<u128>,
+}
+
+impl Recipients<'_, '_> {
+    fn visit(&mut self, sub: Subscriber) -> anyhow::Result<()> {
+        if !self.seen.insert(subscribers::address_key(&sub.email)) {
+            return Ok(());
+        }
+        let index = self.summary.recipients;
+        self.summary.recipients += 1;
+        if let (0, Some(dir)) = (index, self.preview) {
+            match self.composer.parts(&sub) {
+                Ok(parts) => write_parts(dir, self.kind, &parts)?,
+                Err(diagnostic) => self.summary.failures.push(diagnostic.to_string()),
+            }
+        }
+        match self.composer.compose(&sub) {
+            Ok(message) => {
+                let s = &mut *self.summary;
+                s.composed += 1;
+                s.subject.get_or_insert_with(|| message.subject.clone());
+                s.largest_message_bytes = s.largest_message_bytes.max(message.bytes.len());
+                s.largest_html_bytes = s.largest_html_bytes.max(message.html_size);
+                if let Some(dir) = self.preview.filter(|_| index < self.sample_limit) {
+                    let name = format!("{:05}-{}.eml", index + 1, file_safe(&message.to));
+                    write_atomic(&dir.join("eml").join(name), &message.bytes)?;
+                }
+            }
+            Err(diagnostic) => self.summary.failures.push(diagnostic.to_string()),
+        }
+        Ok(())
+    }
+}
 
 fn digest_message(digest: Digest, config: &Config) -> Prepared {
     let ics = digest

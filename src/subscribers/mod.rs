@@ -52,15 +52,24 @@ impl Lists {
         self.lists
             .iter()
             .flat_map(|l| &l.subscribers)
-            .filter(|s| seen.insert(s.email.to_lowercase()))
+            .filter(|s| seen.insert(address_key(&s.email)))
             .collect()
     }
 }
 
-/// Loads the lists in `dir`; `wanted` limits them by name (empty: all). A wanted list with no
-/// file is an error.
-pub fn load(dir: &Path, wanted: &[String]) -> Lists {
-    let mut out = Lists::default();
+/// A list file found in the subscribers folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFile {
+    /// File stem: the list's name.
+    pub name: String,
+    /// The CSV file.
+    pub path: PathBuf,
+}
+
+/// Finds the list files in `dir`; `wanted` limits them by name (empty: all). A wanted list
+/// with no file is an error.
+pub fn list_files(dir: &Path, wanted: &[String]) -> (Vec<ListFile>, Vec<Diagnostic>) {
+    let mut problems = Vec::new();
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -71,19 +80,19 @@ pub fn load(dir: &Path, wanted: &[String]) -> Lists {
             })
             .collect(),
         Err(err) => {
-            out.diagnostics.push(Diagnostic::error(
+            problems.push(Diagnostic::error(
                 dir,
                 1,
                 1,
                 format!("cannot read the subscribers folder: {err}"),
             ));
-            return out;
+            return (Vec::new(), problems);
         }
     };
     files.sort();
     for name in wanted {
         if !files.iter().any(|p| stem(p) == *name) {
-            out.diagnostics.push(Diagnostic::error(
+            problems.push(Diagnostic::error(
                 &dir.join(format!("{name}.csv")),
                 1,
                 1,
@@ -91,12 +100,27 @@ pub fn load(dir: &Path, wanted: &[String]) -> Lists {
             ));
         }
     }
-    for path in files {
-        let name = stem(&path);
-        if !wanted.is_empty() && !wanted.contains(&name) {
-            continue;
-        }
-        let (list, diagnostics) = load_list(&path, &name);
+    let lists = files
+        .into_iter()
+        .map(|path| ListFile {
+            name: stem(&path),
+            path,
+        })
+        .filter(|l| wanted.is_empty() || wanted.contains(&l.name))
+        .collect();
+    (lists, problems)
+}
+
+/// Loads every list into memory (for `check` and small sites; sending streams instead, see
+/// [`read_list`]).
+pub fn load(dir: &Path, wanted: &[String]) -> Lists {
+    let (files, diagnostics) = list_files(dir, wanted);
+    let mut out = Lists {
+        lists: Vec::new(),
+        diagnostics,
+    };
+    for file in files {
+        let (list, diagnostics) = load_list(&file.path, &file.name);
         out.diagnostics.extend(diagnostics);
         out.lists.push(list);
     }
@@ -109,63 +133,76 @@ fn stem(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Parses one CSV file.
+/// Parses one CSV file into memory.
 pub fn load_list(path: &Path, name: &str) -> (List, Vec<Diagnostic>) {
-    let mut list = List {
+    let mut subscribers = Vec::new();
+    let report = read_list(path, name, |s| {
+        subscribers.push(s);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    let report = match report {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let list = List {
         name: name.to_owned(),
         path: path.to_path_buf(),
-        subscribers: Vec::new(),
-        skipped: 0,
+        subscribers,
+        skipped: report.skipped,
     };
-    let mut problems = Vec::new();
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    (list, report.diagnostics)
+}
+
+/// What reading one list found besides its subscribers.
+#[derive(Debug, Default)]
+pub struct ListReport {
+    /// Valid, distinct subscribers passed on.
+    pub subscribers: usize,
+    /// Rows skipped because of an error.
+    pub skipped: usize,
+    /// Errors and warnings with their lines.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Streams one list: each valid, first-seen subscriber is handed to `visit` as soon as its row
+/// is read, so a list of any length costs memory only for the set of addresses seen. A
+/// duplicate (case-insensitive) keeps the first row and is reported with both lines.
+pub fn read_list<E>(
+    path: &Path,
+    name: &str,
+    mut visit: impl FnMut(Subscriber) -> Result<(), E>,
+) -> Result<ListReport, E> {
+    let mut report = ListReport::default();
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(err) => {
-            problems.push(Diagnostic::error(
+            report.diagnostics.push(Diagnostic::error(
                 path,
                 1,
                 1,
                 format!("cannot read list: {err}"),
             ));
-            return (list, problems);
+            return Ok(report);
         }
     };
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            problems.push(Diagnostic::error(
-                path,
-                line,
-                1,
-                "list is not valid UTF-8: export it from the spreadsheet as \"CSV UTF-8\"",
-            ));
-            return (list, problems);
-        }
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(std::io::BufReader::new(file));
     let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.to_lowercase()).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|c| c.trim_start_matches('\u{feff}').to_lowercase())
+            .collect(),
         Err(err) => {
-            problems.push(Diagnostic::error(
-                path,
-                1,
-                1,
-                format!("cannot read the header row: {err}"),
-            ));
-            return (list, problems);
+            report
+                .diagnostics
+                .push(read_error(path, &err, "cannot read the header row"));
+            return Ok(report);
         }
     };
     let Some(email_col) = headers.iter().position(|h| h == "email" || h == "e-mail") else {
-        problems.push(Diagnostic::error(
+        report.diagnostics.push(Diagnostic::error(
             path,
             1,
             1,
@@ -174,33 +211,33 @@ pub fn load_list(path: &Path, name: &str) -> (List, Vec<Diagnostic>) {
                 headers.join(",")
             ),
         ));
-        return (list, problems);
+        return Ok(report);
     };
     let name_col = headers.iter().position(|h| h == "name");
-    let mut index_of: HashMap<String, usize> = HashMap::new();
-    let mut first_lines: Vec<usize> = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
+    let mut first_line: HashMap<u128, usize> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
             Err(err) => {
-                let line = err.position().map_or(1, |p| p.line() as usize);
-                problems.push(Diagnostic::error(
-                    path,
-                    line,
-                    1,
-                    format!("unreadable row: {err}"),
-                ));
-                list.skipped += 1;
+                report
+                    .diagnostics
+                    .push(read_error(path, &err, "unreadable row"));
+                report.skipped += 1;
+                if matches!(err.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
                 continue;
             }
-        };
+        }
         let line = record.position().map_or(1, |p| p.line() as usize);
         if record.iter().all(str::is_empty) {
             continue;
         }
         let email = record.get(email_col).unwrap_or("").to_owned();
         if let Err(why) = validate_address(&email) {
-            problems.push(Diagnostic::error(
+            report.diagnostics.push(Diagnostic::error(
                 path,
                 line,
                 1,
@@ -209,55 +246,66 @@ pub fn load_list(path: &Path, name: &str) -> (List, Vec<Diagnostic>) {
                     email.escape_debug()
                 ),
             ));
-            list.skipped += 1;
+            report.skipped += 1;
             continue;
         }
-        let name = name_col
-            .and_then(|c| record.get(c))
-            .map(clean_text)
-            .filter(|n| !n.is_empty());
+        match first_line.entry(address_key(&email)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                report.diagnostics.push(Diagnostic::warning(
+                    path,
+                    line,
+                    1,
+                    format!(
+                        "duplicate address '{email}' (also on line {}): merged into one subscriber, the first row is kept",
+                        first.get()
+                    ),
+                ));
+                continue;
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(line);
+            }
+        }
         let attrs: BTreeMap<String, String> = headers
             .iter()
             .enumerate()
             .filter(|(i, h)| *i != email_col && Some(*i) != name_col && !h.is_empty())
             .filter_map(|(i, h)| record.get(i).map(|v| (h.clone(), clean_text(v))))
             .collect();
-        let key = email.to_lowercase();
-        if let Some(&first) = index_of.get(&key) {
-            problems.push(Diagnostic::warning(
-                path,
-                line,
-                1,
-                format!(
-                    "duplicate address '{email}' (also on line {}): merged into one subscriber",
-                    first_lines[first]
-                ),
-            ));
-            merge(&mut list.subscribers[first], name, attrs);
-            continue;
-        }
-        index_of.insert(key, list.subscribers.len());
-        first_lines.push(line);
-        list.subscribers.push(Subscriber {
+        let subscriber = Subscriber {
             email,
-            name,
+            name: name_col
+                .and_then(|c| record.get(c))
+                .map(clean_text)
+                .filter(|n| !n.is_empty()),
             attrs,
-            list: list.name.clone(),
-        });
+            list: name.to_owned(),
+        };
+        report.subscribers += 1;
+        visit(subscriber)?;
     }
-    (list, problems)
+    Ok(report)
 }
 
-fn merge(into: &mut Subscriber, name: Option<String>, attrs: BTreeMap<String, String>) {
-    if into.name.is_none() {
-        into.name = name;
-    }
-    for (k, v) in attrs {
-        let slot = into.attrs.entry(k).or_default();
-        if slot.is_empty() {
-            *slot = v;
-        }
-    }
+/// A 128-bit digest of the lower-cased address: duplicate detection needs only equality, and
+/// 16 bytes per address keeps a 100,000-row list's bookkeeping to a couple of megabytes.
+pub fn address_key(email: &str) -> u128 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(email.to_lowercase().as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    u128::from_le_bytes(bytes)
+}
+
+fn read_error(path: &Path, err: &csv::Error, what: &str) -> Diagnostic {
+    let line = err.position().map_or(1, |p| p.line() as usize);
+    let message = match err.kind() {
+        csv::ErrorKind::Utf8 { .. } => format!(
+            "{what}: not valid UTF-8; export the list from the spreadsheet as \"CSV UTF-8\""
+        ),
+        _ => format!("{what}: {err}"),
+    };
+    Diagnostic::error(path, line, 1, message)
 }
 
 /// Control characters (a CR/LF pasted into a cell) become spaces: names end up in headers.
@@ -340,7 +388,10 @@ mod tests {
         let (list, problems) =
             load_text(b"email,name,city\nAda@Example.com,,London\nada@example.com,Ada,Paris\n");
         assert_eq!(list.subscribers.len(), 1);
-        assert_eq!(list.subscribers[0].name.as_deref(), Some("Ada"));
+        assert_eq!(
+            list.subscribers[0].email, "Ada@Example.com",
+            "the first row is kept"
+        );
         assert_eq!(list.subscribers[0].attrs["city"], "London");
         assert_eq!(problems.len(), 1);
         assert!(
