@@ -403,3 +403,84 @@ fn digest_parts_match_snapshots() {
     let head = eml.split("\r\n\r\n").next().unwrap().replace("\r\n", "\n");
     insta::assert_snapshot!("digest_headers", head);
 }
+
+/// The calendar entry of one event keeps its UID when the organiser corrects the post, and a
+/// later digest carries a higher SEQUENCE, so calendars replace the entry instead of adding one.
+#[test]
+fn a_corrected_event_keeps_its_uid_and_raises_its_sequence() {
+    let ics_of = |site: &TempSite, at: &str| {
+        let out = site
+            .crier(&["send", "--dry-run", "--at", at, "--sample", "1"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let bytes = std::fs::read(&emls(site)[0]).unwrap();
+        let message = MessageParser::default().parse(&bytes[..]).unwrap();
+        let ics = message
+            .attachments()
+            .next()
+            .unwrap()
+            .text_contents()
+            .unwrap()
+            .replace("\r\n ", "");
+        let field = |name: &str| {
+            ics.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_owned))
+                .unwrap()
+        };
+        (
+            field("UID"),
+            field("SEQUENCE").parse::<u32>().unwrap(),
+            field("DTSTART"),
+        )
+    };
+    let site = TempSite::example();
+    let (uid, first, start) = ics_of(&site, "2026-11-16T09:00:00Z");
+    assert_eq!(start, "20261209T183000Z");
+    let post = "posts/2026-11-12-riverside-cloud-native-november-2026.md";
+    let text = site
+        .read(post)
+        .replace("Wednesday 9th December,", "Wednesday 9th December at 7pm,");
+    site.write(post, text);
+    let (uid_after, second, start_after) = ics_of(&site, "2026-11-23T09:00:00Z");
+    assert_eq!(uid_after, uid);
+    assert_eq!(start_after, "20261209T190000Z");
+    assert!(second > first, "{second} > {first}");
+}
+
+#[test]
+fn real_recaps_announce_their_next_meetups_when_available() {
+    let reference = common::repo().join("../shared/reference/posts");
+    if !reference.is_dir() {
+        eprintln!("skipping: {} not present", reference.display());
+        return;
+    }
+    let site = TempSite::example();
+    let config = site.read("crier.yaml").replace(
+        "posts_dir: posts",
+        &format!("posts_dir: {}", reference.display()),
+    );
+    site.write("crier.yaml", config);
+    let out = site.crier(&["check"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("2023-05-03-cloud-native-london-may-2023.md:44:1: warning: next event date 2023-05-03 is not after the post's own date"), "{stdout}");
+    // A December recap announces a January meetup: the year rolls over.
+    let out = site
+        .crier(&[
+            "send",
+            "--dry-run",
+            "--at",
+            "2019-12-20T09:00:00Z",
+            "--json",
+            "--no-files",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["event"]["start"], "2020-01-08T18:30:00+00:00", "{v}");
+    assert_eq!(v["event"]["weekday"], "Wednesday");
+    assert!(v["event"]["rsvp"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://www.meetup.com/"));
+}

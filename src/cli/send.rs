@@ -253,10 +253,14 @@ impl Recipients<'_, '_> {
 }
 
 fn digest_message(digest: Digest, config: &Config) -> Prepared {
-    let ics = digest
-        .event
-        .as_ref()
-        .map(|e| ics::calendar(&e.event, 0, digest.at, &config.site.title));
+    let ics = digest.event.as_ref().map(|e| {
+        ics::calendar(
+            &e.event,
+            e.event.sequence(digest.at),
+            digest.at,
+            &config.site.title,
+        )
+    });
     let warnings = digest.warnings.clone();
     let data = base_data(
         &config.site,

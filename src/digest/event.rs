@@ -28,6 +28,19 @@ pub struct Event {
     pub uid: String,
     /// The sentence it was read from (or `front matter`).
     pub sentence: String,
+    /// When the post that announced it was published (the anchor of the UID).
+    pub announced: DateTime<FixedOffset>,
+}
+
+impl Event {
+    /// The calendar `SEQUENCE` for a copy of this event published at `at`: the minutes since
+    /// the announcing post. Every later publication of the same UID therefore carries a higher
+    /// SEQUENCE, so a corrected time or place always replaces the entry in subscribers'
+    /// calendars, without crier having to remember what it sent before. Every recipient of one
+    /// digest gets the same value, because `at` is the digest's time.
+    pub fn sequence(&self, at: DateTime<FixedOffset>) -> u32 {
+        u32::try_from((at - self.announced).num_minutes().max(0)).unwrap_or(u32::MAX)
+    }
 }
 
 /// What was found in one post.
@@ -117,6 +130,7 @@ pub fn find(
         location: post.location.clone(),
         rsvp: pick_rsvp(&links),
         uid: uid(post, config),
+        announced: post.date,
         sentence,
     });
     found
@@ -168,6 +182,7 @@ fn from_front_matter(
         location: text("location").or_else(|| post.location.clone()),
         rsvp,
         uid: uid(post, config),
+        announced: post.date,
         sentence: "front matter".to_owned(),
     });
     found

@@ -95,7 +95,23 @@ mod tests {
             rsvp: Some("https://events.example.org/riverside-cloud-native/2026-12?ref=newsletter-with-a-long-query-string".into()),
             uid: "next-meetup-2026-11-12-november@meetup.example.com".into(),
             sentence: String::new(),
+            announced: DateTime::parse_from_rfc3339("2026-11-12T00:00:00+00:00").unwrap(),
         }
+    }
+
+    #[test]
+    fn sequence_rises_with_every_later_publication() {
+        let e = event();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
+        assert_eq!(e.sequence(at("2026-11-12T00:00:00+00:00")), 0);
+        let first = e.sequence(at("2026-11-16T09:00:00+00:00"));
+        let corrected = e.sequence(at("2026-11-23T09:00:00+00:00"));
+        assert!(corrected > first && first > 0);
+        assert_eq!(
+            e.sequence(at("2026-01-01T00:00:00+00:00")),
+            0,
+            "never negative"
+        );
     }
 
     #[test]
