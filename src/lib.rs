@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod delivery;
 pub mod diagnostics;
 pub mod digest;
 pub mod email;

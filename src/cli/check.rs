@@ -15,6 +15,32 @@ use crate::{digest, site, subscribers};
 #[derive(Debug, Args)]
 pub struct CheckArgs {}
 
+/// Subscribers the ledger has suppressed (unsubscribed or bounced): they stay in the CSV but
+/// are never mailed again.
+fn suppressed(
+    config: &crate::config::Config,
+    lists: &subscribers::Lists,
+) -> anyhow::Result<Vec<crate::diagnostics::Diagnostic>> {
+    if !config.delivery.state_db.exists() {
+        return Ok(Vec::new());
+    }
+    let ledger = crate::delivery::Ledger::open(&config.delivery.state_db)?;
+    let mut out = Vec::new();
+    for list in &lists.lists {
+        for sub in &list.subscribers {
+            if let Some(reason) = ledger.suppressed(&sub.email)? {
+                out.push(crate::diagnostics::Diagnostic::warning(
+                    &list.path,
+                    1,
+                    1,
+                    format!("{} is suppressed ({reason}) and will be skipped", sub.email),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Prints every problem to stdout as `path:line:col: severity: message`, then a summary.
 /// Exit 1 if there is any error.
 pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
@@ -36,6 +62,7 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
         }
         let lists = subscribers::load(&settings.subscribers_dir, &settings.lists);
         diagnostics.extend(lists.diagnostics.iter().cloned());
+        diagnostics.extend(suppressed(&site.config, &lists)?);
         diagnostics.extend(digest::check_events(&report.posts, &site.config, settings));
         newsletter_line = Some(format!(
             "{} {}, {} {} (each address once)",

@@ -5,7 +5,9 @@
 
 mod build;
 mod check;
+mod deliver;
 mod send;
+mod status;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -56,8 +58,10 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Check the config and every post; print each problem as path:line:col.
     Check(check::CheckArgs),
-    /// Compose the digest (or one post) for every subscriber; `--dry-run` previews it.
+    /// Send the digest (or one post) to every subscriber; `--dry-run` previews it.
     Send(send::SendArgs),
+    /// Show the last digests and the current one's sent / pending / failed counts.
+    Status(status::StatusArgs),
 }
 
 fn parse_now(raw: &str) -> Result<DateTime<FixedOffset>, String> {
@@ -80,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(&cli, args, &clock),
         Command::Check(args) => check::run(&cli, args, &clock),
         Command::Send(args) => send::run(&cli, args, &clock),
+        Command::Status(args) => status::run(&cli, args, &clock),
     };
     match result {
         Ok(code) => code,

@@ -28,9 +28,11 @@ use crate::subscribers::{self, Subscriber};
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// Compose everything and write a preview, but send nothing and change no state.
-    /// (Delivery itself is not built yet, so this flag is required.)
-    #[arg(long, required = true)]
+    #[arg(long)]
     pub dry_run: bool,
+    /// Send one test copy of the digest (or `--post`) to this address only; records nothing.
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "dry_run")]
+    pub to: Option<String>,
     /// Preview this post (by slug) as a single e-mail instead of the digest.
     #[arg(long, value_name = "SLUG")]
     pub post: Option<String>,
@@ -97,8 +99,16 @@ struct EventLine {
     location: Option<String>,
 }
 
-/// Runs `crier send`.
+/// Runs `crier send`: a preview with `--dry-run`, otherwise a real delivery.
 pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
+    if args.dry_run {
+        dry_run(cli, args, clock)
+    } else {
+        super::deliver::run(cli, args, clock)
+    }
+}
+
+fn dry_run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
     let site = match site::load(&cli.site, clock) {
         Ok(site) => site,
         Err(problems) => {
@@ -209,7 +219,7 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
     })
 }
 
-type Prepared = (Outgoing, Vec<Diagnostic>);
+pub(super) type Prepared = (Outgoing, Vec<Diagnostic>);
 
 /// The per-recipient part of a dry run: compose, measure, write the preview sample.
 struct Recipients<'r, 'c> {
@@ -252,7 +262,7 @@ impl Recipients<'_, '_> {
     }
 }
 
-fn digest_message(digest: Digest, config: &Config) -> Prepared {
+pub(super) fn digest_message(digest: Digest, config: &Config) -> Prepared {
     let ics = digest.event.as_ref().map(|e| {
         ics::calendar(
             &e.event,
@@ -282,7 +292,11 @@ fn digest_message(digest: Digest, config: &Config) -> Prepared {
     (outgoing, warnings)
 }
 
-fn post_message(posts: &[Post], config: &Config, slug: &str) -> anyhow::Result<Prepared> {
+pub(super) fn post_message(
+    posts: &[Post],
+    config: &Config,
+    slug: &str,
+) -> anyhow::Result<Prepared> {
     let Some(post) = posts.iter().find(|p| p.slug == slug || p.file_slug == slug) else {
         bail!("no published post with slug `{slug}` (the slug is the file name without the date and extension)");
     };

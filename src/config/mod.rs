@@ -12,8 +12,10 @@ use url::Url;
 
 use crate::diagnostics::Diagnostic;
 
+mod delivery;
 mod newsletter;
 
+pub use delivery::{DeliverySettings, Security, SmtpSettings};
 pub use newsletter::NewsletterSettings;
 
 /// The config file's name inside a site folder.
@@ -40,6 +42,10 @@ pub struct Config {
     pub feeds: FeedSettings,
     /// Newsletter settings; `None` when the site has no `newsletter:` section.
     pub newsletter: Option<NewsletterSettings>,
+    /// The SMTP server; `None` means messages go to the outbox folder.
+    pub smtp: Option<SmtpSettings>,
+    /// Ledger, outbox and retry settings.
+    pub delivery: DeliverySettings,
 }
 
 /// Facts about the site that appear in every feed and e-mail.
@@ -124,6 +130,12 @@ struct RawConfig {
     /// Newsletter settings.
     #[serde(default)]
     newsletter: Option<newsletter::RawNewsletter>,
+    /// SMTP server.
+    #[serde(default)]
+    smtp: Option<delivery::RawSmtp>,
+    /// Delivery bookkeeping.
+    #[serde(default)]
+    delivery: delivery::RawDelivery,
 }
 
 #[derive(Debug, Deserialize)]
@@ -330,6 +342,10 @@ fn validate(
     let newsletter = raw
         .newsletter
         .and_then(|raw| newsletter::validate(raw, root, &home_url, &host, &mut problem));
+    let smtp = raw
+        .smtp
+        .and_then(|raw| delivery::validate_smtp(raw, &mut problem));
+    let delivery = delivery::validate_delivery(raw.delivery, root);
 
     if !problems.is_empty() {
         return Err(problems);
@@ -357,6 +373,8 @@ fn validate(
             url: feeds_url,
         },
         newsletter,
+        smtp,
+        delivery,
     })
 }
 

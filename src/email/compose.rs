@@ -57,7 +57,7 @@ pub struct Parts {
 
 /// What one send says, before it is personalised: the template kind, its data, the scope
 /// used in Message-IDs (the digest id), and the calendar file to attach.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Outgoing {
     /// Digest or single post.
     pub kind: Kind,

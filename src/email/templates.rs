@@ -13,7 +13,8 @@ use serde::Serialize;
 use crate::diagnostics::Diagnostic;
 
 /// Which message a template renders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// The digest of recaps and next event.
     Digest,

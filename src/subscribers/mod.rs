@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostics::Diagnostic;
 
 /// One subscriber on one list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Subscriber {
     /// The address as written (trimmed).
     pub email: String,

@@ -75,7 +75,12 @@ impl TempSite {
 
     /// `crier --site <dir> --now NOW <args>`.
     pub fn crier(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("crier").unwrap();
+        Command::from_std(self.crier_std(args))
+    }
+
+    /// The same as [`Self::crier`], as a plain `std::process::Command` (to spawn and kill).
+    pub fn crier_std(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("crier"));
         cmd.arg("--site")
             .arg(self.path())
             .arg("--now")

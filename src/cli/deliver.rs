@@ -1,0 +1,414 @@
+//! `crier send` for real: freeze the digest in the ledger, then deliver it (or resume the one
+//! an earlier run left unfinished).
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, FixedOffset, Timelike};
+
+use super::send::{digest_message, post_message, SendArgs};
+use super::{print_diagnostics, Cli};
+use crate::clock::Clock;
+use crate::config::{Config, NewsletterSettings};
+use crate::delivery::ledger::DigestRow;
+use crate::delivery::lock::SiteLock;
+use crate::delivery::sender::{self, Outcome, Progress, SendOptions};
+use crate::delivery::transport::{Outgoing as Wire, SendError};
+use crate::delivery::{Ledger, Transport};
+use crate::digest;
+use crate::email::{Composer, Outgoing, Templates, TokenKey};
+use crate::site::{self, Site};
+use crate::subscribers::{self, Subscriber};
+
+/// Runs a real send.
+pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
+    let site = match site::load(&cli.site, clock) {
+        Ok(site) => site,
+        Err(problems) => {
+            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+            bail!("config is invalid; nothing was sent");
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(send(&site, args, clock))
+}
+
+async fn send(site: &Site, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
+    let config = &site.config;
+    let Some(settings) = &config.newsletter else {
+        bail!(
+            "{} has no `newsletter:` section: add one (see README)",
+            config.path.display()
+        );
+    };
+    let templates = match Templates::load(&settings.templates_dir, &settings.subject) {
+        Ok(t) => t,
+        Err(problems) => {
+            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+            bail!("templates have errors; nothing was sent");
+        }
+    };
+    let env_key = std::env::var(crate::email::tokens::KEY_ENV).ok();
+    let (key, _) = TokenKey::load(env_key, settings.token_key_file.as_deref(), true)
+        .context("cannot load the unsubscribe token key")?;
+    let transport = Arc::new(
+        Transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())
+            .map_err(|e| anyhow::anyhow!(e))?,
+    );
+    // Whole seconds: the time is shown to people and stored in the ledger.
+    let at = args.at.unwrap_or_else(|| clock.now());
+    let at = at.with_nanosecond(0).unwrap_or(at);
+
+    if let Some(to) = &args.to {
+        return test_copy(site, settings, &templates, &key, &transport, args, at, to).await;
+    }
+
+    let state_dir = config
+        .delivery
+        .state_db
+        .parent()
+        .map(ToOwned::to_owned)
+        .unwrap_or_default();
+    let _lock = match SiteLock::try_acquire(&state_dir)? {
+        Ok(lock) => lock,
+        Err(busy) => {
+            eprintln!("{busy}; waiting for it to finish");
+            SiteLock::acquire(&state_dir)?
+        }
+    };
+    let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    let shutdown = shutdown_signal();
+
+    if let Some(row) = ledger.unfinished()? {
+        let counts = ledger.counts(&row.id)?;
+        println!(
+            "resuming {} {} (composed for {}): {} sent, {} to go",
+            row.kind,
+            row.id,
+            row.at,
+            counts.sent,
+            counts.queued + counts.sending
+        );
+        let outcome = deliver_row(
+            config, settings, &templates, &key, &ledger, &row, transport, shutdown, clock,
+        )
+        .await?;
+        return report(&ledger, &row, &outcome);
+    }
+
+    let since = match args.since {
+        Some(since) => Some(since),
+        None => ledger
+            .last_digest_at()?
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok()),
+    };
+    let ((outgoing, warnings), summary) = match &args.post {
+        Some(slug) => (
+            post_message(&site.content.posts, config, slug)?,
+            serde_json::json!({ "post": slug }),
+        ),
+        None => {
+            let digest = digest::build(&site.content.posts, config, settings, at, since);
+            let summary = serde_json::json!({ "recaps": digest.recaps.iter().map(|r| &r.url).collect::<Vec<_>>(), "event": digest.event.as_ref().map(|e| (&e.event.uid, e.event.start)) });
+            describe(&digest);
+            (digest_message(digest, config), summary)
+        }
+    };
+    print_diagnostics(&mut std::io::stderr().lock(), &warnings)?;
+    let base_id = format!(
+        "{}-{}",
+        outgoing.scope,
+        clock.now().format("%Y%m%dT%H%M%S%.3f")
+    );
+    let mut id = base_id.clone();
+    for n in 2.. {
+        if !ledger.exists(&id)? {
+            break;
+        }
+        id = format!("{base_id}-{n}");
+    }
+    let outgoing = Outgoing {
+        scope: id.clone(),
+        ..outgoing
+    };
+    let row = DigestRow {
+        id: id.clone(),
+        kind: if args.post.is_some() {
+            "post".into()
+        } else {
+            "digest".into()
+        },
+        created: clock.now().to_rfc3339(),
+        at: at.to_rfc3339(),
+        summary: summary.to_string(),
+        outgoing: serde_json::to_string(&outgoing)?,
+        status: "sending".into(),
+    };
+    let recipients = recipients(settings)?;
+    let queued = ledger.freeze(&row, recipients, clock.now())?;
+    println!("frozen {id}: {queued} recipients queued (suppressed addresses left out)");
+    let outcome = deliver_row(
+        config, settings, &templates, &key, &ledger, &row, transport, shutdown, clock,
+    )
+    .await?;
+    report(&ledger, &row, &outcome)
+}
+
+/// Everyone on the configured lists, each address once, as (list, address, subscriber JSON).
+fn recipients(settings: &NewsletterSettings) -> anyhow::Result<Vec<(String, String, String)>> {
+    let (files, problems) = subscribers::list_files(&settings.subscribers_dir, &settings.lists);
+    print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for file in files {
+        let report = subscribers::read_list(&file.path, &file.name, |sub| {
+            if seen.insert(subscribers::address_key(&sub.email)) {
+                out.push((
+                    sub.list.clone(),
+                    sub.email.clone(),
+                    serde_json::to_string(&sub)?,
+                ));
+            }
+            Ok::<(), serde_json::Error>(())
+        })?;
+        print_diagnostics(&mut std::io::stderr().lock(), &report.diagnostics)?;
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn deliver_row(
+    config: &Config,
+    settings: &NewsletterSettings,
+    templates: &Templates,
+    key: &TokenKey,
+    ledger: &Ledger,
+    row: &DigestRow,
+    transport: Arc<Transport>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    clock: &Clock,
+) -> anyhow::Result<Outcome> {
+    let outgoing: Outgoing =
+        serde_json::from_str(&row.outgoing).context("cannot read the frozen digest")?;
+    let at = DateTime::parse_from_rfc3339(&row.at).unwrap_or_else(|_| clock.now());
+    let mut composer = Composer::new(settings, templates, key, outgoing, at);
+    let options = SendOptions {
+        concurrency: config
+            .smtp
+            .as_ref()
+            .map_or(4, |s| s.max_connections as usize),
+        rate_per_second: config.smtp.as_ref().map_or(0.0, |s| s.rate_per_second),
+        max_attempts: config.delivery.max_attempts,
+        retry_base: config.delivery.retry_base,
+        from: settings.from.email.to_string(),
+    };
+    let clock = *clock;
+    let now = move || clock;
+    let mut progress = progress_for_stderr();
+    Ok(sender::deliver(
+        ledger,
+        row,
+        &mut composer,
+        transport,
+        &options,
+        &now,
+        progress.as_mut(),
+        shutdown,
+    )
+    .await?)
+}
+
+fn report(ledger: &Ledger, row: &DigestRow, outcome: &Outcome) -> anyhow::Result<ExitCode> {
+    let counts = ledger.counts(&row.id)?;
+    println!(
+        "{}: {} sent, {} failed, {} pending (this run: {} sent, {} failed, {} deferred)",
+        row.id,
+        counts.sent,
+        counts.failed,
+        counts.queued + counts.sending,
+        outcome.sent,
+        outcome.failed,
+        outcome.deferred
+    );
+    for (address, reply) in ledger.failures(&row.id)? {
+        println!("  failed {address}: {reply}");
+    }
+    if outcome.interrupted {
+        println!("stopped on request; `crier send` resumes where it stopped");
+    }
+    if outcome.deferred > 0 {
+        println!("{} messages could not be delivered yet (server unavailable?); run `crier send` again to retry them", outcome.deferred);
+    }
+    Ok(if outcome.finished {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn test_copy(
+    site: &Site,
+    settings: &NewsletterSettings,
+    templates: &Templates,
+    key: &TokenKey,
+    transport: &Transport,
+    args: &SendArgs,
+    at: DateTime<FixedOffset>,
+    to: &str,
+) -> anyhow::Result<ExitCode> {
+    subscribers::validate_address(to).map_err(|why| anyhow::anyhow!("--to {to}: {why}"))?;
+    let config = &site.config;
+    let (outgoing, warnings) = match &args.post {
+        Some(slug) => post_message(&site.content.posts, config, slug)?,
+        None => {
+            let digest = digest::build(&site.content.posts, config, settings, at, args.since);
+            describe(&digest);
+            digest_message(digest, config)
+        }
+    };
+    print_diagnostics(&mut std::io::stderr().lock(), &warnings)?;
+    let scope = format!("test-{}", outgoing.scope);
+    let mut composer = Composer::new(settings, templates, key, Outgoing { scope, ..outgoing }, at);
+    let subscriber = Subscriber {
+        email: to.to_owned(),
+        name: None,
+        attrs: Default::default(),
+        list: "test".into(),
+    };
+    let message = composer
+        .compose(&subscriber)
+        .map_err(|d| anyhow::anyhow!("{d}"))?;
+    let wire = Wire {
+        from: settings.from.email.as_ref(),
+        to,
+        bytes: &message.bytes,
+        file_stem: format!("test/{}", message.message_id.trim_matches(['<', '>'])),
+    };
+    match transport.send(wire).await {
+        Ok(reply) => {
+            println!("test copy sent to {to} (nothing recorded): {reply}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => bail!("test copy to {to} failed: {}", e.message),
+    }
+}
+
+fn describe(digest: &digest::Digest) {
+    println!(
+        "digest for {}: {} new {}",
+        digest.at.to_rfc3339(),
+        digest.recaps.len(),
+        if digest.recaps.len() == 1 {
+            "recap"
+        } else {
+            "recaps"
+        }
+    );
+    for recap in &digest.recaps {
+        println!("  - {} <{}>", recap.title, recap.url);
+    }
+    match &digest.event {
+        Some(e) => println!(
+            "  next meetup: {} ({}), RSVP: {}",
+            e.date_display,
+            e.event.title,
+            e.event.rsvp.as_deref().unwrap_or("no link")
+        ),
+        None => println!("  no upcoming meetup announced"),
+    }
+}
+
+/// A watch channel that turns true on SIGINT or SIGTERM.
+pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term => {}
+        }
+        tracing::info!("shutdown requested: finishing messages in flight");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+fn progress_for_stderr() -> Box<dyn Progress> {
+    if std::io::stderr().is_terminal() {
+        Box::new(BarProgress(None))
+    } else {
+        Box::new(LineProgress {
+            total: 0,
+            done: 0,
+            step: 1,
+        })
+    }
+}
+
+struct BarProgress(Option<indicatif::ProgressBar>);
+
+impl Progress for BarProgress {
+    fn start(&mut self, total: usize) {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} ({eta} left)")
+        {
+            bar.set_style(style);
+        }
+        self.0 = Some(bar);
+    }
+    fn advance(&mut self, address: &str, result: &Result<String, SendError>) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+            if let Err(e) = result {
+                bar.println(format!("{address}: {}", e.message));
+            }
+        }
+    }
+    fn finish(&mut self, _outcome: &Outcome) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+struct LineProgress {
+    total: usize,
+    done: usize,
+    step: usize,
+}
+
+impl Progress for LineProgress {
+    fn start(&mut self, total: usize) {
+        self.total = total;
+        self.step = (total / 10).max(1);
+        eprintln!("sending {total} messages");
+    }
+    fn advance(&mut self, address: &str, result: &Result<String, SendError>) {
+        self.done += 1;
+        if let Err(e) = result {
+            eprintln!("{address}: {}", e.message);
+        }
+        if self.done.is_multiple_of(self.step) || self.done == self.total {
+            eprintln!("progress: {}/{}", self.done, self.total);
+        }
+    }
+    fn finish(&mut self, _outcome: &Outcome) {}
+}

@@ -1,0 +1,60 @@
+//! `crier status`: what the ledger says about recent sends.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{print_diagnostics, Cli};
+use crate::clock::Clock;
+use crate::config;
+use crate::delivery::Ledger;
+
+/// Options of `crier status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// How many recent digests to list.
+    #[arg(long, default_value_t = 5)]
+    pub last: usize,
+}
+
+/// Prints the last digests with their counts, and the newest one's failures.
+pub fn run(cli: &Cli, args: &StatusArgs, _clock: &Clock) -> anyhow::Result<ExitCode> {
+    let config = match config::load(&cli.site) {
+        Ok(c) => c,
+        Err(problems) => {
+            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+            anyhow::bail!("config is invalid");
+        }
+    };
+    if !config.delivery.state_db.exists() {
+        println!(
+            "nothing sent yet ({} does not exist)",
+            config.delivery.state_db.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ledger = Ledger::open(&config.delivery.state_db)?;
+    let recent = ledger.recent(args.last)?;
+    for row in &recent {
+        let c = ledger.counts(&row.id)?;
+        println!(
+            "{} {} ({}, composed for {}): {} sent, {} pending, {} failed",
+            row.id,
+            row.kind,
+            row.status,
+            row.at,
+            c.sent,
+            c.queued + c.sending,
+            c.failed
+        );
+    }
+    if let Some(current) = recent.first() {
+        for (address, reply) in ledger.failures(&current.id)? {
+            println!("  failed {address}: {reply}");
+        }
+    }
+    if recent.is_empty() {
+        println!("nothing sent yet");
+    }
+    Ok(ExitCode::SUCCESS)
+}
