@@ -17,6 +17,7 @@ pub mod digest;
 pub mod email;
 pub mod feeds;
 pub mod output;
+pub mod schedule;
 pub mod site;
 pub mod subscribers;
 pub mod urls;

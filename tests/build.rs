@@ -30,7 +30,10 @@ fn example_site_builds_feeds_that_parse_with_absolute_urls() {
     let site = TempSite::example();
     build_ok(&site);
     let files = feed_files(&site.path().join("public"));
-    assert!(files.len() >= 9 && files.len().is_multiple_of(3), "{files:?}");
+    assert!(
+        files.len() >= 9 && files.len().is_multiple_of(3),
+        "{files:?}"
+    );
     for file in &files {
         let feed = parse_feed(file);
         assert!(

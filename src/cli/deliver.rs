@@ -1,25 +1,26 @@
 //! `crier send` for real: freeze the digest in the ledger, then deliver it (or resume the one
 //! an earlier run left unfinished).
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, FixedOffset, Timelike};
 
-use super::send::{digest_message, post_message, SendArgs};
+use super::send::SendArgs;
 use super::{print_diagnostics, Cli};
 use crate::clock::Clock;
-use crate::config::{Config, NewsletterSettings};
+use crate::delivery::campaign::{
+    digest_outgoing, digest_summary, due_digest, post_outgoing, settings as campaign_settings,
+    Campaign,
+};
 use crate::delivery::ledger::DigestRow;
 use crate::delivery::lock::SiteLock;
-use crate::delivery::sender::{self, Outcome, Progress, SendOptions};
+use crate::delivery::sender::{Outcome, Progress};
 use crate::delivery::transport::{Outgoing as Wire, SendError};
-use crate::delivery::{Ledger, Transport};
+use crate::delivery::Ledger;
 use crate::digest;
-use crate::email::{Composer, Outgoing, Templates, TokenKey};
+use crate::email::{Composer, Outgoing};
 use crate::site::{self, Site};
 use crate::subscribers::{self, Subscriber};
 
@@ -42,32 +43,13 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
 
 async fn send(site: &Site, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
     let config = &site.config;
-    let Some(settings) = &config.newsletter else {
-        bail!(
-            "{} has no `newsletter:` section: add one (see README)",
-            config.path.display()
-        );
-    };
-    let templates = match Templates::load(&settings.templates_dir, &settings.subject) {
-        Ok(t) => t,
-        Err(problems) => {
-            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
-            bail!("templates have errors; nothing was sent");
-        }
-    };
-    let env_key = std::env::var(crate::email::tokens::KEY_ENV).ok();
-    let (key, _) = TokenKey::load(env_key, settings.token_key_file.as_deref(), true)
-        .context("cannot load the unsubscribe token key")?;
-    let transport = Arc::new(
-        Transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())
-            .map_err(|e| anyhow::anyhow!(e))?,
-    );
+    let campaign = Campaign::prepare(config)?;
     // Whole seconds: the time is shown to people and stored in the ledger.
     let at = args.at.unwrap_or_else(|| clock.now());
     let at = at.with_nanosecond(0).unwrap_or(at);
 
     if let Some(to) = &args.to {
-        return test_copy(site, settings, &templates, &key, &transport, args, at, to).await;
+        return test_copy(site, &campaign, args, at, to).await;
     }
 
     let state_dir = config
@@ -85,6 +67,7 @@ async fn send(site: &Site, args: &SendArgs, clock: &Clock) -> anyhow::Result<Exi
     };
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
     let shutdown = shutdown_signal();
+    let mut progress = progress_for_stderr();
 
     if let Some(row) = ledger.unfinished()? {
         let counts = ledger.counts(&row.id)?;
@@ -96,133 +79,40 @@ async fn send(site: &Site, args: &SendArgs, clock: &Clock) -> anyhow::Result<Exi
             counts.sent,
             counts.queued + counts.sending
         );
-        let outcome = deliver_row(
-            config, settings, &templates, &key, &ledger, &row, transport, shutdown, clock,
-        )
-        .await?;
+        let outcome = campaign
+            .deliver(config, &ledger, &row, shutdown, progress.as_mut(), clock)
+            .await?;
         return report(&ledger, &row, &outcome);
     }
 
-    let since = match args.since {
-        Some(since) => Some(since),
-        None => ledger
-            .last_digest_at()?
-            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok()),
-    };
-    let ((outgoing, warnings), summary) = match &args.post {
+    let (outgoing, summary, kind) = match &args.post {
         Some(slug) => (
-            post_message(&site.content.posts, config, slug)?,
+            post_outgoing(&site.content.posts, config, slug)?,
             serde_json::json!({ "post": slug }),
+            "post",
         ),
         None => {
-            let digest = digest::build(&site.content.posts, config, settings, at, since);
-            let summary = serde_json::json!({ "recaps": digest.recaps.iter().map(|r| &r.url).collect::<Vec<_>>(), "event": digest.event.as_ref().map(|e| (&e.event.uid, e.event.start)) });
+            let digest = due_digest(&site.content.posts, config, &ledger, at, args.since)?;
+            print_diagnostics(&mut std::io::stderr().lock(), &digest.warnings)?;
             describe(&digest);
-            (digest_message(digest, config), summary)
+            (
+                digest_outgoing(&digest, config),
+                digest_summary(&digest),
+                "digest",
+            )
         }
     };
-    print_diagnostics(&mut std::io::stderr().lock(), &warnings)?;
-    let base_id = format!(
-        "{}-{}",
-        outgoing.scope,
-        clock.now().format("%Y%m%dT%H%M%S%.3f")
-    );
-    let mut id = base_id.clone();
-    for n in 2.. {
-        if !ledger.exists(&id)? {
-            break;
-        }
-        id = format!("{base_id}-{n}");
-    }
-    let outgoing = Outgoing {
-        scope: id.clone(),
-        ..outgoing
-    };
-    let row = DigestRow {
-        id: id.clone(),
-        kind: if args.post.is_some() {
-            "post".into()
-        } else {
-            "digest".into()
-        },
-        created: clock.now().to_rfc3339(),
-        at: at.to_rfc3339(),
-        summary: summary.to_string(),
-        outgoing: serde_json::to_string(&outgoing)?,
-        status: "sending".into(),
-    };
-    let recipients = recipients(settings)?;
-    let queued = ledger.freeze(&row, recipients, clock.now())?;
-    println!("frozen {id}: {queued} recipients queued (suppressed addresses left out)");
-    let outcome = deliver_row(
-        config, settings, &templates, &key, &ledger, &row, transport, shutdown, clock,
-    )
-    .await?;
-    report(&ledger, &row, &outcome)
-}
-
-/// Everyone on the configured lists, each address once, as (list, address, subscriber JSON).
-fn recipients(settings: &NewsletterSettings) -> anyhow::Result<Vec<(String, String, String)>> {
-    let (files, problems) = subscribers::list_files(&settings.subscribers_dir, &settings.lists);
+    let (row, queued, problems) =
+        campaign.freeze(config, &mut ledger, outgoing, kind, &summary, at, clock)?;
     print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for file in files {
-        let report = subscribers::read_list(&file.path, &file.name, |sub| {
-            if seen.insert(subscribers::address_key(&sub.email)) {
-                out.push((
-                    sub.list.clone(),
-                    sub.email.clone(),
-                    serde_json::to_string(&sub)?,
-                ));
-            }
-            Ok::<(), serde_json::Error>(())
-        })?;
-        print_diagnostics(&mut std::io::stderr().lock(), &report.diagnostics)?;
-    }
-    Ok(out)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn deliver_row(
-    config: &Config,
-    settings: &NewsletterSettings,
-    templates: &Templates,
-    key: &TokenKey,
-    ledger: &Ledger,
-    row: &DigestRow,
-    transport: Arc<Transport>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-    clock: &Clock,
-) -> anyhow::Result<Outcome> {
-    let outgoing: Outgoing =
-        serde_json::from_str(&row.outgoing).context("cannot read the frozen digest")?;
-    let at = DateTime::parse_from_rfc3339(&row.at).unwrap_or_else(|_| clock.now());
-    let mut composer = Composer::new(settings, templates, key, outgoing, at);
-    let options = SendOptions {
-        concurrency: config
-            .smtp
-            .as_ref()
-            .map_or(4, |s| s.max_connections as usize),
-        rate_per_second: config.smtp.as_ref().map_or(0.0, |s| s.rate_per_second),
-        max_attempts: config.delivery.max_attempts,
-        retry_base: config.delivery.retry_base,
-        from: settings.from.email.to_string(),
-    };
-    let clock = *clock;
-    let now = move || clock;
-    let mut progress = progress_for_stderr();
-    Ok(sender::deliver(
-        ledger,
-        row,
-        &mut composer,
-        transport,
-        &options,
-        &now,
-        progress.as_mut(),
-        shutdown,
-    )
-    .await?)
+    println!(
+        "frozen {}: {queued} recipients queued (suppressed addresses left out)",
+        row.id
+    );
+    let outcome = campaign
+        .deliver(config, &ledger, &row, shutdown, progress.as_mut(), clock)
+        .await?;
+    report(&ledger, &row, &outcome)
 }
 
 fn report(ledger: &Ledger, row: &DigestRow, outcome: &Outcome) -> anyhow::Result<ExitCode> {
@@ -253,30 +143,33 @@ fn report(ledger: &Ledger, row: &DigestRow, outcome: &Outcome) -> anyhow::Result
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn test_copy(
     site: &Site,
-    settings: &NewsletterSettings,
-    templates: &Templates,
-    key: &TokenKey,
-    transport: &Transport,
+    campaign: &Campaign,
     args: &SendArgs,
     at: DateTime<FixedOffset>,
     to: &str,
 ) -> anyhow::Result<ExitCode> {
     subscribers::validate_address(to).map_err(|why| anyhow::anyhow!("--to {to}: {why}"))?;
     let config = &site.config;
-    let (outgoing, warnings) = match &args.post {
-        Some(slug) => post_message(&site.content.posts, config, slug)?,
+    let settings = campaign_settings(config)?;
+    let outgoing = match &args.post {
+        Some(slug) => post_outgoing(&site.content.posts, config, slug)?,
         None => {
             let digest = digest::build(&site.content.posts, config, settings, at, args.since);
+            print_diagnostics(&mut std::io::stderr().lock(), &digest.warnings)?;
             describe(&digest);
-            digest_message(digest, config)
+            digest_outgoing(&digest, config)
         }
     };
-    print_diagnostics(&mut std::io::stderr().lock(), &warnings)?;
     let scope = format!("test-{}", outgoing.scope);
-    let mut composer = Composer::new(settings, templates, key, Outgoing { scope, ..outgoing }, at);
+    let mut composer = Composer::new(
+        settings,
+        &campaign.templates,
+        &campaign.key,
+        Outgoing { scope, ..outgoing },
+        at,
+    );
     let subscriber = Subscriber {
         email: to.to_owned(),
         name: None,
@@ -292,7 +185,7 @@ async fn test_copy(
         bytes: &message.bytes,
         file_stem: format!("test/{}", message.message_id.trim_matches(['<', '>'])),
     };
-    match transport.send(wire).await {
+    match campaign.transport.send(wire).await {
         Ok(reply) => {
             println!("test copy sent to {to} (nothing recorded): {reply}");
             Ok(ExitCode::SUCCESS)

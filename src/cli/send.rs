@@ -10,16 +10,14 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use serde::Serialize;
-use serde_json::json;
 
 use super::{parse_now, print_diagnostics, Cli};
 use crate::clock::Clock;
-use crate::config::Config;
-use crate::content::{self, Post};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::delivery::campaign::{digest_outgoing, post_outgoing};
+use crate::diagnostics::Severity;
 use crate::digest::{self, Digest};
-use crate::email::compose::{base_data, Parts, HTML_LIMIT};
-use crate::email::{ics, Composer, KeySource, Kind, Outgoing, Templates, TokenKey};
+use crate::email::compose::{Parts, HTML_LIMIT};
+use crate::email::{Composer, KeySource, Kind, Templates, TokenKey};
 use crate::output::write_atomic;
 use crate::site;
 use crate::subscribers::{self, Subscriber};
@@ -162,11 +160,15 @@ fn dry_run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
         },
     };
     let (outgoing, warnings) = match &args.post {
-        Some(slug) => post_message(&site.content.posts, config, slug)?,
+        Some(slug) => (
+            post_outgoing(&site.content.posts, config, slug)?,
+            Vec::new(),
+        ),
         None => {
             let digest = digest::build(&site.content.posts, config, settings, at, args.since);
             describe(&digest, &mut summary);
-            digest_message(digest, config)
+            let outgoing = digest_outgoing(&digest, config);
+            (outgoing, digest.warnings)
         }
     };
     summary.failures.extend(
@@ -219,8 +221,6 @@ fn dry_run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
     })
 }
 
-pub(super) type Prepared = (Outgoing, Vec<Diagnostic>);
-
 /// The per-recipient part of a dry run: compose, measure, write the preview sample.
 struct Recipients<'r, 'c> {
     composer: &'r mut Composer<'c>,
@@ -260,72 +260,6 @@ impl Recipients<'_, '_> {
         }
         Ok(())
     }
-}
-
-pub(super) fn digest_message(digest: Digest, config: &Config) -> Prepared {
-    let ics = digest.event.as_ref().map(|e| {
-        ics::calendar(
-            &e.event,
-            e.event.sequence(digest.at),
-            digest.at,
-            &config.site.title,
-        )
-    });
-    let warnings = digest.warnings.clone();
-    let data = base_data(
-        &config.site,
-        BTreeMap::from([
-            ("recaps", json!(digest.recaps)),
-            ("event", json!(digest.event)),
-            (
-                "digest",
-                json!({"id": digest.id, "at": digest.at.to_rfc3339()}),
-            ),
-        ]),
-    );
-    let outgoing = Outgoing {
-        kind: Kind::Digest,
-        data,
-        scope: format!("digest-{}", digest.id),
-        ics,
-    };
-    (outgoing, warnings)
-}
-
-pub(super) fn post_message(
-    posts: &[Post],
-    config: &Config,
-    slug: &str,
-) -> anyhow::Result<Prepared> {
-    let Some(post) = posts.iter().find(|p| p.slug == slug || p.file_slug == slug) else {
-        bail!("no published post with slug `{slug}` (the slug is the file name without the date and extension)");
-    };
-    let rendered = content::render(post, config).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let data = base_data(
-        &config.site,
-        BTreeMap::from([(
-            "post",
-            json!({
-                "title": post.title,
-                "url": post.url,
-                "date": post.date.to_rfc3339(),
-                "date_display": post.date.format("%A %-d %B %Y").to_string(),
-                "image": post.image,
-                "description": post.description,
-                "summary": post.description.clone().unwrap_or_else(|| rendered.excerpt_text.clone()),
-                "content_html": rendered.html,
-                "location": post.location,
-                "tags": post.tags,
-            }),
-        )]),
-    );
-    let outgoing = Outgoing {
-        kind: Kind::Post,
-        data,
-        scope: format!("post-{}", post.file_slug),
-        ics: None,
-    };
-    Ok((outgoing, Vec::new()))
 }
 
 fn describe(digest: &Digest, summary: &mut Summary) {
