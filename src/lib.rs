@@ -18,6 +18,7 @@ pub mod email;
 pub mod feeds;
 pub mod output;
 pub mod schedule;
+pub mod server;
 pub mod site;
 pub mod subscribers;
 pub mod urls;

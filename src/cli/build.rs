@@ -4,13 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
 
 use super::{print_diagnostics, Cli};
 use crate::clock::Clock;
 use crate::diagnostics::{plural, Tally};
-use crate::output::{write_atomic, Written};
 use crate::{feeds, site};
 
 /// Options of `crier build`.
@@ -44,15 +42,7 @@ pub fn run(cli: &Cli, args: &BuildArgs, clock: &Clock) -> anyhow::Result<ExitCod
     diagnostics.extend(built.diagnostics.iter().cloned());
     print_diagnostics(&mut std::io::stderr().lock(), &diagnostics)?;
 
-    let mut changed = 0;
-    for file in &built.files {
-        let path = out_dir.join(&file.path);
-        let written = write_atomic(&path, &file.bytes)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        if written == Written::Changed {
-            changed += 1;
-        }
-    }
+    let changed = feeds::write_all(&built, &out_dir)?;
     let skipped = site.content.skipped + built.diagnostics.len();
     let posts = site.content.posts.len();
     writeln!(

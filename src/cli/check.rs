@@ -76,6 +76,29 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
     if let Some(line) = newsletter_line {
         writeln!(out, "newsletter: {line}")?;
     }
+    if let Some(schedule) = site
+        .config
+        .newsletter
+        .as_ref()
+        .and_then(|n| n.schedule.as_ref())
+    {
+        let tz = site.config.site.timezone;
+        let times: Vec<String> = schedule
+            .upcoming(clock.now(), 3)
+            .iter()
+            .map(|t| {
+                t.with_timezone(&tz)
+                    .format("%a %Y-%m-%d %H:%M %Z")
+                    .to_string()
+            })
+            .collect();
+        writeln!(
+            out,
+            "schedule `{}` ({tz}): next sends {}",
+            schedule.source,
+            times.join(", ")
+        )?;
+    }
     let tally = Tally::of(&diagnostics);
     let loaded = report.posts.len() + report.unpublished + report.scheduled;
     writeln!(

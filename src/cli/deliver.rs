@@ -220,7 +220,7 @@ fn describe(digest: &digest::Digest) {
 }
 
 /// A watch channel that turns true on SIGINT or SIGTERM.
-pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+pub(super) fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let ctrl_c = tokio::signal::ctrl_c();
@@ -243,7 +243,7 @@ pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
-fn progress_for_stderr() -> Box<dyn Progress> {
+pub(super) fn progress_for_stderr() -> Box<dyn Progress> {
     if std::io::stderr().is_terminal() {
         Box::new(BarProgress(None))
     } else {

@@ -6,6 +6,7 @@
 mod build;
 mod check;
 mod deliver;
+mod run;
 mod send;
 mod status;
 
@@ -62,6 +63,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// Show the last digests and the current one's sent / pending / failed counts.
     Status(status::StatusArgs),
+    /// Run the daemon: serve feeds and unsubscribe links, rebuild on change, send on schedule.
+    Run(run::RunArgs),
 }
 
 fn parse_now(raw: &str) -> Result<DateTime<FixedOffset>, String> {
@@ -85,6 +88,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&cli, args, &clock),
         Command::Send(args) => send::run(&cli, args, &clock),
         Command::Status(args) => status::run(&cli, args, &clock),
+        Command::Run(args) => run::run(&cli, args, &clock),
     };
     match result {
         Ok(code) => code,
@@ -111,6 +115,7 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .try_init();
 }

@@ -46,6 +46,34 @@ pub struct Config {
     pub smtp: Option<SmtpSettings>,
     /// Ledger, outbox and retry settings.
     pub delivery: DeliverySettings,
+    /// Where `crier run` listens.
+    pub server: ServerSettings,
+}
+
+/// The daemon's HTTP server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Address and port, e.g. `127.0.0.1:4000`.
+    pub bind: std::net::SocketAddr,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    #[serde(default = "default_bind")]
+    bind: String,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            bind: default_bind(),
+        }
+    }
+}
+
+fn default_bind() -> String {
+    "127.0.0.1:4000".to_owned()
 }
 
 /// Facts about the site that appear in every feed and e-mail.
@@ -136,6 +164,9 @@ struct RawConfig {
     /// Delivery bookkeeping.
     #[serde(default)]
     delivery: delivery::RawDelivery,
+    /// The daemon's HTTP server.
+    #[serde(default)]
+    server: RawServer,
 }
 
 #[derive(Debug, Deserialize)]
@@ -341,11 +372,15 @@ fn validate(
         .unwrap_or_default();
     let newsletter = raw
         .newsletter
-        .and_then(|raw| newsletter::validate(raw, root, &home_url, &host, &mut problem));
+        .and_then(|raw| newsletter::validate(raw, root, &home_url, &host, timezone, &mut problem));
     let smtp = raw
         .smtp
         .and_then(|raw| delivery::validate_smtp(raw, &mut problem));
     let delivery = delivery::validate_delivery(raw.delivery, root);
+    let bind = raw.server.bind.parse().unwrap_or_else(|_| {
+        problem(&["server", "bind"], format!("field `server.bind`: expected an address and port such as `127.0.0.1:4000`, found `{}`", raw.server.bind));
+        std::net::SocketAddr::from(([127, 0, 0, 1], 4000))
+    });
 
     if !problems.is_empty() {
         return Err(problems);
@@ -375,6 +410,7 @@ fn validate(
         newsletter,
         smtp,
         delivery,
+        server: ServerSettings { bind },
     })
 }
 

@@ -42,6 +42,13 @@ pub struct NewsletterSettings {
     pub subscribers_dir: PathBuf,
     /// Where `send --dry-run` writes its preview.
     pub preview_dir: PathBuf,
+    /// When the daemon sends digests (crontab, in the site's time zone).
+    pub schedule: Option<crate::schedule::Schedule>,
+    /// Skip a scheduled digest with no new recaps and no change of next event.
+    pub only_if_new: bool,
+    /// A digest missed while the daemon was down is sent on start-up if it was due at most
+    /// this long ago (once, however many slots were missed).
+    pub missed_grace: chrono::Duration,
 }
 
 /// The section as written.
@@ -79,6 +86,19 @@ pub(super) struct RawNewsletter {
     subscribers_dir: PathBuf,
     #[serde(default = "default_preview")]
     preview_dir: PathBuf,
+    #[serde(default)]
+    schedule: Option<String>,
+    #[serde(default = "default_true")]
+    only_if_new: bool,
+    #[serde(default = "default_grace")]
+    missed_grace_minutes: u32,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_grace() -> u32 {
+    720
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +139,7 @@ pub(super) fn validate(
     root: &Path,
     home_url: &str,
     host: &str,
+    tz: chrono_tz::Tz,
     problem: &mut dyn FnMut(&[&str], String),
 ) -> Option<NewsletterSettings> {
     let mut ok = true;
@@ -199,6 +220,21 @@ pub(super) fn validate(
             );
         }
     }
+    let schedule = match raw
+        .schedule
+        .as_deref()
+        .map(|s| crate::schedule::Schedule::parse(s, tz))
+    {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(why)) => {
+            fail(
+                &["newsletter", "schedule"],
+                format!("field `newsletter.schedule`: {why}"),
+            );
+            None
+        }
+    };
     if !ok {
         return None;
     }
@@ -219,6 +255,9 @@ pub(super) fn validate(
         templates_dir: root.join(raw.templates_dir),
         subscribers_dir: root.join(raw.subscribers_dir),
         preview_dir: root.join(raw.preview_dir),
+        schedule,
+        only_if_new: raw.only_if_new,
+        missed_grace: chrono::Duration::minutes(i64::from(raw.missed_grace_minutes)),
     })
 }
 

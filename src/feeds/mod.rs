@@ -98,6 +98,21 @@ pub struct BuildOutput {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Writes every file of `built` into `out_dir` atomically; returns how many changed.
+pub fn write_all(built: &BuildOutput, out_dir: &std::path::Path) -> std::io::Result<usize> {
+    let mut changed = 0;
+    for file in &built.files {
+        let path = out_dir.join(&file.path);
+        let written = crate::output::write_atomic(&path, &file.bytes).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+        })?;
+        if written == crate::output::Written::Changed {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 /// Decides the feeds for `posts` (newest first): the site feed, and one per tag if enabled.
 pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
     let limit = if config.feeds.limit == 0 {

@@ -1,0 +1,284 @@
+//! The daemon over a real socket: feeds with ETag / Last-Modified / 304, one-click
+//! unsubscribe (RFC 8058), forged and truncated tokens, rebuilding on change, and a clean
+//! exit on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TempSite, TEST_KEY};
+use crier::email::TokenKey;
+
+struct Daemon {
+    child: Child,
+    addr: String,
+}
+
+impl Daemon {
+    fn start(site: &TempSite) -> Self {
+        let mut child = site
+            .crier_std(&["run", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .expect("daemon prints its address")
+            .to_owned();
+        Daemon { child, addr }
+    }
+
+    /// One HTTP/1.1 request; returns (status, headers lower-cased, body).
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Vec<(String, String)>, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+            .collect();
+        (status, headers, body.to_owned())
+    }
+
+    fn get(&self, path: &str) -> (u16, Vec<(String, String)>, String) {
+        self.request("GET", path, &[], "")
+    }
+
+    fn stop(mut self) -> Option<i32> {
+        unsafe_kill_term(self.child.id());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "daemon did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_kill_term(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn feeds_are_served_with_validators_and_304s() {
+    let site = TempSite::example();
+    let daemon = Daemon::start(&site);
+    let (status, headers, body) = daemon.get("/rss.xml");
+    assert_eq!(status, 200);
+    assert!(body.contains("<rss"));
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("application/rss+xml; charset=utf-8")
+    );
+    let etag = header(&headers, "etag").unwrap().to_owned();
+    let modified = header(&headers, "last-modified").unwrap().to_owned();
+    assert_eq!(
+        daemon
+            .request("GET", "/rss.xml", &[("If-None-Match", &etag)], "")
+            .0,
+        304
+    );
+    assert_eq!(
+        daemon
+            .request("GET", "/rss.xml", &[("If-Modified-Since", &modified)], "")
+            .0,
+        304
+    );
+    assert_eq!(
+        daemon
+            .request("GET", "/rss.xml", &[("If-None-Match", "\"other\"")], "")
+            .0,
+        200
+    );
+    assert_eq!(daemon.get("/tags/meetup/feed.json").0, 200);
+    assert_eq!(daemon.get("/../crier.yaml").0, 404);
+    assert_eq!(
+        daemon.get("/healthz"),
+        (200, daemon.get("/healthz").1, "ok\n".to_owned())
+    );
+    assert_eq!(daemon.stop(), Some(0), "SIGTERM exits 0");
+}
+
+#[test]
+fn one_click_unsubscribe_is_idempotent_and_forged_tokens_get_400() {
+    let site = TempSite::example();
+    let daemon = Daemon::start(&site);
+    let token = TokenKey::from_bytes(TEST_KEY.as_bytes()).token("members", "grace@example.org");
+
+    // GET shows a button and changes nothing (link scanners fetch URLs).
+    let (status, _, body) = daemon.get(&format!("/unsubscribe?token={token}"));
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("grace@example.org") && body.contains("<button"),
+        "{body}"
+    );
+    let check =
+        String::from_utf8_lossy(&site.crier(&["check"]).output().unwrap().stdout).into_owned();
+    assert!(!check.contains("suppressed"), "{check}");
+
+    // RFC 8058 one-click POST: 200, no redirect, twice.
+    for _ in 0..2 {
+        let (status, headers, body) = daemon.request(
+            "POST",
+            &format!("/unsubscribe?token={token}"),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            "List-Unsubscribe=One-Click",
+        );
+        assert_eq!(status, 200, "{body}");
+        assert!(header(&headers, "location").is_none());
+    }
+    let check =
+        String::from_utf8_lossy(&site.crier(&["check"]).output().unwrap().stdout).into_owned();
+    assert!(
+        check.contains("grace@example.org is suppressed (unsubscribed from members via link)"),
+        "{check}"
+    );
+
+    // Forged, truncated and missing tokens.
+    let forged = TokenKey::from_bytes(b"a different key, also long enough!")
+        .token("members", "ada@example.com");
+    for bad in [
+        forged.as_str(),
+        &token[..token.len() - 3],
+        "",
+        "not.a-token",
+    ] {
+        assert_eq!(
+            daemon.get(&format!("/unsubscribe?token={bad}")).0,
+            400,
+            "{bad}"
+        );
+        assert_eq!(
+            daemon
+                .request(
+                    "POST",
+                    &format!("/unsubscribe?token={bad}"),
+                    &[],
+                    "List-Unsubscribe=One-Click"
+                )
+                .0,
+            400,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        daemon
+            .request("POST", "/unsubscribe", &[], "List-Unsubscribe=One-Click")
+            .0,
+        400
+    );
+    let check =
+        String::from_utf8_lossy(&site.crier(&["check"]).output().unwrap().stdout).into_owned();
+    assert!(!check.contains("ada@example.com is suppressed"), "{check}");
+
+    // The suppressed address is skipped by the next send.
+    let out = site.crier(&["send"]).output().unwrap();
+    assert!(out.status.success());
+    let outbox: Vec<String> = walk(&site.path().join("outbox"));
+    assert!(
+        !outbox.iter().any(|f| f.contains("grace@example.org")),
+        "{outbox:?}"
+    );
+    assert!(
+        outbox.iter().any(|f| f.contains("ada@example.com")),
+        "{outbox:?}"
+    );
+}
+
+#[test]
+fn feeds_rebuild_on_change_and_survive_a_broken_post() {
+    let site = TempSite::example();
+    let daemon = Daemon::start(&site);
+    let post = "posts/2026-11-12-riverside-cloud-native-november-2026.md";
+    let original = site.read(post);
+    site.write(
+        post,
+        original.replace("AI inference on Kubernetes\"", "Edited while running\""),
+    );
+    let started = Instant::now();
+    while !daemon.get("/rss.xml").2.contains("Edited while running") {
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "feed not rebuilt within 3 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A broken config: the daemon keeps serving the last good feeds.
+    site.write("crier.yaml", "site: [broken\n");
+    std::thread::sleep(Duration::from_millis(700));
+    let (status, _, body) = daemon.get("/rss.xml");
+    assert_eq!(status, 200);
+    assert!(body.contains("Edited while running"));
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    common::feed_files(dir)
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect()
+}
