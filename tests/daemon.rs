@@ -276,9 +276,53 @@ fn feeds_rebuild_on_change_and_survive_a_broken_post() {
     assert_eq!(daemon.stop(), Some(0));
 }
 
+/// Every `.eml` under `dir` (which the daemon may still be writing to).
 fn walk(dir: &std::path::Path) -> Vec<String> {
-    common::feed_files(dir)
-        .into_iter()
-        .map(|p| p.display().to_string())
-        .collect()
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "eml") {
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// With an injected clock of Wednesday 12:00 and a Wednesday 09:00 schedule, the daemon finds
+/// the slot it missed this morning and sends the digest once; started again, it does not.
+#[test]
+fn a_missed_slot_is_sent_once_at_start_up() {
+    let site = TempSite::example();
+    let config = site
+        .read("crier.yaml")
+        .replace("schedule: \"0 9 * * MON\"", "schedule: \"0 9 * * WED\"");
+    site.write("crier.yaml", config);
+    let count = || walk(&site.path().join("outbox")).len();
+
+    let daemon = Daemon::start(&site);
+    let started = Instant::now();
+    while count() < 6 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "missed digest not sent: {} messages",
+            count()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(daemon.stop(), Some(0));
+    assert_eq!(count(), 6);
+
+    let daemon = Daemon::start(&site);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(daemon.stop(), Some(0));
+    assert_eq!(count(), 6, "the slot was already served");
+    let status =
+        String::from_utf8_lossy(&site.crier(&["status"]).output().unwrap().stdout).into_owned();
+    assert!(status.contains("6 sent, 0 pending, 0 failed"), "{status}");
 }

@@ -309,3 +309,85 @@ fn recipients(
     }
     Ok((out, problems))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::{EventView, Recap};
+
+    fn digest(recaps: usize, event_start: Option<&str>) -> Digest {
+        let at = DateTime::parse_from_rfc3339("2026-11-30T09:00:00Z").unwrap();
+        let recap = Recap {
+            title: "t".into(),
+            date: String::new(),
+            date_display: String::new(),
+            url: "https://example.com/r".into(),
+            image: None,
+            image_alt: String::new(),
+            summary: String::new(),
+            location: None,
+            video: None,
+            tags: vec![],
+        };
+        let event = event_start.map(|s| {
+            let start = DateTime::parse_from_rfc3339(s).unwrap();
+            EventView {
+                event: crate::digest::Event {
+                    title: "Next".into(),
+                    start,
+                    end: start,
+                    location: None,
+                    rsvp: None,
+                    uid: "u@example.com".into(),
+                    sentence: String::new(),
+                    announced: at,
+                },
+                date_display: String::new(),
+                time_display: String::new(),
+                weekday: String::new(),
+            }
+        });
+        Digest {
+            id: "x".into(),
+            at,
+            recaps: vec![recap; recaps],
+            event,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn only_new_recaps_or_a_changed_event_count_as_news() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("db")).unwrap();
+        assert!(has_news(&digest(1, None), &ledger).unwrap(), "a new recap");
+        assert!(
+            !has_news(&digest(0, None), &ledger).unwrap(),
+            "nothing at all"
+        );
+        assert!(
+            has_news(&digest(0, Some("2026-12-09T18:30:00Z")), &ledger).unwrap(),
+            "first event"
+        );
+
+        let sent = digest(1, Some("2026-12-09T18:30:00Z"));
+        let row = DigestRow {
+            id: "d1".into(),
+            kind: "digest".into(),
+            created: sent.at.to_rfc3339(),
+            at: sent.at.to_rfc3339(),
+            summary: digest_summary(&sent).to_string(),
+            outgoing: "{}".into(),
+            status: "done".into(),
+        };
+        ledger.freeze(&row, Vec::new(), sent.at).unwrap();
+        assert!(
+            !has_news(&digest(0, Some("2026-12-09T18:30:00Z")), &ledger).unwrap(),
+            "same event again"
+        );
+        assert!(
+            has_news(&digest(0, Some("2026-12-09T19:00:00Z")), &ledger).unwrap(),
+            "the event moved"
+        );
+    }
+}
