@@ -90,11 +90,15 @@ impl Drop for SmtpServer {
 
 fn smtp_site(port: u16, subscribers: &str, connections: u32) -> TempSite {
     let site = TempSite::example();
-    let config = site.read("crier.yaml");
+    // The example config has a `delivery:` section; the test's settings replace it.
+    let config = site.read("crier.yaml").replace(
+        "delivery:\n",
+        "delivery:\n  max_attempts: 5\n  retry_base_seconds: 0.05\n",
+    );
     site.write(
         "crier.yaml",
         format!(
-            "{config}\nsmtp:\n  host: 127.0.0.1\n  port: {port}\n  security: none\n  timeout_seconds: 10\n  max_connections: {connections}\ndelivery:\n  max_attempts: 5\n  retry_base_seconds: 0.05\n"
+            "{config}\nsmtp:\n  host: 127.0.0.1\n  port: {port}\n  security: none\n  timeout_seconds: 10\n  max_connections: {connections}\n"
         ),
     );
     site.write("subscribers/members.csv", subscribers);
