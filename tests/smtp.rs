@@ -89,6 +89,10 @@ impl Drop for SmtpServer {
 }
 
 fn smtp_site(port: u16, subscribers: &str, connections: u32) -> TempSite {
+    smtp_site_with(port, subscribers, connections, "")
+}
+
+fn smtp_site_with(port: u16, subscribers: &str, connections: u32, extra_smtp: &str) -> TempSite {
     let site = TempSite::example();
     // The example config has a `delivery:` section; the test's settings replace it.
     let config = site.read("crier.yaml").replace(
@@ -98,7 +102,7 @@ fn smtp_site(port: u16, subscribers: &str, connections: u32) -> TempSite {
     site.write(
         "crier.yaml",
         format!(
-            "{config}\nsmtp:\n  host: 127.0.0.1\n  port: {port}\n  security: none\n  timeout_seconds: 10\n  max_connections: {connections}\n"
+            "{config}\nsmtp:\n  host: 127.0.0.1\n  port: {port}\n  security: none\n  timeout_seconds: 10\n  max_connections: {connections}\n{extra_smtp}"
         ),
     );
     site.write("subscribers/members.csv", subscribers);
@@ -212,7 +216,8 @@ fn kill_9_mid_send_then_resume_delivers_everyone_exactly_once() {
     for i in 0..N {
         csv.push_str(&format!("member{i}@example.com,Member {i}\n"));
     }
-    let site = smtp_site(server.port, &csv, CONNECTIONS);
+    // A rate limit keeps the send going long enough to be killed in the middle.
+    let site = smtp_site_with(server.port, &csv, CONNECTIONS, "  rate_per_second: 500\n");
 
     let mut child = site
         .crier_std(&["send"])

@@ -344,6 +344,20 @@ impl Ledger {
             .map_err(self.fail("list pending deliveries"))
     }
 
+    /// Starts a transaction: the marks until [`Self::commit`] are written (and synced) together.
+    pub fn begin(&self) -> Result<(), LedgerError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(self.fail("begin transaction"))
+    }
+
+    /// Commits the transaction started by [`Self::begin`].
+    pub fn commit(&self) -> Result<(), LedgerError> {
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(self.fail("commit"))
+    }
+
     /// Records a state change (and the reply, and one more attempt if `attempted`).
     pub fn mark(
         &self,

@@ -97,9 +97,58 @@ pub async fn deliver(
     let mut next_slot = Instant::now();
     let mut stopping = *shutdown.borrow();
 
+    let mut finished: Vec<(Job, Result<String, SendError>)> = Vec::new();
     loop {
-        // Start as many sends as concurrency, rate and due times allow.
-        while !stopping && in_flight.len() < options.concurrency.max(1) {
+        // One transaction per turn (one fsync): the replies that arrived, then the rows about
+        // to be sent marked `sending`. Sends start only after the commit, so at most
+        // `concurrency` rows are ever uncertain after a crash.
+        ledger.begin()?;
+        for (mut job, result) in finished.drain(..) {
+            let now = clock().now();
+            let address = job.delivery.address.clone();
+            job.attempts += 1;
+            match &result {
+                Ok(reply) => {
+                    ledger.mark(&digest.id, &address, Status::Sent, Some(reply), true, now)?;
+                    outcome.sent += 1;
+                }
+                Err(e) if e.transient => {
+                    ledger.mark(
+                        &digest.id,
+                        &address,
+                        Status::Queued,
+                        Some(&e.message),
+                        true,
+                        now,
+                    )?;
+                    if job.attempts < options.max_attempts && !stopping {
+                        job.due =
+                            Instant::now() + backoff(options.retry_base, job.attempts, &address);
+                        queue.push_back(job);
+                    } else {
+                        outcome.deferred += 1;
+                    }
+                }
+                Err(e) => {
+                    ledger.mark(
+                        &digest.id,
+                        &address,
+                        Status::Failed,
+                        Some(&e.message),
+                        true,
+                        now,
+                    )?;
+                    if e.no_such_user {
+                        ledger.suppress(&address, &format!("hard bounce: {}", e.message), now)?;
+                    }
+                    outcome.failed += 1;
+                }
+            }
+            progress.advance(&address, &result);
+        }
+
+        let mut starting = Vec::new();
+        while !stopping && in_flight.len() + starting.len() < options.concurrency.max(1) {
             let Some(position) = queue.iter().position(|j| j.due <= Instant::now()) else {
                 break;
             };
@@ -114,55 +163,41 @@ pub async fn deliver(
                 break;
             };
             let now = clock().now();
-            let subscriber: Subscriber = match serde_json::from_str(&job.delivery.subscriber) {
-                Ok(s) => s,
-                Err(e) => {
-                    let reply = format!("cannot read the frozen subscriber: {e}");
+            let address = job.delivery.address.clone();
+            let composed = serde_json::from_str::<Subscriber>(&job.delivery.subscriber)
+                .map_err(|e| format!("cannot read the frozen subscriber: {e}"))
+                .and_then(|sub| {
+                    composer
+                        .compose(&sub)
+                        .map_err(|d| format!("cannot compose: {d}"))
+                });
+            match composed {
+                Ok(message) => {
+                    ledger.mark(&digest.id, &address, Status::Sending, None, false, now)?;
+                    starting.push((job, message.bytes));
+                }
+                Err(reply) => {
                     ledger.mark(
                         &digest.id,
-                        &job.delivery.address,
+                        &address,
                         Status::Failed,
                         Some(&reply),
                         false,
                         now,
                     )?;
                     outcome.failed += 1;
-                    continue;
+                    let error = SendError {
+                        transient: false,
+                        no_such_user: false,
+                        message: reply,
+                    };
+                    progress.advance(&address, &Err(error));
                 }
-            };
-            let message = match composer.compose(&subscriber) {
-                Ok(m) => m,
-                Err(diagnostic) => {
-                    let reply = format!("cannot compose: {diagnostic}");
-                    ledger.mark(
-                        &digest.id,
-                        &job.delivery.address,
-                        Status::Failed,
-                        Some(&reply),
-                        false,
-                        now,
-                    )?;
-                    outcome.failed += 1;
-                    progress.advance(
-                        &job.delivery.address,
-                        &Err(SendError {
-                            transient: false,
-                            no_such_user: false,
-                            message: reply,
-                        }),
-                    );
-                    continue;
-                }
-            };
-            // Recorded before the SMTP transaction: after a crash this row is the uncertain one.
-            ledger.mark(
-                &digest.id,
-                &job.delivery.address,
-                Status::Sending,
-                None,
-                false,
-                now,
-            )?;
+            }
+        }
+        ledger.commit()?;
+
+        for (job, bytes) in starting {
             let transport = Arc::clone(&transport);
             let from = options.from.clone();
             let file_stem = format!(
@@ -176,7 +211,7 @@ pub async fn deliver(
                     .send(Outgoing {
                         from: &from,
                         to: &job.delivery.address,
-                        bytes: &message.bytes,
+                        bytes: &bytes,
                         file_stem,
                     })
                     .await;
@@ -191,35 +226,18 @@ pub async fn deliver(
         let next_due = queue.iter().map(|j| j.due).min();
         tokio::select! {
             Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
-                let Ok((mut job, result)) = joined else { continue };
-                let now = clock().now();
-                let address = job.delivery.address.clone();
-                job.attempts += 1;
-                match &result {
-                    Ok(reply) => {
-                        ledger.mark(&digest.id, &job.delivery.address, Status::Sent, Some(reply), true, now)?;
-                        outcome.sent += 1;
-                    }
-                    Err(e) if e.transient => {
-                        ledger.mark(&digest.id, &job.delivery.address, Status::Queued, Some(&e.message), true, now)?;
-                        if job.attempts < options.max_attempts && !stopping {
-                            job.due = Instant::now() + backoff(options.retry_base, job.attempts, &job.delivery.address);
-                            queue.push_back(job);
-                        } else {
-                            outcome.deferred += 1;
-                        }
-                    }
-                    Err(e) => {
-                        ledger.mark(&digest.id, &job.delivery.address, Status::Failed, Some(&e.message), true, now)?;
-                        if e.no_such_user {
-                            ledger.suppress(&job.delivery.address, &format!("hard bounce: {}", e.message), now)?;
-                        }
-                        outcome.failed += 1;
+                if let Ok(done) = joined {
+                    finished.push(done);
+                }
+                // Everything else that has finished joins the same transaction.
+                while let Some(joined) = in_flight.try_join_next() {
+                    if let Ok(done) = joined {
+                        finished.push(done);
                     }
                 }
-                progress.advance(&address, &result);
             }
-            _ = sleep_until(next_due), if in_flight.is_empty() || next_due.is_some_and(|d| d <= Instant::now()) => {}
+            // Only wait for a retry when a connection is free; otherwise a reply comes first.
+            _ = sleep_until(next_due), if in_flight.len() < options.concurrency.max(1) => {}
             _ = shutdown.changed(), if !stopping => {
                 stopping = *shutdown.borrow();
             }
