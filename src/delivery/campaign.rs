@@ -192,8 +192,10 @@ impl Campaign {
             outgoing: serde_json::to_string(&outgoing)?,
             status: "sending".into(),
         };
-        let (recipients, problems) = recipients(settings)?;
-        let queued = ledger.freeze(&row, recipients, clock.now())?;
+        let mut problems = Vec::new();
+        let queued = ledger.freeze_with(&row, clock.now(), |insert| {
+            stream_recipients(settings, insert, &mut problems)
+        })?;
         Ok((row, queued, problems))
     }
 
@@ -285,29 +287,26 @@ pub fn has_news(digest: &Digest, ledger: &Ledger) -> Result<bool, CampaignError>
     )
 }
 
-type Recipient = (String, String, String);
-
-/// Everyone on the configured lists, each address once, as (list, address, subscriber JSON).
-fn recipients(
+/// Streams everyone on the configured lists into the digest being frozen, each address once.
+fn stream_recipients(
     settings: &NewsletterSettings,
-) -> Result<(Vec<Recipient>, Vec<Diagnostic>), CampaignError> {
-    let (files, mut problems) = subscribers::list_files(&settings.subscribers_dir, &settings.lists);
+    insert: &mut super::ledger::Inserter<'_>,
+    problems: &mut Vec<Diagnostic>,
+) -> Result<(), CampaignError> {
+    let (files, list_problems) =
+        subscribers::list_files(&settings.subscribers_dir, &settings.lists);
+    problems.extend(list_problems);
     let mut seen = HashSet::new();
-    let mut out = Vec::new();
     for file in files {
         let report = subscribers::read_list(&file.path, &file.name, |sub| {
             if seen.insert(subscribers::address_key(&sub.email)) {
-                out.push((
-                    sub.list.clone(),
-                    sub.email.clone(),
-                    serde_json::to_string(&sub)?,
-                ));
+                insert.add(&sub.list, &sub.email, &serde_json::to_string(&sub)?)?;
             }
-            Ok::<(), serde_json::Error>(())
+            Ok::<(), CampaignError>(())
         })?;
         problems.extend(report.diagnostics);
     }
-    Ok((out, problems))
+    Ok(())
 }
 
 #[cfg(test)]

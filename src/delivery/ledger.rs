@@ -116,6 +116,38 @@ pub struct DigestRow {
     pub status: String,
 }
 
+/// Adds recipients to a digest being frozen (see [`Ledger::freeze_with`]).
+pub struct Inserter<'a> {
+    stmt: rusqlite::Statement<'a>,
+    digest_id: &'a str,
+    now: String,
+    count: usize,
+    path: &'a str,
+}
+
+impl Inserter<'_> {
+    /// Queues one recipient (unless suppressed).
+    pub fn add(&mut self, list: &str, address: &str, subscriber: &str) -> Result<(), LedgerError> {
+        let added = self
+            .stmt
+            .execute(params![
+                self.digest_id,
+                self.count as i64,
+                list,
+                address,
+                subscriber,
+                self.now
+            ])
+            .map_err(|source| LedgerError {
+                path: self.path.to_owned(),
+                action: "record recipient",
+                source,
+            })?;
+        self.count += added;
+        Ok(())
+    }
+}
+
 /// Counts per status for one digest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -217,6 +249,22 @@ impl Ledger {
         recipients: impl IntoIterator<Item = (String, String, String)>,
         now: DateTime<FixedOffset>,
     ) -> Result<usize, LedgerError> {
+        self.freeze_with(digest, now, |insert| {
+            for (list, address, subscriber) in recipients {
+                insert.add(&list, &address, &subscriber)?;
+            }
+            Ok::<(), LedgerError>(())
+        })
+    }
+
+    /// Like [`Self::freeze`], with recipients streamed in by `fill` (lists of any length are
+    /// frozen without holding them in memory). Nothing is written if `fill` fails.
+    pub fn freeze_with<E: From<LedgerError>>(
+        &mut self,
+        digest: &DigestRow,
+        now: DateTime<FixedOffset>,
+        fill: impl FnOnce(&mut Inserter<'_>) -> Result<(), E>,
+    ) -> Result<usize, E> {
         let path = self.path.clone();
         let fail = |action| {
             let path = path.clone();
@@ -232,28 +280,24 @@ impl Ledger {
             params![digest.id, digest.kind, digest.created, digest.at, digest.summary, digest.outgoing],
         )
         .map_err(fail("record digest"))?;
-        let mut count = 0;
-        {
-            let mut insert = tx
+        let count = {
+            let stmt = tx
                 .prepare(
                     "INSERT OR IGNORE INTO deliveries (digest_id, seq, list, address, subscriber, status, updated)
                      SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6
                      WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE address = lower(?4))",
                 )
                 .map_err(fail("prepare recipients"))?;
-            for (list, address, subscriber) in recipients {
-                count += insert
-                    .execute(params![
-                        digest.id,
-                        count as i64,
-                        list,
-                        address,
-                        subscriber,
-                        now.to_rfc3339()
-                    ])
-                    .map_err(fail("record recipient"))?;
-            }
-        }
+            let mut inserter = Inserter {
+                stmt,
+                digest_id: &digest.id,
+                now: now.to_rfc3339(),
+                count: 0,
+                path: &path,
+            };
+            fill(&mut inserter)?;
+            inserter.count
+        };
         tx.commit().map_err(fail("commit freeze"))?;
         Ok(count)
     }
@@ -320,15 +364,26 @@ impl Ledger {
 
     /// Deliveries still to do (queued, or uncertain after a crash), in order.
     pub fn pending(&self, digest_id: &str) -> Result<Vec<Delivery>, LedgerError> {
+        self.pending_after(digest_id, -1, i64::MAX)
+    }
+
+    /// At most `limit` pending deliveries with `seq` after `after`, in order: the sender pages
+    /// through a large digest instead of loading it whole.
+    pub fn pending_after(
+        &self,
+        digest_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, LedgerError> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT seq, list, address, subscriber, status, attempts, last_reply FROM deliveries
-                 WHERE digest_id = ?1 AND status IN ('queued', 'sending') ORDER BY seq",
+                 WHERE digest_id = ?1 AND status IN ('queued', 'sending') AND seq > ?2 ORDER BY seq LIMIT ?3",
             )
             .map_err(self.fail("list pending deliveries"))?;
         let rows = stmt
-            .query_map([digest_id], |r| {
+            .query_map(params![digest_id, after, limit], |r| {
                 Ok(Delivery {
                     seq: r.get(0)?,
                     list: r.get(1)?,

@@ -80,16 +80,14 @@ pub async fn deliver(
     progress: &mut dyn Progress,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<Outcome, LedgerError> {
-    let pending = ledger.pending(&digest.id)?;
-    progress.start(pending.len());
-    let mut queue: VecDeque<Job> = pending
-        .into_iter()
-        .map(|delivery| Job {
-            attempts: 0,
-            due: Instant::now(),
-            delivery,
-        })
-        .collect();
+    let counts = ledger.counts(&digest.id)?;
+    progress.start((counts.queued + counts.sending) as usize);
+    // Rows are paged in from the ledger as the queue drains: memory stays flat however long
+    // the list is. Retries wait in the queue with their due time.
+    let page = (options.concurrency.max(1) * 64) as i64;
+    let mut cursor = -1i64;
+    let mut exhausted = false;
+    let mut queue: VecDeque<Job> = VecDeque::new();
     let mut in_flight: JoinSet<(Job, Result<String, SendError>)> = JoinSet::new();
     let mut outcome = Outcome::default();
     let gap = (options.rate_per_second > 0.0)
@@ -145,6 +143,19 @@ pub async fn deliver(
                 }
             }
             progress.advance(&address, &result);
+        }
+
+        if !exhausted && queue.len() < options.concurrency.max(1) * 2 {
+            let more = ledger.pending_after(&digest.id, cursor, page)?;
+            exhausted = (more.len() as i64) < page;
+            if let Some(last) = more.last() {
+                cursor = last.seq;
+            }
+            queue.extend(more.into_iter().map(|delivery| Job {
+                attempts: 0,
+                due: Instant::now(),
+                delivery,
+            }));
         }
 
         let mut starting = Vec::new();
@@ -219,7 +230,7 @@ pub async fn deliver(
             });
         }
 
-        if in_flight.is_empty() && (queue.is_empty() || stopping) {
+        if in_flight.is_empty() && ((queue.is_empty() && exhausted) || stopping) {
             break;
         }
 
@@ -243,7 +254,7 @@ pub async fn deliver(
             }
         }
     }
-    outcome.interrupted = stopping && (!queue.is_empty());
+    outcome.interrupted = stopping && (!queue.is_empty() || !exhausted);
     outcome.finished = ledger.finish_if_done(&digest.id)?;
     progress.finish(&outcome);
     Ok(outcome)
