@@ -484,3 +484,83 @@ fn real_recaps_announce_their_next_meetups_when_available() {
         .unwrap()
         .starts_with("https://www.meetup.com/"));
 }
+
+/// RFC 8463's Ed25519 test key pair: the private seed crier signs with, and the public key a
+/// verifier looks up in DNS.
+const DKIM_SEED: &str = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+const DKIM_PUBLIC: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+
+#[test]
+fn dkim_signs_the_list_headers_and_verifies_independently() {
+    let site = TempSite::example();
+    let key_dir = tempfile::tempdir().unwrap();
+    let key_file = key_dir.path().join("dkim.key");
+    std::fs::write(&key_file, DKIM_SEED).unwrap();
+    let config = site.read("crier.yaml").replace(
+        "  schedule:",
+        &format!("  dkim:\n    domain: example.com\n    selector: news\n    algorithm: ed25519\n    key_file: {}\n  schedule:", key_file.display()),
+    );
+    site.write("crier.yaml", config);
+    let (code, stdout, stderr) = dry_run(&site, &["--sample", "1"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let path = &emls(&site)[0];
+    let bytes = std::fs::read(path).unwrap();
+    let message = MessageParser::default().parse(&bytes[..]).unwrap();
+    let signature = header_text(&message, "DKIM-Signature");
+    for tag in ["d=example.com", "s=news", "a=ed25519-sha256"] {
+        assert!(signature.contains(tag), "{tag} missing in {signature}");
+    }
+    let h = signature
+        .split("h=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_lowercase()
+        .replace(' ', "");
+    for header in [
+        "from",
+        "subject",
+        "date",
+        "message-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+    ] {
+        assert!(
+            h.split(':').any(|x| x == header),
+            "{header} not signed: h={h}"
+        );
+    }
+
+    // An independent verifier (dkimpy), with the public key served from a fake DNS lookup.
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_dkimpy = std::process::Command::new(&python)
+        .args(["-c", "import dkim, nacl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_dkimpy {
+        assert!(
+            std::env::var("CRIER_REQUIRE_PYTHON").map_or(true, |v| v != "1"),
+            "CRIER_REQUIRE_PYTHON=1 but dkimpy is missing: python3 -m pip install dkimpy pynacl"
+        );
+        eprintln!("skipping dkimpy verification: python3 -m pip install dkimpy");
+        return;
+    }
+    let script = format!(
+        "import sys, dkim\nmsg = open(sys.argv[1], 'rb').read()\n\
+         dns = lambda name, timeout=5: b'v=DKIM1; k=ed25519; p={DKIM_PUBLIC}' if name == b'news._domainkey.example.com.' else None\n\
+         sys.exit(0 if dkim.verify(msg, dnsfunc=dns) else 1)\n"
+    );
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dkimpy rejected the signature: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

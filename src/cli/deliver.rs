@@ -169,7 +169,8 @@ async fn test_copy(
         &campaign.key,
         Outgoing { scope, ..outgoing },
         at,
-    );
+    )
+    .with_dkim(campaign.dkim.as_ref());
     let subscriber = Subscriber {
         email: to.to_owned(),
         name: None,

@@ -185,7 +185,17 @@ fn dry_run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
         summary.preview_dir = Some(dir.display().to_string());
     }
     let kind = outgoing.kind;
-    let mut composer = Composer::new(settings, &templates, &key, outgoing, at);
+    let dkim = match settings
+        .dkim
+        .as_ref()
+        .map(crate::email::dkim::load)
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(why) => bail!("{why}"),
+    };
+    let mut composer =
+        Composer::new(settings, &templates, &key, outgoing, at).with_dkim(dkim.as_ref());
     let mut recipients = Recipients {
         composer: &mut composer,
         summary: &mut summary,

@@ -16,7 +16,7 @@ mod delivery;
 mod newsletter;
 
 pub use delivery::{DeliverySettings, Security, SmtpSettings};
-pub use newsletter::NewsletterSettings;
+pub use newsletter::{DkimSettings, NewsletterSettings};
 
 /// The config file's name inside a site folder.
 pub const CONFIG_FILE: &str = "crier.yaml";

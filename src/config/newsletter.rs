@@ -42,6 +42,8 @@ pub struct NewsletterSettings {
     pub subscribers_dir: PathBuf,
     /// Where `send --dry-run` writes its preview.
     pub preview_dir: PathBuf,
+    /// DKIM signing, if configured.
+    pub dkim: Option<DkimSettings>,
     /// When the daemon sends digests (crontab, in the site's time zone).
     pub schedule: Option<crate::schedule::Schedule>,
     /// Skip a scheduled digest with no new recaps and no change of next event.
@@ -49,6 +51,25 @@ pub struct NewsletterSettings {
     /// A digest missed while the daemon was down is sent on start-up if it was due at most
     /// this long ago (once, however many slots were missed).
     pub missed_grace: chrono::Duration,
+}
+
+/// DKIM signing key and identity.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DkimSettings {
+    /// Signing domain (`d=`).
+    pub domain: String,
+    /// Selector (`s=`): the key is published at `<selector>._domainkey.<domain>`.
+    pub selector: String,
+    /// Private key file, outside the repository: PKCS#1 PEM for `rsa`, base64 seed for `ed25519`.
+    pub key_file: PathBuf,
+    /// `rsa` (default) or `ed25519`.
+    #[serde(default = "default_algorithm")]
+    pub algorithm: String,
+}
+
+fn default_algorithm() -> String {
+    "rsa".to_owned()
 }
 
 /// The section as written.
@@ -88,6 +109,8 @@ pub(super) struct RawNewsletter {
     preview_dir: PathBuf,
     #[serde(default)]
     schedule: Option<String>,
+    #[serde(default)]
+    dkim: Option<DkimSettings>,
     #[serde(default = "default_true")]
     only_if_new: bool,
     #[serde(default = "default_grace")]
@@ -235,6 +258,18 @@ pub(super) fn validate(
             None
         }
     };
+    if let Some(d) = &raw.dkim {
+        if d.key_file.is_relative() || !matches!(d.algorithm.as_str(), "rsa" | "ed25519") {
+            fail(
+                &["newsletter", "dkim"],
+                format!(
+                    "field `newsletter.dkim`: expected an absolute `key_file` outside the site and `algorithm` rsa or ed25519, found `{}` and `{}`",
+                    d.key_file.display(),
+                    d.algorithm
+                ),
+            );
+        }
+    }
     if !ok {
         return None;
     }
@@ -256,6 +291,7 @@ pub(super) fn validate(
         subscribers_dir: root.join(raw.subscribers_dir),
         preview_dir: root.join(raw.preview_dir),
         schedule,
+        dkim: raw.dkim,
         only_if_new: raw.only_if_new,
         missed_grace: chrono::Duration::minutes(i64::from(raw.missed_grace_minutes)),
     })

@@ -132,6 +132,8 @@ pub struct Campaign {
     pub key: TokenKey,
     /// Where messages go.
     pub transport: Arc<Transport>,
+    /// DKIM signing, if configured.
+    pub dkim: Option<lettre::message::DkimConfig>,
 }
 
 impl Campaign {
@@ -145,10 +147,17 @@ impl Campaign {
         let transport =
             Transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())
                 .map_err(CampaignError::Transport)?;
+        let dkim = settings
+            .dkim
+            .as_ref()
+            .map(crate::email::dkim::load)
+            .transpose()
+            .map_err(CampaignError::Transport)?;
         Ok(Campaign {
             templates,
             key,
             transport: Arc::new(transport),
+            dkim,
         })
     }
 
@@ -212,7 +221,8 @@ impl Campaign {
         let settings = settings(config)?;
         let outgoing: Outgoing = serde_json::from_str(&row.outgoing)?;
         let at = DateTime::parse_from_rfc3339(&row.at).unwrap_or_else(|_| clock.now());
-        let mut composer = Composer::new(settings, &self.templates, &self.key, outgoing, at);
+        let mut composer = Composer::new(settings, &self.templates, &self.key, outgoing, at)
+            .with_dkim(self.dkim.as_ref());
         let options = SendOptions {
             concurrency: config
                 .smtp

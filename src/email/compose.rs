@@ -81,6 +81,7 @@ pub struct Composer<'a> {
     ics: Option<String>,
     inliner: css_inline::CSSInliner<'a>,
     shapes: HashMap<Vec<String>, Shape>,
+    dkim: Option<&'a lettre::message::DkimConfig>,
 }
 
 /// Rendered output for one shape, with markers for the subscriber's values.
@@ -130,7 +131,14 @@ impl<'a> Composer<'a> {
             ics,
             inliner,
             shapes: HashMap::new(),
+            dkim: None,
         }
+    }
+
+    /// Signs every message with DKIM.
+    pub fn with_dkim(mut self, dkim: Option<&'a lettre::message::DkimConfig>) -> Self {
+        self.dkim = dkim;
+        self
     }
 
     /// The unsubscribe URL for a subscriber.
@@ -288,7 +296,10 @@ impl<'a> Composer<'a> {
                 ),
             None => alternative,
         };
-        let message = builder.multipart(body).map_err(|e| invalid(sub, e))?;
+        let mut message = builder.multipart(body).map_err(|e| invalid(sub, e))?;
+        if let Some(dkim) = self.dkim {
+            message.sign(dkim);
+        }
         Ok(message.formatted())
     }
 }

@@ -2,6 +2,7 @@
 //! messages. Nothing here sends anything.
 
 pub mod compose;
+pub mod dkim;
 pub mod ics;
 pub mod templates;
 pub mod tokens;
