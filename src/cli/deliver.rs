@@ -52,12 +52,7 @@ async fn send(site: &Site, args: &SendArgs, clock: &Clock) -> anyhow::Result<Exi
         return test_copy(site, &campaign, args, at, to).await;
     }
 
-    let state_dir = config
-        .delivery
-        .state_db
-        .parent()
-        .map(ToOwned::to_owned)
-        .unwrap_or_default();
+    let state_dir = config.delivery.state_dir();
     let _lock = match SiteLock::try_acquire(&state_dir)? {
         Ok(lock) => lock,
         Err(busy) => {

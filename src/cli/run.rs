@@ -275,12 +275,7 @@ async fn try_fire(
     if config.newsletter.is_none() {
         return Ok(());
     }
-    let state_dir = config
-        .delivery
-        .state_db
-        .parent()
-        .map(ToOwned::to_owned)
-        .unwrap_or_default();
+    let state_dir = config.delivery.state_dir();
     let _lock = match SiteLock::try_acquire(&state_dir)? {
         Ok(lock) => lock,
         Err(busy) => {
@@ -290,21 +285,9 @@ async fn try_fire(
     };
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
     let campaign = Campaign::prepare(config)?;
-    let mut progress = progress_for_stderr();
     if let Some(row) = ledger.unfinished()? {
         tracing::info!(digest = %row.id, "resuming an interrupted digest");
-        let outcome = campaign
-            .deliver(
-                config,
-                &ledger,
-                &row,
-                shutdown.clone(),
-                progress.as_mut(),
-                &clock,
-            )
-            .await?;
-        tracing::info!(digest = %row.id, sent = outcome.sent, failed = outcome.failed, deferred = outcome.deferred, "digest run ended");
-        return Ok(());
+        return deliver_logged(&campaign, config, &ledger, &row, shutdown, &clock).await;
     }
     if what == Fire::ResumeOnly {
         return Ok(());
@@ -329,16 +312,34 @@ async fn try_fire(
         tracing::warn!("{p}");
     }
     tracing::info!(digest = %row.id, queued, recaps = digest.recaps.len(), "scheduled digest frozen");
+    deliver_logged(&campaign, config, &ledger, &row, shutdown, &clock).await
+}
+
+async fn deliver_logged(
+    campaign: &Campaign,
+    config: &crate::config::Config,
+    ledger: &Ledger,
+    row: &crate::delivery::ledger::DigestRow,
+    shutdown: &watch::Receiver<bool>,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    let mut progress = progress_for_stderr();
     let outcome = campaign
         .deliver(
             config,
-            &ledger,
-            &row,
+            ledger,
+            row,
             shutdown.clone(),
             progress.as_mut(),
-            &clock,
+            clock,
         )
         .await?;
-    tracing::info!(digest = %row.id, sent = outcome.sent, failed = outcome.failed, deferred = outcome.deferred, "digest run ended");
+    tracing::info!(
+        digest = %row.id,
+        sent = outcome.sent,
+        failed = outcome.failed,
+        deferred = outcome.deferred,
+        "digest run ended"
+    );
     Ok(())
 }

@@ -262,7 +262,11 @@ impl Recipients<'_, '_> {
                 s.largest_message_bytes = s.largest_message_bytes.max(message.bytes.len());
                 s.largest_html_bytes = s.largest_html_bytes.max(message.html_size);
                 if let Some(dir) = self.preview.filter(|_| index < self.sample_limit) {
-                    let name = format!("{:05}-{}.eml", index + 1, file_safe(&message.to));
+                    let name = format!(
+                        "{:05}-{}.eml",
+                        index + 1,
+                        crate::output::address_file_name(&message.to)
+                    );
                     write_atomic(&dir.join("eml").join(name), &message.bytes)?;
                 }
             }
@@ -315,19 +319,6 @@ fn write_parts(dir: &Path, kind: Kind, parts: &Parts) -> anyhow::Result<()> {
     write_atomic(&dir.join(format!("{stem}.html")), parts.html.as_bytes())?;
     write_atomic(&dir.join(format!("{stem}.txt")), parts.text.as_bytes())?;
     Ok(())
-}
-
-fn file_safe(address: &str) -> String {
-    address
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '+') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn print_summary(s: &Summary, as_json: bool) -> anyhow::Result<()> {

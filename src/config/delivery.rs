@@ -179,6 +179,16 @@ pub(super) fn validate_delivery(raw: RawDelivery, root: &Path) -> DeliverySettin
     }
 }
 
+impl DeliverySettings {
+    /// The folder of the ledger (and of the site lock).
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_db
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+}
+
 impl SmtpSettings {
     /// The password, from the environment variable or the password file. Never logged.
     pub fn password(&self) -> Result<Option<String>, String> {

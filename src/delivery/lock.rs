@@ -28,20 +28,9 @@ impl SiteLock {
     pub fn try_acquire(state_dir: &Path) -> std::io::Result<Result<Self, Busy>> {
         std::fs::create_dir_all(state_dir)?;
         let path = state_dir.join("crier.lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
+        let mut file = open(&path)?;
         match file.try_lock() {
-            Ok(()) => {
-                file.set_len(0)?;
-                file.rewind()?;
-                writeln!(file, "{}", std::process::id())?;
-                file.sync_all()?;
-                Ok(Ok(SiteLock { file, path }))
-            }
+            Ok(()) => Ok(Ok(Self::held(file, path)?)),
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut pid = String::new();
                 let _ = file.read_to_string(&mut pid);
@@ -59,16 +48,17 @@ impl SiteLock {
     pub fn acquire(state_dir: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(state_dir)?;
         let path = state_dir.join("crier.lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
+        let file = open(&path)?;
         file.lock()?;
+        Self::held(file, path)
+    }
+
+    /// Records our process id in the lock file we now hold.
+    fn held(mut file: File, path: PathBuf) -> std::io::Result<Self> {
         file.set_len(0)?;
         file.rewind()?;
         writeln!(file, "{}", std::process::id())?;
+        file.sync_all()?;
         Ok(SiteLock { file, path })
     }
 
@@ -76,6 +66,15 @@ impl SiteLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
 }
 
 impl Drop for SiteLock {

@@ -215,7 +215,7 @@ pub async fn deliver(
                 "{}/{:06}-{}",
                 digest.id,
                 job.delivery.seq + 1,
-                file_safe(&job.delivery.address)
+                crate::output::address_file_name(&job.delivery.address)
             );
             in_flight.spawn(async move {
                 let result = transport
@@ -277,19 +277,6 @@ fn backoff(base: Duration, attempt: u32, address: &str) -> Duration {
         h.wrapping_mul(31).wrapping_add(u32::from(b))
     }) % 1000;
     exp + exp.mul_f64(0.25 * f64::from(spread) / 1000.0)
-}
-
-fn file_safe(address: &str) -> String {
-    address
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '+') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
