@@ -197,6 +197,7 @@ async fn rebuild_on_change(
 async fn scheduler(root: &Path, clock: Clock, mut shutdown: watch::Receiver<bool>) {
     fire(root, clock, &shutdown, Fire::ResumeOnly).await;
     let mut first = true;
+    let mut served = None;
     loop {
         if *shutdown.borrow() {
             return;
@@ -226,13 +227,18 @@ async fn scheduler(root: &Path, clock: Clock, mut shutdown: watch::Receiver<bool
                 }
             }
         }
-        let Some(next) = schedule.next_after(now) else {
+        // Never the same slot twice, even if the clock has not moved past it (a fixed clock,
+        // or a system clock stepped back).
+        let Some(next) = schedule.next_after(now.max(served.unwrap_or(now))) else {
             return;
         };
         let wait = (next - now).to_std().unwrap_or_default();
         tracing::info!(%next, "next digest");
         tokio::select! {
-            _ = tokio::time::sleep(wait) => fire(root, clock, &shutdown, Fire::Scheduled).await,
+            _ = tokio::time::sleep(wait) => {
+                fire(root, clock, &shutdown, Fire::Scheduled).await;
+                served = Some(next);
+            }
             _ = shutdown.changed() => return,
         }
     }
