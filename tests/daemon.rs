@@ -326,3 +326,76 @@ fn a_missed_slot_is_sent_once_at_start_up() {
         String::from_utf8_lossy(&site.crier(&["status"]).output().unwrap().stdout).into_owned();
     assert!(status.contains("6 sent, 0 pending, 0 failed"), "{status}");
 }
+
+#[test]
+fn a_test_copy_records_nothing_and_a_post_goes_to_everyone() {
+    let site = TempSite::example();
+    let out = site
+        .crier(&["send", "--to", "organiser@example.org"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("test copy sent to organiser@example.org (nothing recorded)"),
+        "{stdout}"
+    );
+    assert_eq!(walk(&site.path().join("outbox")).len(), 1);
+    assert!(
+        !site.path().join("state/crier.db").exists(),
+        "a test copy touches no ledger"
+    );
+
+    let out = site
+        .crier(&["send", "--post", "call-for-speakers-2026"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("6 sent, 0 failed, 0 pending"), "{stdout}");
+    let status =
+        String::from_utf8_lossy(&site.crier(&["status"]).output().unwrap().stdout).into_owned();
+    assert!(status.contains("post-call-for-speakers-2026"), "{status}");
+}
+
+/// While another process holds the site lock, `crier send` says who holds it and waits; it
+/// sends once the lock is released.
+#[test]
+fn a_second_sender_waits_for_the_lock_holder() {
+    let site = TempSite::example();
+    let lock = crier::delivery::lock::SiteLock::try_acquire(&site.path().join("state"))
+        .unwrap()
+        .unwrap();
+    let mut child = site
+        .crier_std(&["send"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(
+        line.contains(&format!(
+            "another crier process (pid {}) is sending",
+            std::process::id()
+        )),
+        "{line}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "it waits while the lock is held"
+    );
+    assert!(walk(&site.path().join("outbox")).is_empty());
+    drop(lock);
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "send did not finish after the lock was released"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(walk(&site.path().join("outbox")).len(), 6);
+}
