@@ -120,6 +120,17 @@ proptest! {
     }
 
     #[test]
+    fn markdown_with_link_like_pieces_never_panics(pieces in prop::collection::vec(prop::sample::select(vec![
+        "www.", "https://", "http://", "](", "[x]", "(", ")", " ", "\n", "![a](/b c.png)", "<a href='/x'>", "{{ site.url }}",
+        "{% raw %}", "{% endraw %}", "{%}", "{{}}", "{{", "%}", "```\n", "*", "_", "~", ".", "é", "<!--more-->", "[^1]", "[^1]: n\n", "|a|b|\n|-|-|\n",
+    ]), 0..40)) {
+        let body: String = pieces.concat();
+        let base = UrlBase { site_url: "https://example.com", baseurl: "/b", page_url: "https://example.com/b/p/" };
+        let (text, _) = substitute(&body, &config().site);
+        let _ = render_markdown(&text, &base, Some("<!--more-->"));
+    }
+
+    #[test]
     fn markdown_and_liquid_never_panic(body in ".{0,300}") {
         let cfg = config();
         let (text, _) = substitute(&body, &cfg.site);

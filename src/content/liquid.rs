@@ -84,7 +84,8 @@ fn find_endraw(text: &str) -> Option<(usize, usize)> {
     let mut from = 0;
     while let Some(i) = text[from..].find("{%") {
         let at = from + i;
-        let end = text[at..].find("%}")? + at + 2;
+        // Search after the opening `{%`: in "{%}" the two tags overlap.
+        let end = text[at + 2..].find("%}")? + at + 4;
         if text[at + 2..end - 2].trim().trim_matches('-').trim() == "endraw" {
             return Some((at, end - at));
         }
@@ -186,6 +187,13 @@ mod tests {
         let (out, unknown) = substitute("a {% raw %}{{ .Values.x }}{% endraw %} b", &site());
         assert_eq!(out, "a {{ .Values.x }} b");
         assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn overlapping_tag_marks_do_not_panic() {
+        let (out, _) = substitute("{% raw %}{%}x{% endraw %}", &site());
+        assert_eq!(out, "{%}x");
+        let _ = substitute("{% raw %}{%}", &site());
     }
 
     #[test]

@@ -208,7 +208,8 @@ fn find_bare_url(text: &str) -> Option<(usize, usize)> {
             .find(|c: char| c.is_whitespace() || c == '<')
             .unwrap_or(text.len() - start);
         let mut end = start + len;
-        loop {
+        // Trailing punctuation is trimmed, but never into the prefix ("www." alone is no URL).
+        while end > start + prefix.len() {
             let candidate = &text[start..end];
             let Some(last) = candidate.chars().next_back() else {
                 break;
@@ -451,6 +452,9 @@ mod tests {
         assert!(out.contains("<code>https://no.example</code>"), "{out}");
         let linked = html("[https://example.org](https://example.org)");
         assert_eq!(linked.matches("<a ").count(), 1, "{linked}");
+        // Regression: a bare "www." with nothing after it panicked.
+        let bare = html("see www. now, https:// and www.");
+        assert!(!bare.contains("<a "), "{bare}");
         let paren = html("(see https://example.org/a_(b))");
         assert!(
             paren.contains("href=\"https://example.org/a_(b)\""),
