@@ -138,7 +138,7 @@ fn weekdays(field: &str) -> Result<String, String> {
             return if n <= 7 { Ok(n % 7) } else { Err(bad()) };
         }
         DAYS.iter()
-            .position(|d| d.eq_ignore_ascii_case(&s[..s.len().min(3)]) && s.len() >= 3)
+            .position(|d| s.get(..3).is_some_and(|p| d.eq_ignore_ascii_case(p)))
             .ok_or_else(bad)
     };
     let mut set = [false; 7];
@@ -276,6 +276,10 @@ mod tests {
             .unwrap_err()
             .contains("Sunday is 0 or 7"));
         assert!(Schedule::parse("61 9 * * *", London).is_err());
+        assert!(
+            Schedule::parse("0 9 * * éé", London).is_err(),
+            "non-ASCII day names are errors, not panics"
+        );
     }
 
     #[test]
