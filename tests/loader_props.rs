@@ -113,6 +113,12 @@ proptest! {
     }
 
     #[test]
+    fn schedules_and_configs_never_panic(expr in "[0-9*/,a-zA-Z é-]{0,30}( [0-9*/,a-zA-Zé-]{1,8}){0,6}", text in ".{0,200}") {
+        let _ = crier::schedule::Schedule::parse(&expr, chrono_tz::Europe::London);
+        let _ = config::parse(Path::new("."), Path::new("crier.yaml"), &text);
+    }
+
+    #[test]
     fn file_names_never_panic(name in ".{0,40}") {
         if let FileKind::Post(Ok(parsed)) = classify(&name) {
             prop_assert!(!parsed.slug.is_empty());
