@@ -9,7 +9,7 @@ use clap::Args;
 use super::{print_diagnostics, Cli};
 use crate::clock::Clock;
 use crate::diagnostics::{plural, Tally};
-use crate::{feeds, site};
+use crate::feeds;
 
 /// Options of `crier build`.
 #[derive(Debug, Args)]
@@ -22,16 +22,7 @@ pub struct BuildArgs {
 /// Builds the feeds. Invalid posts are reported on stderr and left out; the feeds from the
 /// valid ones are still written, and the exit code is then 1.
 pub fn run(cli: &Cli, args: &BuildArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
-    let site = match site::load(&cli.site, clock) {
-        Ok(site) => site,
-        Err(problems) => {
-            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
-            anyhow::bail!(
-                "config is invalid ({}); nothing was built",
-                Tally::of(&problems)
-            );
-        }
-    };
+    let site = super::load_site(cli, clock, "nothing was built")?;
     let out_dir = args
         .out
         .clone()

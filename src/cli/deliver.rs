@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use chrono::{DateTime, FixedOffset, Timelike};
 
 use super::send::SendArgs;
@@ -21,23 +21,13 @@ use crate::delivery::transport::{Outgoing as Wire, SendError};
 use crate::delivery::Ledger;
 use crate::digest;
 use crate::email::{Composer, Outgoing};
-use crate::site::{self, Site};
+use crate::site::Site;
 use crate::subscribers::{self, Subscriber};
 
 /// Runs a real send.
 pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
-    let site = match site::load(&cli.site, clock) {
-        Ok(site) => site,
-        Err(problems) => {
-            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
-            bail!("config is invalid; nothing was sent");
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let site = super::load_site(cli, clock, "nothing was sent")?;
+    let runtime = super::runtime()?;
     runtime.block_on(send(&site, args, clock))
 }
 

@@ -135,3 +135,24 @@ fn print_diagnostics(out: &mut impl Write, diagnostics: &[Diagnostic]) -> std::i
     }
     Ok(())
 }
+
+/// Loads the site, or prints the config problems and fails with `what happened instead`.
+fn load_site(cli: &Cli, clock: &Clock, instead: &str) -> anyhow::Result<crate::site::Site> {
+    crate::site::load(&cli.site, clock).or_else(|problems| {
+        print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+        anyhow::bail!(
+            "config is invalid ({}); {instead}",
+            crate::diagnostics::Tally::of(&problems)
+        )
+    })
+}
+
+/// The async runtime for commands that talk to the network (two cores, like the machines
+/// crier is made for).
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
+}

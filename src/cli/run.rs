@@ -14,7 +14,7 @@ use clap::Args;
 use tokio::sync::watch;
 
 use super::deliver::{progress_for_stderr, shutdown_signal};
-use super::{print_diagnostics, Cli};
+use super::Cli;
 use crate::clock::Clock;
 use crate::delivery::campaign::{digest_outgoing, digest_summary, due_digest, has_news, Campaign};
 use crate::delivery::lock::SiteLock;
@@ -33,18 +33,8 @@ pub struct RunArgs {
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(cli: &Cli, args: &RunArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
-    let site = match site::load(&cli.site, clock) {
-        Ok(site) => site,
-        Err(problems) => {
-            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
-            anyhow::bail!("config is invalid; the daemon did not start");
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let site = super::load_site(cli, clock, "the daemon did not start")?;
+    let runtime = super::runtime()?;
     runtime.block_on(daemon(cli.site.clone(), site, args, *clock))
 }
 

@@ -19,7 +19,6 @@ use crate::digest::{self, Digest};
 use crate::email::compose::{Parts, HTML_LIMIT};
 use crate::email::{Composer, KeySource, Kind, Templates, TokenKey};
 use crate::output::write_atomic;
-use crate::site;
 use crate::subscribers::{self, Subscriber};
 
 /// Options of `crier send`.
@@ -107,13 +106,7 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
 }
 
 fn dry_run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
-    let site = match site::load(&cli.site, clock) {
-        Ok(site) => site,
-        Err(problems) => {
-            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
-            bail!("config is invalid; nothing was composed");
-        }
-    };
+    let site = super::load_site(cli, clock, "nothing was composed")?;
     let config = &site.config;
     let Some(settings) = &config.newsletter else {
         bail!("{} has no `newsletter:` section: add one with at least `from: {{ name: ..., address: ... }}` (see README)", config.path.display());
