@@ -23,6 +23,11 @@ impl Clock {
         Clock::Fixed(now)
     }
 
+    /// The instant this clock shows, in UTC (for the ledger).
+    pub fn now_utc(&self) -> DateTime<Utc> {
+        self.now().with_timezone(&Utc)
+    }
+
     /// The instant this clock shows.
     pub fn now(&self) -> DateTime<FixedOffset> {
         match self {

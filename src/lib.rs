@@ -1,24 +1,45 @@
-//! crier: turns a Jekyll-style folder of Markdown posts into RSS 2.0, Atom 1.0 and JSON Feed
-//! files, and (in later stages) into e-mail digests for subscribers.
+//! crier turns a Jekyll-style folder of Markdown posts into feeds and e-mail digests, and as a
+//! daemon mails the digests on a schedule and serves the feeds and subscriber endpoints.
 //!
-//! The modules follow the pipeline: [`config`] is read first, [`content`] loads and renders
-//! posts, [`feeds`] turns posts into feed documents, [`output`] writes them atomically, and
-//! [`cli`] ties the stages together for the `crier` binary. Problems found along the way are
-//! collected as [`diagnostics::Diagnostic`]s rather than aborting, so one bad post never stops
-//! a build.
+//! The modules follow the pipeline, in this order:
 
+/// Small helpers shared by several stages (HTML escaping, YAML key lines, time zones).
+pub mod util;
+
+/// The `crier` command line: parses arguments, calls the library, prints.
 pub mod cli;
+/// The injected clock: the only place the time is read.
 pub mod clock;
+/// `crier.yaml`, read and validated.
 pub mod config;
+/// Posts: front matter, Liquid, Markdown, permalinks.
 pub mod content;
+/// The daemon: serving, watching, rebuilding and sending on the schedule.
+pub mod daemon;
+/// Carrying out a plan: ledger, transports, sender, preview.
 pub mod delivery;
+/// Problems found along the way, as `path:line:col` diagnostics.
 pub mod diagnostics;
+/// The digest: new recaps and the next event.
 pub mod digest;
+/// E-mail: templates, tokens, calendar files, MIME messages.
 pub mod email;
+/// RSS, Atom and JSON feeds from posts.
 pub mod feeds;
+/// Writing generated files atomically.
 pub mod output;
+/// The one planner every send goes through: what, to whom, and who is left out.
+pub mod plan;
+/// When digests go out: crontab schedules and the next action.
 pub mod schedule;
+/// The daemon's HTTP side: feeds and unsubscribe endpoints.
 pub mod server;
+/// A site: its config and its loaded posts.
 pub mod site;
+/// Subscriber lists.
 pub mod subscribers;
+/// URLs in posts made absolute and valid.
 pub mod urls;
+
+#[cfg(test)]
+mod testing;

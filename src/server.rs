@@ -19,9 +19,10 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
+use crate::delivery::ledger::SuppressionReason;
 use crate::delivery::Ledger;
 use crate::email::TokenKey;
-use crate::feeds::escape_html;
+use crate::util::escape_html;
 
 /// What the handlers need.
 pub struct AppState {
@@ -85,13 +86,11 @@ async fn unsubscribe(
         return bad_token(&state);
     };
     let path = state.ledger_path.clone();
-    let now = state.clock.now();
-    let (who, reason) = (
-        address.clone(),
-        format!("unsubscribed from {list} via link"),
-    );
+    let now = state.clock.now_utc();
+    let (who, detail) = (address.clone(), format!("link in a message on list {list}"));
     let stored = tokio::task::spawn_blocking(move || {
-        Ledger::open(&path).and_then(|l| l.suppress(&who, &reason, now))
+        Ledger::open(&path)
+            .and_then(|l| l.suppress(&who, SuppressionReason::Unsubscribed, &detail, now))
     })
     .await;
     match stored {

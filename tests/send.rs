@@ -382,11 +382,20 @@ fn check_reports_subscriber_rows_and_event_wording() {
         "{stdout}"
     );
 
-    // Skipped rows are reported by the dry run too, and everyone else still gets a message.
+    // Skipped rows are counted by the dry run too (listed with -v), and everyone else still
+    // gets a message.
     let (code, stdout, _) = dry_run(&site, &["--no-files"]);
     assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("skipped, invalid: 1"), "{stdout}");
     assert!(
-        stdout.contains("invalid address 'broken-address'"),
+        !stdout.contains("broken-address"),
+        "addresses only with -v: {stdout}"
+    );
+    let (code, stdout, _) = dry_run(&site, &["--no-files", "-v"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("broken-address (invalid): ")
+            && stdout.contains("invalid address 'broken-address'"),
         "{stdout}"
     );
 }

@@ -165,7 +165,7 @@ fn smtp_replies_are_retried_recorded_and_suppressed() {
     let check = site.crier(&["check"]).output().unwrap();
     let check = String::from_utf8_lossy(&check.stdout);
     assert!(
-        check.contains("nobody@example.com is suppressed (hard bounce"),
+        check.contains("nobody@example.com is suppressed (bounced: permanent error (550): 5.1.1"),
         "{check}"
     );
     let out = site.crier(&["send"]).output().unwrap();

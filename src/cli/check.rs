@@ -21,19 +21,21 @@ fn suppressed(
     config: &crate::config::Config,
     lists: &subscribers::Lists,
 ) -> anyhow::Result<Vec<crate::diagnostics::Diagnostic>> {
-    if !config.delivery.state_db.exists() {
+    let Some(ledger) = crate::delivery::Ledger::open_existing(&config.delivery.state_db)? else {
         return Ok(Vec::new());
-    }
-    let ledger = crate::delivery::Ledger::open(&config.delivery.state_db)?;
+    };
     let mut out = Vec::new();
     for list in &lists.lists {
         for sub in &list.subscribers {
-            if let Some(reason) = ledger.suppressed(&sub.email)? {
+            if let Some(s) = ledger.suppressed(&sub.email)? {
                 out.push(crate::diagnostics::Diagnostic::warning(
                     &list.path,
                     1,
                     1,
-                    format!("{} is suppressed ({reason}) and will be skipped", sub.email),
+                    format!(
+                        "{} is suppressed ({}: {}) and will be skipped",
+                        sub.email, s.reason, s.detail
+                    ),
                 ));
             }
         }

@@ -5,7 +5,7 @@
 
 mod build;
 mod check;
-mod deliver;
+mod progress;
 mod run;
 mod send;
 mod status;

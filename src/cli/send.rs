@@ -1,52 +1,60 @@
-//! `crier send --dry-run`: compose the digest (or one post) for every subscriber, change
-//! nothing, and show the organiser what would go out.
+//! `crier send`: plan the send, then preview it (`--dry-run`), hand one message to one address
+//! (`--to`), or freeze and deliver it. All three carry out the same plan.
 
-use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use serde::Serialize;
 
+use super::progress::for_stderr;
 use super::{parse_now, print_diagnostics, Cli};
 use crate::clock::Clock;
-use crate::delivery::campaign::{digest_outgoing, post_outgoing};
+use crate::config::NewsletterSettings;
+use crate::delivery::execute::{self, Delivery};
+use crate::delivery::lock::SiteLock;
+use crate::delivery::preview::{self, Preview, PreviewOptions};
+use crate::delivery::sender::Outcome;
+use crate::delivery::{transport, Ledger};
 use crate::diagnostics::Severity;
-use crate::digest::{self, Digest};
-use crate::email::compose::{Parts, HTML_LIMIT};
-use crate::email::{Composer, KeySource, Kind, Templates, TokenKey};
-use crate::output::write_atomic;
-use crate::subscribers::{self, Subscriber};
+use crate::email::{KeySource, Kit};
+use crate::plan::{self, Basis, Plan, PlanError, Request, Skipped};
+use crate::site::Site;
 
 /// Options of `crier send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// Compose everything and write a preview, but send nothing and change no state.
+    /// Compose every message and write them to the preview folder, exactly as they would be
+    /// sent; send nothing and change no state.
     #[arg(long)]
     pub dry_run: bool,
-    /// Send one test copy of the digest (or `--post`) to this address only; records nothing.
+    /// Send the one message this address would get (a recipient's own, or a stand-in's) to
+    /// this address only; records nothing.
     #[arg(long, value_name = "ADDRESS", conflicts_with = "dry_run")]
     pub to: Option<String>,
-    /// Preview this post (by slug) as a single e-mail instead of the digest.
+    /// Send this post (by slug) as a single e-mail instead of the digest.
     #[arg(long, value_name = "SLUG")]
     pub post: Option<String>,
     /// Compose as if sent at this moment (RFC 3339): decides which recaps are new and which
     /// event is next.
     #[arg(long, value_name = "DATETIME", value_parser = parse_now)]
     pub at: Option<DateTime<FixedOffset>>,
-    /// Recaps published after this moment are new (default: only the latest recap).
+    /// Recaps published after this moment are new (default: since the last digest sent; the
+    /// latest recap alone for the first one).
     #[arg(long, value_name = "DATETIME", value_parser = parse_since)]
     pub since: Option<DateTime<FixedOffset>>,
-    /// Write only the first N .eml files (all are still composed).
+    /// Send the digest even though some posts failed to load (they are left out).
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// With --dry-run: write only the first N .eml files (all are still composed).
     #[arg(long, value_name = "N")]
     pub sample: Option<usize>,
-    /// Write no preview files at all (for timing a compose).
+    /// With --dry-run: write no preview files at all (for timing a compose).
     #[arg(long)]
     pub no_files: bool,
-    /// Print the summary as JSON.
+    /// Print the summary as JSON (skipped addresses are listed with -v).
     #[arg(long)]
     pub json: bool,
 }
@@ -61,162 +69,73 @@ fn parse_since(raw: &str) -> Result<DateTime<FixedOffset>, String> {
     parse_now(raw)
 }
 
-/// The summary printed at the end (and as `--json`).
-#[derive(Debug, Serialize)]
-struct Summary {
-    kind: &'static str,
-    at: String,
-    subject: Option<String>,
-    recaps: Vec<RecapLine>,
-    event: Option<EventLine>,
-    lists: BTreeMap<String, usize>,
-    recipients: usize,
-    composed: usize,
-    skipped: Vec<String>,
-    failures: Vec<String>,
-    largest_message_bytes: usize,
-    largest_html_bytes: usize,
-    preview_dir: Option<String>,
-    token_key: String,
-}
-
-#[derive(Debug, Serialize)]
-struct RecapLine {
-    title: String,
-    url: String,
-    date: String,
-}
-
-#[derive(Debug, Serialize)]
-struct EventLine {
-    title: String,
-    start: String,
-    weekday: String,
-    rsvp: Option<String>,
-    location: Option<String>,
-}
-
-/// Runs `crier send`: a preview with `--dry-run`, otherwise a real delivery.
+/// Runs `crier send`.
 pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
-    if args.dry_run {
-        dry_run(cli, args, clock)
+    let instead = if args.dry_run {
+        "nothing was composed"
     } else {
-        super::deliver::run(cli, args, clock)
+        "nothing was sent"
+    };
+    let site = super::load_site(cli, clock, instead)?;
+    let settings = plan::settings(&site)?;
+    let request = match &args.post {
+        Some(slug) => Request::Post { slug: slug.clone() },
+        None => Request::Digest { since: args.since },
+    };
+    let at = args.at.unwrap_or_else(|| clock.now());
+    if args.dry_run {
+        return dry_run(cli, args, &site, settings, &request, at);
+    }
+    let runtime = super::runtime()?;
+    match &args.to {
+        Some(to) => runtime.block_on(test_copy(&site, settings, &request, at, args, to)),
+        None => runtime.block_on(send(&site, settings, &request, at, args, clock)),
     }
 }
 
-fn dry_run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
-    let site = super::load_site(cli, clock, "nothing was composed")?;
-    let config = &site.config;
-    let Some(settings) = &config.newsletter else {
-        bail!("{} has no `newsletter:` section: add one with at least `from: {{ name: ..., address: ... }}` (see README)", config.path.display());
-    };
-    let at = args.at.unwrap_or_else(|| clock.now());
-    let templates = match Templates::load(&settings.templates_dir, &settings.subject) {
-        Ok(t) => t,
-        Err(problems) => {
-            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
-            bail!("templates have errors; nothing was composed");
-        }
-    };
-    let (list_files, list_problems) =
-        subscribers::list_files(&settings.subscribers_dir, &settings.lists);
-    let env_key = std::env::var(crate::email::tokens::KEY_ENV).ok();
-    let (key, source) = TokenKey::load(env_key, settings.token_key_file.as_deref(), false)
-        .context("cannot load the unsubscribe token key")?;
+/// Plans, or prints why not.
+fn make_plan(
+    site: &Site,
+    ledger: Option<&Ledger>,
+    request: &Request,
+    at: DateTime<FixedOffset>,
+    args: &SendArgs,
+) -> anyhow::Result<Plan> {
+    let plan = plan::plan(site, ledger, request, at, args.skip_invalid);
+    if let Err(PlanError::InvalidPosts(problems)) = &plan {
+        print_diagnostics(&mut std::io::stderr().lock(), problems)?;
+    }
+    let plan = plan?;
+    print_diagnostics(&mut std::io::stderr().lock(), &plan.warnings)?;
+    Ok(plan)
+}
 
-    let mut summary = Summary {
-        kind: if args.post.is_some() {
-            "post"
-        } else {
-            "digest"
-        },
-        at: at.to_rfc3339(),
-        subject: None,
-        recaps: Vec::new(),
-        event: None,
-        lists: BTreeMap::new(),
-        recipients: 0,
-        composed: 0,
-        skipped: list_problems.iter().map(ToString::to_string).collect(),
-        failures: Vec::new(),
-        largest_message_bytes: 0,
-        largest_html_bytes: 0,
-        preview_dir: None,
-        token_key: match &source {
-            KeySource::Env => "from CRIER_TOKEN_KEY".into(),
-            KeySource::File(p) => format!("from {}", p.display()),
-            KeySource::Ephemeral => {
-                "none yet: preview links use a temporary key (the first real send creates one)"
-                    .into()
-            }
-        },
+fn dry_run(
+    cli: &Cli,
+    args: &SendArgs,
+    site: &Site,
+    settings: &NewsletterSettings,
+    request: &Request,
+    at: DateTime<FixedOffset>,
+) -> anyhow::Result<ExitCode> {
+    let ledger = Ledger::open_existing(&site.config.delivery.state_db)?;
+    let plan = make_plan(site, ledger.as_ref(), request, at, args)?;
+    let kit = Kit::load(settings, false)?;
+    let mut composer = kit.composer(settings, plan.outgoing.clone(), plan.at);
+    let options = PreviewOptions {
+        dir: (!args.no_files).then(|| settings.preview_dir.clone()),
+        sample: args.sample,
     };
-    let (outgoing, warnings) = match &args.post {
-        Some(slug) => (
-            post_outgoing(&site.content.posts, config, slug)?,
-            Vec::new(),
-        ),
-        None => {
-            let digest = digest::build(&site.content.posts, config, settings, at, args.since);
-            describe(&digest, &mut summary);
-            let outgoing = digest_outgoing(&digest, config);
-            (outgoing, digest.warnings)
-        }
-    };
+    let preview = preview::write(&plan, &mut composer, ledger.as_ref(), &options)?;
+    let mut summary = Summary::new(&plan, &preview, &kit.key_source, cli.verbose > 0);
+    summary.preview_dir = options.dir.as_ref().map(|d| d.display().to_string());
     summary.failures.extend(
-        warnings
+        plan.warnings
             .iter()
             .filter(|d| d.severity == Severity::Error)
             .map(ToString::to_string),
     );
-    print_diagnostics(&mut std::io::stderr().lock(), &warnings)?;
-
-    let preview = (!args.no_files).then(|| settings.preview_dir.clone());
-    if let Some(dir) = &preview {
-        prepare_preview(dir)?;
-        summary.preview_dir = Some(dir.display().to_string());
-    }
-    let kind = outgoing.kind;
-    let dkim = match settings
-        .dkim
-        .as_ref()
-        .map(crate::email::dkim::load)
-        .transpose()
-    {
-        Ok(d) => d,
-        Err(why) => bail!("{why}"),
-    };
-    let mut composer =
-        Composer::new(settings, &templates, &key, outgoing, at).with_dkim(dkim.as_ref());
-    let mut recipients = Recipients {
-        composer: &mut composer,
-        summary: &mut summary,
-        preview: preview.as_deref(),
-        kind,
-        sample_limit: args.sample.unwrap_or(usize::MAX),
-        seen: HashSet::new(),
-    };
-    // Lists are streamed row by row: memory does not grow with the number of subscribers
-    // (beyond the set of addresses already mailed, which stops duplicates across lists).
-    let mut reports = Vec::new();
-    for file in &list_files {
-        let report = subscribers::read_list(&file.path, &file.name, |sub| recipients.visit(sub))?;
-        reports.push((file.name.clone(), report));
-    }
-    for (name, report) in reports {
-        summary.lists.insert(name, report.subscribers);
-        summary
-            .skipped
-            .extend(report.diagnostics.iter().map(ToString::to_string));
-    }
-    if summary.largest_html_bytes > HTML_LIMIT {
-        summary.failures.push(format!(
-            "the HTML part is {} KB: Gmail clips messages over about 100 KB (shorten the templates or include fewer recaps)",
-            summary.largest_html_bytes / 1024
-        ));
-    }
-    print_summary(&summary, args.json)?;
+    summary.print(args.json)?;
     Ok(if summary.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -224,159 +143,306 @@ fn dry_run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
     })
 }
 
-/// The per-recipient part of a dry run: compose, measure, write the preview sample.
-struct Recipients<'r, 'c> {
-    composer: &'r mut Composer<'c>,
-    summary: &'r mut Summary,
-    preview: Option<&'r Path>,
-    kind: Kind,
-    sample_limit: usize,
-    seen: HashSet<u128>,
+async fn test_copy(
+    site: &Site,
+    settings: &NewsletterSettings,
+    request: &Request,
+    at: DateTime<FixedOffset>,
+    args: &SendArgs,
+    to: &str,
+) -> anyhow::Result<ExitCode> {
+    let config = &site.config;
+    let ledger = Ledger::open_existing(&config.delivery.state_db)?;
+    let plan = make_plan(site, ledger.as_ref(), request, at, args)?;
+    describe(&plan);
+    let (subscriber, is_recipient) = execute::test_recipient(&plan, ledger.as_ref(), to)?;
+    // The real key: the test copy's links must work like the real ones.
+    let kit = Kit::load(settings, true)?;
+    let transport =
+        transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
+    let reply =
+        execute::send_test_copy(&plan, &kit, settings, transport.as_ref(), &subscriber).await?;
+    let whose = if is_recipient {
+        format!("exactly the message it gets on list {}", subscriber.list)
+    } else {
+        format!(
+            "not a recipient, so the message for a stand-in on list {}",
+            subscriber.list
+        )
+    };
+    println!("test copy sent to {to} ({whose}); nothing recorded: {reply}");
+    Ok(ExitCode::SUCCESS)
 }
 
-impl Recipients<'_, '_> {
-    fn visit(&mut self, sub: Subscriber) -> anyhow::Result<()> {
-        if !self.seen.insert(subscribers::address_key(&sub.email)) {
+async fn send(
+    site: &Site,
+    settings: &NewsletterSettings,
+    request: &Request,
+    at: DateTime<FixedOffset>,
+    args: &SendArgs,
+    clock: &Clock,
+) -> anyhow::Result<ExitCode> {
+    let config = &site.config;
+    let state_dir = config.delivery.state_dir();
+    let _lock = match SiteLock::try_acquire(&state_dir)? {
+        Ok(lock) => lock,
+        Err(busy) => {
+            eprintln!("{busy}; waiting for it to finish");
+            SiteLock::acquire(&state_dir)?
+        }
+    };
+    let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    let plan = make_plan(site, Some(&ledger), request, at, args)?;
+    describe(&plan);
+    let kit = Kit::load(settings, true)?;
+    let transport =
+        transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
+    let frozen = execute::freeze(&plan, &mut ledger, clock)?;
+    for s in &frozen.skipped {
+        eprintln!("skipped {} ({}): {}", s.address, s.reason, s.detail);
+    }
+    if !plan.is_resumed() {
+        println!(
+            "frozen {}: {} recipients queued, {} skipped",
+            plan.id,
+            frozen.queued,
+            frozen.skipped.len()
+        );
+    }
+    let shutdown = crate::daemon::shutdown::on_signal();
+    let delivery = Delivery {
+        config,
+        settings,
+        kit: &kit,
+        ledger: &ledger,
+        transport,
+        clock: *clock,
+    };
+    let mut progress = for_stderr();
+    let outcome = delivery.run(&plan, shutdown, progress.as_mut()).await?;
+    report(&ledger, &plan, &outcome)
+}
+
+fn report(ledger: &Ledger, plan: &Plan, outcome: &Outcome) -> anyhow::Result<ExitCode> {
+    let counts = ledger.counts(&plan.id)?;
+    println!(
+        "{}: {} sent, {} failed, {} pending (this run: {} sent, {} failed, {} deferred)",
+        plan.id,
+        counts.sent,
+        counts.failed,
+        counts.pending(),
+        outcome.sent,
+        outcome.failed,
+        outcome.deferred
+    );
+    for (address, reply) in ledger.failures(&plan.id)? {
+        println!("  failed {address}: {reply}");
+    }
+    if outcome.interrupted {
+        println!("stopped on request; `crier send` resumes where it stopped");
+        // Stopping on request is what was asked for: exit 0, like the daemon.
+        return Ok(ExitCode::SUCCESS);
+    }
+    if outcome.deferred > 0 {
+        println!("{} messages could not be delivered yet (server unavailable?); run `crier send` again to retry them", outcome.deferred);
+    }
+    Ok(if outcome.finished {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Says what is about to go out.
+fn describe(plan: &Plan) {
+    if plan.is_resumed() {
+        println!(
+            "resuming {} {} (composed for {}): it was interrupted and is finished first",
+            plan.kind,
+            plan.id,
+            plan.at.to_rfc3339()
+        );
+    } else {
+        println!(
+            "{} {} for {}: {}",
+            plan.kind,
+            plan.id,
+            plan.at.to_rfc3339(),
+            basis_text(&plan.basis)
+        );
+    }
+    for item in &plan.items {
+        println!("  - {} <{}>", item.title, item.url);
+    }
+    if plan.kind == crate::delivery::ledger::SendKind::Digest {
+        match &plan.event {
+            Some(e) => println!(
+                "  next meetup: {} {} ({}), RSVP: {}",
+                e.weekday,
+                e.start,
+                e.title,
+                e.rsvp.as_deref().unwrap_or("no link")
+            ),
+            None => println!("  no upcoming meetup announced"),
+        }
+    }
+}
+
+fn basis_text(basis: &Basis) -> String {
+    match basis {
+        Basis::SinceLastDigest { id, at } => {
+            format!("recaps published after the last digest ({id}, {at})")
+        }
+        Basis::SinceRequested { since } => format!("recaps published after {since} (--since)"),
+        Basis::FirstDigest => "the first digest: the latest recap".to_owned(),
+        Basis::Post => "one post".to_owned(),
+        Basis::Resumed => "resumed as frozen".to_owned(),
+    }
+}
+
+/// The dry run's summary (printed, or as `--json`).
+#[derive(Debug, Serialize)]
+struct Summary<'p> {
+    kind: crate::delivery::ledger::SendKind,
+    id: &'p str,
+    at: String,
+    #[serde(flatten)]
+    basis: &'p Basis,
+    resumed: bool,
+    has_news: bool,
+    subject: Option<String>,
+    recaps: &'p [plan::ItemLine],
+    event: &'p Option<plan::EventLine>,
+    lists: std::collections::BTreeMap<String, usize>,
+    recipients: usize,
+    composed: usize,
+    skipped: std::collections::BTreeMap<plan::SkipReason, usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped_addresses: Option<&'p [Skipped]>,
+    warnings: Vec<String>,
+    failures: Vec<String>,
+    largest_message_bytes: usize,
+    largest_html_bytes: usize,
+    preview_dir: Option<String>,
+    token_key: String,
+}
+
+impl<'p> Summary<'p> {
+    fn new(plan: &'p Plan, preview: &'p Preview, key: &KeySource, verbose: bool) -> Self {
+        Summary {
+            kind: plan.kind,
+            id: &plan.id,
+            at: plan.at.to_rfc3339(),
+            basis: &plan.basis,
+            resumed: plan.is_resumed(),
+            has_news: plan.has_news(),
+            subject: preview.subject.clone(),
+            recaps: &plan.items,
+            event: &plan.event,
+            lists: preview.tally.lists.clone(),
+            recipients: preview.tally.recipients,
+            composed: preview.composed,
+            skipped: preview.tally.skipped.clone(),
+            skipped_addresses: verbose.then_some(preview.skipped.as_slice()),
+            warnings: plan
+                .warnings
+                .iter()
+                .filter(|d| d.severity != Severity::Error)
+                .map(ToString::to_string)
+                .collect(),
+            failures: preview.failures.clone(),
+            largest_message_bytes: preview.largest_message_bytes,
+            largest_html_bytes: preview.largest_html_bytes,
+            preview_dir: None,
+            token_key: match key {
+                KeySource::Env => "from CRIER_TOKEN_KEY".into(),
+                KeySource::File(p) => format!("from {}", p.display()),
+                KeySource::Ephemeral => {
+                    "none yet: preview links use a temporary key, so they differ from the real send (the first real send creates the key)"
+                        .into()
+                }
+            },
+        }
+    }
+
+    fn print(&self, as_json: bool) -> anyhow::Result<()> {
+        let mut out = std::io::stdout().lock();
+        if as_json {
+            serde_json::to_writer_pretty(&mut out, self)?;
+            writeln!(out)?;
             return Ok(());
         }
-        let index = self.summary.recipients;
-        self.summary.recipients += 1;
-        if let (0, Some(dir)) = (index, self.preview) {
-            match self.composer.parts(&sub) {
-                Ok(parts) => write_parts(dir, self.kind, &parts)?,
-                Err(diagnostic) => self.summary.failures.push(diagnostic.to_string()),
+        self.print_text(&mut out)
+            .context("cannot print the summary")
+    }
+
+    fn print_text(&self, out: &mut impl Write) -> std::io::Result<()> {
+        writeln!(out, "dry run: nothing was sent and no state was changed")?;
+        let resumed = if self.resumed {
+            " (resumes an interrupted send)"
+        } else {
+            ""
+        };
+        writeln!(out, "{} {} as of {}{resumed}", self.kind, self.id, self.at)?;
+        writeln!(
+            out,
+            "subject: {}",
+            self.subject.as_deref().unwrap_or("(no message composed)")
+        )?;
+        if self.kind == crate::delivery::ledger::SendKind::Digest {
+            writeln!(out, "{}", basis_text(self.basis))?;
+            writeln!(out, "recaps: {}", self.recaps.len())?;
+            for r in self.recaps {
+                writeln!(out, "  - {} <{}>", r.title, r.url)?;
+            }
+            match self.event {
+                Some(e) => writeln!(
+                    out,
+                    "next event: {} on {} ({}), RSVP: {}",
+                    e.title,
+                    e.start,
+                    e.weekday,
+                    e.rsvp.as_deref().unwrap_or("no link")
+                )?,
+                None => writeln!(out, "next event: none announced after {}", self.at)?,
+            }
+            if !self.has_news {
+                writeln!(out, "nothing new since the last digest: a scheduled send with only_if_new would skip it")?;
             }
         }
-        match self.composer.compose(&sub) {
-            Ok(message) => {
-                let s = &mut *self.summary;
-                s.composed += 1;
-                s.subject.get_or_insert_with(|| message.subject.clone());
-                s.largest_message_bytes = s.largest_message_bytes.max(message.bytes.len());
-                s.largest_html_bytes = s.largest_html_bytes.max(message.html_size);
-                if let Some(dir) = self.preview.filter(|_| index < self.sample_limit) {
-                    let name = format!(
-                        "{:05}-{}.eml",
-                        index + 1,
-                        crate::output::address_file_name(&message.to)
-                    );
-                    write_atomic(&dir.join("eml").join(name), &message.bytes)?;
-                }
+        for (list, n) in &self.lists {
+            writeln!(out, "list {list}: {n} recipients")?;
+        }
+        writeln!(
+            out,
+            "recipients: {} (each address once), composed: {}",
+            self.recipients, self.composed
+        )?;
+        for (reason, n) in &self.skipped {
+            writeln!(out, "skipped, {reason}: {n}")?;
+        }
+        if let Some(skipped) = self.skipped_addresses {
+            for s in skipped {
+                writeln!(out, "  {} ({}): {}", s.address, s.reason, s.detail)?;
             }
-            Err(diagnostic) => self.summary.failures.push(diagnostic.to_string()),
+        } else if !self.skipped.is_empty() {
+            writeln!(out, "  (-v lists the addresses)")?;
+        }
+        writeln!(
+            out,
+            "largest message: {} bytes (HTML part {} bytes)",
+            self.largest_message_bytes, self.largest_html_bytes
+        )?;
+        writeln!(out, "token key: {}", self.token_key)?;
+        if let Some(dir) = &self.preview_dir {
+            writeln!(out, "preview written to {dir}")?;
+        }
+        if !self.failures.is_empty() {
+            writeln!(out, "failures: {}", self.failures.len())?;
+            for f in &self.failures {
+                writeln!(out, "  {f}")?;
+            }
         }
         Ok(())
     }
-}
-
-fn describe(digest: &Digest, summary: &mut Summary) {
-    summary.recaps = digest
-        .recaps
-        .iter()
-        .map(|r| RecapLine {
-            title: r.title.clone(),
-            url: r.url.clone(),
-            date: r.date.clone(),
-        })
-        .collect();
-    summary.event = digest.event.as_ref().map(|e| EventLine {
-        title: e.event.title.clone(),
-        start: e.event.start.to_rfc3339(),
-        weekday: e.weekday.clone(),
-        rsvp: e.event.rsvp.clone(),
-        location: e.event.location.clone(),
-    });
-}
-
-/// Removes the previous preview's .eml files (only those), so old messages never linger.
-fn prepare_preview(dir: &Path) -> anyhow::Result<()> {
-    let eml = dir.join("eml");
-    if let Ok(entries) = std::fs::read_dir(&eml) {
-        for entry in entries.flatten() {
-            if entry.path().extension().is_some_and(|e| e == "eml") {
-                std::fs::remove_file(entry.path())
-                    .with_context(|| format!("cannot clear {}", eml.display()))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Writes the first recipient's HTML and text as `digest.html` / `digest.txt` (or `post.*`)
-/// so they can be opened directly in a browser or editor.
-fn write_parts(dir: &Path, kind: Kind, parts: &Parts) -> anyhow::Result<()> {
-    let stem = match kind {
-        Kind::Digest => "digest",
-        Kind::Post => "post",
-    };
-    write_atomic(&dir.join(format!("{stem}.html")), parts.html.as_bytes())?;
-    write_atomic(&dir.join(format!("{stem}.txt")), parts.text.as_bytes())?;
-    Ok(())
-}
-
-fn print_summary(s: &Summary, as_json: bool) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    if as_json {
-        serde_json::to_writer_pretty(&mut out, s)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    writeln!(out, "dry run: nothing was sent and no state was changed")?;
-    writeln!(out, "{} as of {}", s.kind, s.at)?;
-    writeln!(
-        out,
-        "subject: {}",
-        s.subject.as_deref().unwrap_or("(no message composed)")
-    )?;
-    if s.kind == "digest" {
-        writeln!(out, "recaps: {}", s.recaps.len())?;
-        for r in &s.recaps {
-            writeln!(out, "  - {} <{}>", r.title, r.url)?;
-        }
-        match &s.event {
-            Some(e) => writeln!(
-                out,
-                "next event: {} on {} ({}), RSVP: {}",
-                e.title,
-                e.start,
-                e.weekday,
-                e.rsvp.as_deref().unwrap_or("no link")
-            )?,
-            None => writeln!(out, "next event: none announced after {}", s.at)?,
-        }
-    }
-    for (list, n) in &s.lists {
-        writeln!(out, "list {list}: {n} subscribers")?;
-    }
-    writeln!(
-        out,
-        "recipients: {} (each address once), composed: {}",
-        s.recipients, s.composed
-    )?;
-    writeln!(
-        out,
-        "largest message: {} bytes (HTML part {} bytes)",
-        s.largest_message_bytes, s.largest_html_bytes
-    )?;
-    writeln!(out, "token key: {}", s.token_key)?;
-    if !s.skipped.is_empty() {
-        writeln!(
-            out,
-            "skipped addresses and list problems: {}",
-            s.skipped.len()
-        )?;
-        for line in &s.skipped {
-            writeln!(out, "  {line}")?;
-        }
-    }
-    if let Some(dir) = &s.preview_dir {
-        writeln!(out, "preview written to {dir}")?;
-    }
-    if !s.failures.is_empty() {
-        writeln!(out, "failures: {}", s.failures.len())?;
-        for f in &s.failures {
-            writeln!(out, "  {f}")?;
-        }
-    }
-    Ok(())
 }

@@ -12,12 +12,12 @@ use crate::delivery::Ledger;
 /// Options of `crier status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// How many recent digests to list.
+    /// How many recent sends to list.
     #[arg(long, default_value_t = 5)]
     pub last: usize,
 }
 
-/// Prints the last digests with their counts, and the newest one's failures.
+/// Prints the last sends with their counts, and the newest one's failures.
 pub fn run(cli: &Cli, args: &StatusArgs, _clock: &Clock) -> anyhow::Result<ExitCode> {
     let config = match config::load(&cli.site) {
         Ok(c) => c,
@@ -26,14 +26,13 @@ pub fn run(cli: &Cli, args: &StatusArgs, _clock: &Clock) -> anyhow::Result<ExitC
             anyhow::bail!("config is invalid");
         }
     };
-    if !config.delivery.state_db.exists() {
+    let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
         println!(
             "nothing sent yet ({} does not exist)",
             config.delivery.state_db.display()
         );
         return Ok(ExitCode::SUCCESS);
-    }
-    let ledger = Ledger::open(&config.delivery.state_db)?;
+    };
     let recent = ledger.recent(args.last)?;
     for row in &recent {
         let c = ledger.counts(&row.id)?;
@@ -44,7 +43,7 @@ pub fn run(cli: &Cli, args: &StatusArgs, _clock: &Clock) -> anyhow::Result<ExitC
             row.status,
             row.at,
             c.sent,
-            c.queued + c.sending,
+            c.pending(),
             c.failed
         );
     }

@@ -1,7 +1,7 @@
 //! Jekyll's date formats: `2024-01-15`, `2024-01-15 10:00`, `2024-01-15 10:00:00 +0100`,
 //! RFC 3339 (`2024-01-15T10:00:00Z`)... A date without an offset is in the site's time zone.
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
 /// Parses a front-matter date. The error says which part is wrong.
@@ -37,24 +37,7 @@ pub fn parse_date(raw: &str, tz: Tz) -> Result<DateTime<FixedOffset>, String> {
     }
 }
 
-/// Midnight (or any local time) in `tz`. A time that does not exist because clocks jumped
-/// forward is moved forward by the gap; an ambiguous one takes the earlier instant.
-pub fn in_zone(naive: NaiveDateTime, tz: Tz) -> DateTime<FixedOffset> {
-    match tz.from_local_datetime(&naive) {
-        LocalResult::Single(dt) => dt.fixed_offset(),
-        LocalResult::Ambiguous(earliest, _) => earliest.fixed_offset(),
-        LocalResult::None => {
-            // In a DST gap: try each later minute (gaps are at most a few hours).
-            (1..=180)
-                .find_map(|m| {
-                    tz.from_local_datetime(&(naive + chrono::Duration::minutes(m)))
-                        .earliest()
-                })
-                .map(|dt| dt.fixed_offset())
-                .unwrap_or_else(|| naive.and_utc().fixed_offset())
-        }
-    }
-}
+pub use crate::util::time::in_zone;
 
 fn parse_time(raw: &str) -> Result<NaiveTime, String> {
     for format in ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"] {

@@ -1,9 +1,11 @@
-//! Delivery: the ledger that makes sending crash-safe, the transports (SMTP or an outbox
-//! folder), and the loop that sends a frozen digest.
+//! Delivery: carrying out a plan. The ledger makes sending crash-safe, the transports hand
+//! messages over (SMTP, an outbox folder, memory), the sender delivers a frozen send, and the
+//! preview carries the same plan out into files instead.
 
-pub mod campaign;
+pub mod execute;
 pub mod ledger;
 pub mod lock;
+pub mod preview;
 pub mod sender;
 pub mod transport;
 

@@ -19,8 +19,8 @@ use super::templates::{Kind, Templates};
 use super::tokens::TokenKey;
 use crate::config::NewsletterSettings;
 use crate::diagnostics::Diagnostic;
-use crate::feeds::escape_html;
 use crate::subscribers::Subscriber;
+use crate::util::escape_html;
 
 /// Gmail clips HTML bodies larger than this (about 102 KB); we warn at 100 KB.
 pub const HTML_LIMIT: usize = 100 * 1024;

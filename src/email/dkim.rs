@@ -25,29 +25,48 @@ pub const SIGNED_HEADERS: &[&str] = &[
     "List-Unsubscribe-Post",
 ];
 
+/// Why DKIM signing cannot be set up. Neither message contains the key.
+#[derive(Debug, thiserror::Error)]
+pub enum DkimError {
+    /// The key file cannot be read.
+    #[error("cannot read the DKIM key file {path}: {source}")]
+    Read {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The key cannot be used.
+    #[error("DKIM key in {path} is not a valid {algorithm} key: {why}")]
+    Key {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// `rsa` or `ed25519`.
+        algorithm: String,
+        /// The parser's complaint.
+        why: String,
+    },
+}
+
 /// Reads the key file and builds the signing configuration. The key is never logged.
-pub fn load(settings: &DkimSettings) -> Result<DkimConfig, String> {
-    let key = std::fs::read_to_string(&settings.key_file).map_err(|e| {
-        format!(
-            "cannot read the DKIM key file {}: {e}",
-            settings.key_file.display()
-        )
+pub fn load(settings: &DkimSettings) -> Result<DkimConfig, DkimError> {
+    let key = std::fs::read_to_string(&settings.key_file).map_err(|source| DkimError::Read {
+        path: settings.key_file.clone(),
+        source,
     })?;
     config(settings, key.trim())
 }
 
 /// Builds the signing configuration from key text.
-pub fn config(settings: &DkimSettings, key: &str) -> Result<DkimConfig, String> {
+pub fn config(settings: &DkimSettings, key: &str) -> Result<DkimConfig, DkimError> {
     let algorithm = match settings.algorithm.as_str() {
         "ed25519" => DkimSigningAlgorithm::Ed25519,
         _ => DkimSigningAlgorithm::Rsa,
     };
-    let key = DkimSigningKey::new(key, algorithm).map_err(|e| {
-        format!(
-            "DKIM key in {} is not a valid {} key: {e}",
-            settings.key_file.display(),
-            settings.algorithm
-        )
+    let key = DkimSigningKey::new(key, algorithm).map_err(|e| DkimError::Key {
+        path: settings.key_file.clone(),
+        algorithm: settings.algorithm.clone(),
+        why: e.to_string(),
     })?;
     Ok(DkimConfig::new(
         settings.selector.clone(),

@@ -1,12 +1,16 @@
-//! E-mail: templates, unsubscribe tokens, the calendar attachment, and composing MIME
-//! messages. Nothing here sends anything.
+//! E-mail: templates, tokens, the calendar attachment, and composing MIME messages. Nothing
+//! here sends anything.
 
 pub mod compose;
 pub mod dkim;
 pub mod ics;
+pub mod kit;
 pub mod templates;
 pub mod tokens;
 
 pub use compose::{Composed, Composer, Outgoing};
+pub use kit::{Kit, KitError};
 pub use templates::{Kind, Templates};
 pub use tokens::{KeySource, TokenKey};
+
+use crate::diagnostics::Diagnostic;

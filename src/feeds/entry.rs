@@ -5,6 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use crate::config::Config;
 use crate::content::{Post, Rendered};
 use crate::urls::{encode_illegal, video_watch_url};
+use crate::util::escape_html;
 
 /// A post's image with its media type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,22 +109,6 @@ pub fn mime_type_for(url: &str) -> Option<&'static str> {
     })
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,10 +119,5 @@ mod tests {
         assert_eq!(mime_type_for("https://x/a.png?v=2"), Some("image/png"));
         assert_eq!(mime_type_for("https://x/a"), None);
         assert_eq!(mime_type_for("https://x/a.tiff"), None);
-    }
-
-    #[test]
-    fn html_escaping() {
-        assert_eq!(escape_html("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
     }
 }

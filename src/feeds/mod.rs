@@ -21,7 +21,7 @@ use crate::config::{Author, Config};
 use crate::content::{self, Post};
 use crate::diagnostics::Diagnostic;
 
-pub use entry::{escape_html, mime_type_for, FeedEntry, FeedImage};
+pub use entry::{mime_type_for, FeedEntry, FeedImage};
 pub use tags::tag_slug;
 
 /// The file names of the three formats inside each feed folder.

@@ -162,6 +162,9 @@ pub struct ListReport {
     pub skipped: usize,
     /// Errors and warnings with their lines.
     pub diagnostics: Vec<Diagnostic>,
+    /// Problems with the whole list (unreadable file, no `email` column): nobody on it can be
+    /// mailed, so a send must not go ahead as if it were empty.
+    pub fatal: Vec<Diagnostic>,
 }
 
 /// Streams one list: each valid, first-seen subscriber is handed to `visit` as soon as its row
@@ -172,16 +175,47 @@ pub fn read_list<E>(
     name: &str,
     mut visit: impl FnMut(Subscriber) -> Result<(), E>,
 ) -> Result<ListReport, E> {
+    read_rows(path, name, |row| match row {
+        Row::Valid(sub) => visit(sub),
+        Row::Invalid { .. } | Row::Duplicate { .. } => Ok(()),
+    })
+}
+
+/// One row of a list, as [`read_rows`] hands it on.
+#[derive(Debug)]
+pub enum Row {
+    /// A valid subscriber, first time seen in this list.
+    Valid(Subscriber),
+    /// A row skipped because its address is unusable.
+    Invalid {
+        /// The address cell as written.
+        email: String,
+        /// Where and why.
+        problem: Diagnostic,
+    },
+    /// A second row for an address already on this list (the first row is kept).
+    Duplicate {
+        /// The address as written on this row.
+        email: String,
+        /// Where, and the first row's line.
+        problem: Diagnostic,
+    },
+}
+
+/// Like [`read_list`], but every skipped row is handed on too, so a send can say who was left
+/// out and why.
+pub fn read_rows<E>(
+    path: &Path,
+    name: &str,
+    mut visit: impl FnMut(Row) -> Result<(), E>,
+) -> Result<ListReport, E> {
     let mut report = ListReport::default();
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(err) => {
-            report.diagnostics.push(Diagnostic::error(
-                path,
-                1,
-                1,
-                format!("cannot read list: {err}"),
-            ));
+            let problem = Diagnostic::error(path, 1, 1, format!("cannot read list: {err}"));
+            report.diagnostics.push(problem.clone());
+            report.fatal.push(problem);
             return Ok(report);
         }
     };
@@ -195,14 +229,14 @@ pub fn read_list<E>(
             .map(|c| c.trim_start_matches('\u{feff}').to_lowercase())
             .collect(),
         Err(err) => {
-            report
-                .diagnostics
-                .push(read_error(path, &err, "cannot read the header row"));
+            let problem = read_error(path, &err, "cannot read the header row");
+            report.diagnostics.push(problem.clone());
+            report.fatal.push(problem);
             return Ok(report);
         }
     };
     let Some(email_col) = headers.iter().position(|h| h == "email" || h == "e-mail") else {
-        report.diagnostics.push(Diagnostic::error(
+        let problem = Diagnostic::error(
             path,
             1,
             1,
@@ -210,7 +244,9 @@ pub fn read_list<E>(
                 "header row has no `email` column: expected a first line such as `email,name`, found `{}`",
                 headers.join(",")
             ),
-        ));
+        );
+        report.diagnostics.push(problem.clone());
+        report.fatal.push(problem);
         return Ok(report);
     };
     let name_col = headers.iter().position(|h| h == "name");
@@ -221,13 +257,17 @@ pub fn read_list<E>(
             Ok(false) => break,
             Ok(true) => {}
             Err(err) => {
-                report
-                    .diagnostics
-                    .push(read_error(path, &err, "unreadable row"));
+                let problem = read_error(path, &err, "unreadable row");
+                report.diagnostics.push(problem.clone());
                 report.skipped += 1;
                 if matches!(err.kind(), csv::ErrorKind::Io(_)) {
+                    report.fatal.push(problem);
                     break;
                 }
+                visit(Row::Invalid {
+                    email: String::new(),
+                    problem,
+                })?;
                 continue;
             }
         }
@@ -237,7 +277,7 @@ pub fn read_list<E>(
         }
         let email = record.get(email_col).unwrap_or("").to_owned();
         if let Err(why) = validate_address(&email) {
-            report.diagnostics.push(Diagnostic::error(
+            let problem = Diagnostic::error(
                 path,
                 line,
                 1,
@@ -245,13 +285,15 @@ pub fn read_list<E>(
                     "invalid address '{}': {why}; row skipped",
                     email.escape_debug()
                 ),
-            ));
+            );
+            report.diagnostics.push(problem.clone());
             report.skipped += 1;
+            visit(Row::Invalid { email, problem })?;
             continue;
         }
         match first_line.entry(address_key(&email)) {
             std::collections::hash_map::Entry::Occupied(first) => {
-                report.diagnostics.push(Diagnostic::warning(
+                let problem = Diagnostic::warning(
                     path,
                     line,
                     1,
@@ -259,7 +301,9 @@ pub fn read_list<E>(
                         "duplicate address '{email}' (also on line {}): merged into one subscriber, the first row is kept",
                         first.get()
                     ),
-                ));
+                );
+                report.diagnostics.push(problem.clone());
+                visit(Row::Duplicate { email, problem })?;
                 continue;
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
@@ -282,7 +326,7 @@ pub fn read_list<E>(
             list: name.to_owned(),
         };
         report.subscribers += 1;
-        visit(subscriber)?;
+        visit(Row::Valid(subscriber))?;
     }
     Ok(report)
 }

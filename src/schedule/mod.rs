@@ -12,9 +12,34 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::content::dates::in_zone;
+use crate::util::in_zone;
+
+mod next;
+
+pub use next::{next_action, Action, History};
 
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/// Why a schedule expression is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    /// Not 5 (or 6/7) fields.
+    #[error("expected 5 fields (minute hour day-of-month month day-of-week), found {0}")]
+    FieldCount(usize),
+    /// The day-of-week field is not understood.
+    #[error(
+        "day-of-week `{0}`: expected 0-7 (Sunday is 0 or 7), names such as MON, ranges and lists"
+    )]
+    DayOfWeek(String),
+    /// The `cron` crate refused the translated expression.
+    #[error("`{expr}` is not a valid schedule: {why}")]
+    Invalid {
+        /// The expression as written.
+        expr: String,
+        /// The crate's complaint.
+        why: String,
+    },
+}
 
 /// A parsed schedule.
 #[derive(Debug, Clone)]
@@ -28,22 +53,20 @@ pub struct Schedule {
 
 impl Schedule {
     /// Parses a 5-field crontab expression (or the `cron` crate's 6/7-field form with seconds).
-    pub fn parse(expr: &str, tz: Tz) -> Result<Self, String> {
+    pub fn parse(expr: &str, tz: Tz) -> Result<Self, ScheduleError> {
         let fields: Vec<&str> = expr.split_whitespace().collect();
         let crate_exprs = match fields.len() {
             5 => translate(&fields)?,
             6 | 7 => vec![fields.join(" ")],
-            n => {
-                return Err(format!(
-                    "expected 5 fields (minute hour day-of-month month day-of-week), found {n}"
-                ))
-            }
+            n => return Err(ScheduleError::FieldCount(n)),
         };
         let parts = crate_exprs
             .iter()
             .map(|e| {
-                cron::Schedule::from_str(e)
-                    .map_err(|err| format!("`{expr}` is not a valid schedule: {err}"))
+                cron::Schedule::from_str(e).map_err(|err| ScheduleError::Invalid {
+                    expr: expr.to_owned(),
+                    why: err.to_string(),
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(Schedule {
@@ -110,7 +133,7 @@ impl Schedule {
 }
 
 /// crontab fields -> the crate's expressions (with seconds, named weekdays, OR of day fields).
-fn translate(f: &[&str]) -> Result<Vec<String>, String> {
+fn translate(f: &[&str]) -> Result<Vec<String>, ScheduleError> {
     let (minute, hour, dom, month, dow) = (f[0], f[1], f[2], f[3], f[4]);
     let dow_names = weekdays(dow)?;
     let dom_restricted = !dom.starts_with('*');
@@ -126,14 +149,12 @@ fn translate(f: &[&str]) -> Result<Vec<String>, String> {
 }
 
 /// A crontab day-of-week field (0-7, names, ranges, lists, steps) as a list of names.
-fn weekdays(field: &str) -> Result<String, String> {
+fn weekdays(field: &str) -> Result<String, ScheduleError> {
     if field == "*" {
         return Ok("*".into());
     }
-    let bad = || {
-        format!("day-of-week `{field}`: expected 0-7 (Sunday is 0 or 7), names such as MON, ranges and lists")
-    };
-    let day = |s: &str| -> Result<usize, String> {
+    let bad = || ScheduleError::DayOfWeek(field.to_owned());
+    let day = |s: &str| -> Result<usize, ScheduleError> {
         if let Ok(n) = s.parse::<usize>() {
             return if n <= 7 { Ok(n % 7) } else { Err(bad()) };
         }
@@ -271,9 +292,11 @@ mod tests {
         );
         assert!(Schedule::parse("0 9 * *", London)
             .unwrap_err()
+            .to_string()
             .contains("5 fields"));
         assert!(Schedule::parse("0 9 * * 8", London)
             .unwrap_err()
+            .to_string()
             .contains("Sunday is 0 or 7"));
         assert!(Schedule::parse("61 9 * * *", London).is_err());
         assert!(

@@ -1,0 +1,106 @@
+//! `crier run`: the daemon. It serves the feeds and the unsubscribe endpoints, rebuilds the
+//! feeds when posts, templates, subscribers or the config change, sends digests on the
+//! schedule, and resumes an interrupted send at start-up. A shutdown request stops it cleanly:
+//! no new messages, messages in flight finished and recorded.
+
+pub mod scheduler;
+pub mod shutdown;
+pub mod watch;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::email::tokens::{KeyError, KEY_ENV};
+use crate::email::TokenKey;
+use crate::server::{router, AppState};
+use crate::site::Site;
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The token key is unusable.
+    #[error("cannot load the unsubscribe token key: {0}")]
+    Key(#[from] KeyError),
+    /// The address cannot be listened on.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// What the daemon runs on.
+pub struct Daemon {
+    /// The site folder (reloaded on every rebuild and scheduled send).
+    pub root: PathBuf,
+    /// The site as loaded at start-up.
+    pub site: Site,
+    /// The listening address (port 0 picks a free one).
+    pub bind: SocketAddr,
+    /// The clock.
+    pub clock: Clock,
+}
+
+impl Daemon {
+    /// Runs until `shutdown` turns true. `listening` is told the bound address once the
+    /// feeds are built and the server accepts connections.
+    pub async fn run(
+        self,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+        listening: impl FnOnce(SocketAddr),
+    ) -> Result<(), DaemonError> {
+        let Daemon {
+            root,
+            site,
+            bind,
+            clock,
+        } = self;
+        watch::rebuild(&root, &clock);
+        let config = &site.config;
+        let key_file = config
+            .newsletter
+            .as_ref()
+            .and_then(|n| n.token_key_file.clone());
+        let (key, _) = TokenKey::load(std::env::var(KEY_ENV).ok(), key_file.as_deref(), true)?;
+        let state = Arc::new(AppState {
+            public_dir: config.feeds.output_dir.clone(),
+            key,
+            ledger_path: config.delivery.state_db.clone(),
+            site_title: config.site.title.clone(),
+            clock,
+        });
+        // Watch before announcing the address: a change made right after start-up is not missed.
+        let watcher = watch::start(&root);
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|source| DaemonError::Listen { addr: bind, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| DaemonError::Listen { addr: bind, source })?;
+        listening(local);
+        tracing::info!(%local, "serving feeds and unsubscribe endpoints");
+        let mut stop = shutdown.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router(state))
+                .with_graceful_shutdown(async move {
+                    shutdown::stopped(&mut stop).await;
+                })
+                .await
+        });
+        let rebuilding = tokio::spawn(watch::rebuild_on_change(
+            watcher,
+            root.clone(),
+            clock,
+            shutdown.clone(),
+        ));
+        scheduler::run(&root, clock, shutdown).await;
+        let _ = server.await;
+        rebuilding.abort();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,176 @@
+//! Sending on the schedule: resume an interrupted send at start-up, then follow
+//! [`next_action`] (a slot reached, or one missed while the daemon was down, is sent once).
+//! Every scheduled send goes through the same planner as `crier send`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::delivery::execute::{self, Delivery};
+use crate::delivery::lock::SiteLock;
+use crate::delivery::sender::Logged;
+use crate::delivery::{transport, Ledger};
+use crate::email::Kit;
+use crate::plan::{self, Request};
+use crate::schedule::{next_action, Action, History};
+use crate::site;
+
+/// What a firing may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fire {
+    /// Only resume an interrupted send (start-up).
+    ResumeOnly,
+    /// Resume, or send the scheduled digest.
+    Scheduled,
+}
+
+/// Why a scheduled send did not happen (logged; the daemon carries on).
+#[derive(Debug, thiserror::Error)]
+pub enum FireError {
+    /// The config is invalid.
+    #[error("config is invalid ({0} problems)")]
+    Config(usize),
+    /// The lock could not be taken or checked.
+    #[error("cannot take the send lock: {0}")]
+    Lock(#[from] std::io::Error),
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] crate::delivery::ledger::LedgerError),
+    /// Templates, key or DKIM.
+    #[error(transparent)]
+    Kit(#[from] crate::email::KitError),
+    /// The SMTP transport cannot be set up.
+    #[error(transparent)]
+    Transport(#[from] transport::SmtpSetupError),
+    /// No plan could be made.
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+    /// The plan could not be carried out.
+    #[error(transparent)]
+    Execute(#[from] execute::ExecuteError),
+}
+
+/// Runs until shutdown.
+pub async fn run(root: &Path, clock: Clock, mut shutdown: watch::Receiver<bool>) {
+    fire(root, clock, &shutdown, Fire::ResumeOnly).await;
+    let mut served = None;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let action = match due(root, clock, served) {
+            Some(action) => action,
+            // No schedule (or a broken config): look again in a minute.
+            None => Action::WaitUntil(clock.now() + chrono::Duration::seconds(60)),
+        };
+        match action {
+            Action::SendNow(slot) => {
+                tracing::info!(%slot, "scheduled digest due");
+                fire(root, clock, &shutdown, Fire::Scheduled).await;
+                served = Some(slot);
+            }
+            Action::WaitUntil(next) => {
+                tracing::debug!(%next, "next digest");
+                let wait = (next - clock.now()).to_std().unwrap_or_default();
+                // Wake at least hourly: the config (and its schedule) may have changed.
+                let wait = wait.min(Duration::from_secs(3600));
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = super::shutdown::stopped(&mut shutdown) => return,
+                }
+            }
+            Action::Idle => {
+                super::shutdown::stopped(&mut shutdown).await;
+                return;
+            }
+        }
+    }
+}
+
+/// The next action from the current config and ledger; `None` without a schedule.
+fn due(
+    root: &Path,
+    clock: Clock,
+    served: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> Option<Action> {
+    let config = crate::config::load(root).ok()?;
+    let newsletter = config.newsletter.as_ref()?;
+    let schedule = newsletter.schedule.as_ref()?;
+    let last_send = Ledger::open_existing(&config.delivery.state_db)
+        .ok()
+        .flatten()
+        .and_then(|l| l.last_created().ok().flatten());
+    Some(next_action(
+        schedule,
+        clock.now(),
+        newsletter.missed_grace,
+        History { served, last_send },
+    ))
+}
+
+/// Fires once; any problem is logged, never fatal.
+pub async fn fire(root: &Path, clock: Clock, shutdown: &watch::Receiver<bool>, what: Fire) {
+    if let Err(err) = try_fire(root, clock, shutdown, what).await {
+        tracing::error!("digest not sent: {err}");
+    }
+}
+
+async fn try_fire(
+    root: &Path,
+    clock: Clock,
+    shutdown: &watch::Receiver<bool>,
+    what: Fire,
+) -> Result<(), FireError> {
+    let site = site::load(root, &clock).map_err(|p| FireError::Config(p.len()))?;
+    let config = &site.config;
+    let Some(settings) = &config.newsletter else {
+        return Ok(());
+    };
+    let _lock = match SiteLock::try_acquire(&config.delivery.state_dir())? {
+        Ok(lock) => lock,
+        Err(busy) => {
+            tracing::warn!("{busy}; not sending now");
+            return Ok(());
+        }
+    };
+    let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    let request = Request::Digest { since: None };
+    let plan = plan::plan(&site, Some(&ledger), &request, clock.now(), false)?;
+    if plan.is_resumed() {
+        tracing::info!(send = %plan.id, "resuming an interrupted send");
+    } else if what == Fire::ResumeOnly {
+        return Ok(());
+    } else if settings.only_if_new && !plan.has_news() {
+        tracing::info!("scheduled digest skipped: no new recaps and no change of next event");
+        return Ok(());
+    }
+    let kit = Kit::load(settings, true)?;
+    let transport =
+        transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
+    let frozen = execute::freeze(&plan, &mut ledger, &clock)?;
+    for s in &frozen.skipped {
+        tracing::debug!(reason = ?s.reason, "skipped: {}", s.detail);
+    }
+    tracing::info!(send = %plan.id, queued = frozen.queued, skipped = frozen.skipped.len(), recaps = plan.items.len(), "digest frozen");
+    let delivery = Delivery {
+        config,
+        settings,
+        kit: &kit,
+        ledger: &ledger,
+        transport,
+        clock,
+    };
+    let outcome = delivery
+        .run(&plan, shutdown.clone(), &mut Logged::default())
+        .await?;
+    tracing::info!(
+        send = %plan.id,
+        sent = outcome.sent,
+        failed = outcome.failed,
+        deferred = outcome.deferred,
+        "send run ended"
+    );
+    Ok(())
+}

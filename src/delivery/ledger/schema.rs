@@ -1,0 +1,154 @@
+//! The ledger's schema and its migrations. `PRAGMA user_version` records how many migrations
+//! ran; each runs in its own transaction, so a failed migration leaves the file as it was.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, Transaction};
+
+/// One schema change.
+enum Migration {
+    /// Plain SQL.
+    Sql(&'static str),
+    /// A change that needs Rust (parsing values that SQL cannot).
+    Rust(fn(&Transaction<'_>) -> rusqlite::Result<()>),
+}
+
+/// The migrations, in order.
+const MIGRATIONS: &[Migration] = &[
+    // 1: the first release. Times were RFC 3339 text with the site's offset.
+    Migration::Sql(
+        "CREATE TABLE digests (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            created TEXT NOT NULL,
+            at TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            outgoing TEXT NOT NULL,
+            status TEXT NOT NULL
+        );
+        CREATE TABLE deliveries (
+            digest_id TEXT NOT NULL REFERENCES digests(id),
+            seq INTEGER NOT NULL,
+            list TEXT NOT NULL,
+            address TEXT NOT NULL,
+            subscriber TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_reply TEXT,
+            updated TEXT NOT NULL,
+            PRIMARY KEY (digest_id, address)
+        );
+        CREATE INDEX deliveries_status ON deliveries(digest_id, status, seq);
+        CREATE TABLE suppressions (
+            address TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL
+        );",
+    ),
+    // 2: every time in UTC in one format (text comparison of mixed offsets picked the wrong
+    // "last digest"); suppression reasons as a word plus a free-text detail.
+    Migration::Sql("ALTER TABLE suppressions ADD COLUMN detail TEXT NOT NULL DEFAULT ''"),
+    Migration::Rust(times_to_utc_and_reason_words),
+];
+
+/// How many migrations this release knows.
+pub const VERSION: usize = MIGRATIONS.len();
+
+/// Brings the schema up to date.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > VERSION {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+            Some(format!(
+                "the ledger was written by a newer crier (schema {version}, this one knows {VERSION}); upgrade crier"
+            )),
+        ));
+    }
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        match migration {
+            Migration::Sql(sql) => tx.execute_batch(sql)?,
+            Migration::Rust(step) => step(&tx)?,
+        }
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Parses a stored time (any RFC 3339 offset, or already UTC) into UTC.
+fn utc(raw: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| raw.parse::<DateTime<Utc>>())
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                format!("stored time `{raw}` is not RFC 3339: {e}").into(),
+            )
+        })
+}
+
+fn rewrite_times(tx: &Transaction<'_>, table: &str, columns: &[&str]) -> rusqlite::Result<()> {
+    let select = format!("SELECT rowid, {} FROM {table}", columns.join(", "));
+    let rows: Vec<(i64, Vec<String>)> = {
+        let mut stmt = tx.prepare(&select)?;
+        let mapped = stmt.query_map([], |r| {
+            let values = (0..columns.len())
+                .map(|i| r.get::<_, String>(i + 1))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((r.get(0)?, values))
+        })?;
+        mapped.collect::<rusqlite::Result<_>>()?
+    };
+    let sets: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ?{}", i + 2))
+        .collect();
+    let update = format!("UPDATE {table} SET {} WHERE rowid = ?1", sets.join(", "));
+    let mut stmt = tx.prepare(&update)?;
+    for (rowid, values) in rows {
+        let times = values
+            .iter()
+            .map(|v| utc(v))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&rowid];
+        bound.extend(times.iter().map(|t| t as &dyn rusqlite::ToSql));
+        stmt.execute(bound.as_slice())?;
+    }
+    Ok(())
+}
+
+fn times_to_utc_and_reason_words(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    rewrite_times(tx, "digests", &["created", "at"])?;
+    rewrite_times(tx, "deliveries", &["updated"])?;
+    rewrite_times(tx, "suppressions", &["at"])?;
+    // Release 1 wrote "unsubscribed from <list> via link" and "hard bounce: <reply>".
+    let reasons: Vec<(String, String)> = {
+        let mut stmt = tx.prepare("SELECT address, reason FROM suppressions")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (address, old) in reasons {
+        let (word, detail) = match old.strip_prefix("hard bounce: ") {
+            Some(reply) => ("bounced", reply.to_owned()),
+            None if old.starts_with("complain") => ("complained", old.clone()),
+            None => ("unsubscribed", old.clone()),
+        };
+        tx.execute(
+            "UPDATE suppressions SET reason = ?2, detail = ?3 WHERE address = ?1",
+            params![address, word, detail],
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(super) fn create_v1(conn: &Connection) -> rusqlite::Result<()> {
+    if let Migration::Sql(sql) = &MIGRATIONS[0] {
+        conn.execute_batch(sql)?;
+    }
+    conn.pragma_update(None, "user_version", 1)
+}

@@ -1,0 +1,231 @@
+//! Who a send goes to: every address on the configured lists once, minus suppressed ones, with
+//! the reason for everyone left out. Walking the audience streams the lists (memory does not
+//! grow with their length), and the dry run, the freeze and `--to` all walk it the same way,
+//! so they cannot disagree about who gets the message.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::delivery::ledger::{Ledger, LedgerError, Suppression, SuppressionReason};
+use crate::diagnostics::Diagnostic;
+use crate::subscribers::{self, ListFile, Row, Subscriber};
+
+/// Why an address on a list does not get this send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SkipReason {
+    /// The row's address is unusable.
+    Invalid,
+    /// The address is on this list or an earlier one already: it gets one copy.
+    Duplicate,
+    /// The person unsubscribed.
+    Unsubscribed,
+    /// An earlier message to the address bounced ("no such user").
+    Bounced,
+    /// The person marked a message as spam.
+    Complained,
+}
+
+impl SkipReason {
+    /// The word for people and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Invalid => "invalid",
+            SkipReason::Duplicate => "duplicate",
+            SkipReason::Unsubscribed => "unsubscribed",
+            SkipReason::Bounced => "bounced",
+            SkipReason::Complained => "complained",
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<SuppressionReason> for SkipReason {
+    fn from(reason: SuppressionReason) -> Self {
+        match reason {
+            SuppressionReason::Unsubscribed => SkipReason::Unsubscribed,
+            SuppressionReason::Bounced => SkipReason::Bounced,
+            SuppressionReason::Complained => SkipReason::Complained,
+        }
+    }
+}
+
+/// One address left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The address as written (empty for an unreadable row).
+    pub address: String,
+    /// The list it is on.
+    pub list: String,
+    /// Why it is left out.
+    pub reason: SkipReason,
+    /// Where and what: the row's `path:line` problem, or the suppression's detail.
+    pub detail: String,
+}
+
+/// What walking the audience meets, in list order.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// Gets the message.
+    Recipient(Subscriber),
+    /// Does not.
+    Skipped(Skipped),
+}
+
+/// Counts from one walk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Recipients per list.
+    pub lists: BTreeMap<String, usize>,
+    /// Recipients in all.
+    pub recipients: usize,
+    /// Left out, per reason.
+    pub skipped: BTreeMap<SkipReason, usize>,
+    /// Problems with whole lists (unreadable, no `email` column). A send with any of these
+    /// does not go ahead: the people on that list would be skipped without a word.
+    #[serde(skip)]
+    pub fatal: Vec<Diagnostic>,
+}
+
+/// Where the recipients come from.
+#[derive(Debug, Clone)]
+pub enum Audience {
+    /// The subscriber lists, read when walked.
+    Lists {
+        /// The list files.
+        files: Vec<ListFile>,
+        /// Problems finding them (a configured list with no file).
+        problems: Vec<Diagnostic>,
+        /// Suppressed addresses (lower-cased) from the ledger.
+        suppressed: HashMap<String, Suppression>,
+    },
+    /// The pending recipients of a send frozen in the ledger (a resumed send).
+    Frozen {
+        /// The send's id.
+        send_id: String,
+    },
+}
+
+/// Why the audience could not be walked.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError<E> {
+    /// The ledger failed while reading a frozen send's recipients.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// A frozen send was walked without its ledger.
+    #[error("send {0} is frozen in the ledger, but no ledger was given")]
+    NoLedger(String),
+    /// The visitor stopped the walk.
+    #[error(transparent)]
+    Visit(E),
+}
+
+impl Audience {
+    /// The configured lists, with the ledger's suppressions.
+    pub fn from_lists(
+        dir: &std::path::Path,
+        wanted: &[String],
+        ledger: Option<&Ledger>,
+    ) -> Result<Self, LedgerError> {
+        let (files, problems) = subscribers::list_files(dir, wanted);
+        let suppressed = match ledger {
+            Some(ledger) => ledger.suppressions()?,
+            None => HashMap::new(),
+        };
+        Ok(Audience::Lists {
+            files,
+            problems,
+            suppressed,
+        })
+    }
+
+    /// Visits everyone, in order: recipients and skipped addresses.
+    pub fn walk<E>(
+        &self,
+        ledger: Option<&Ledger>,
+        mut visit: impl FnMut(Entry) -> Result<(), E>,
+    ) -> Result<Tally, WalkError<E>> {
+        let mut tally = Tally::default();
+        let mut count = |entry: Entry, tally: &mut Tally| {
+            match &entry {
+                Entry::Recipient(sub) => {
+                    tally.recipients += 1;
+                    *tally.lists.entry(sub.list.clone()).or_default() += 1;
+                }
+                Entry::Skipped(s) => *tally.skipped.entry(s.reason).or_default() += 1,
+            }
+            visit(entry).map_err(WalkError::Visit)
+        };
+        match self {
+            Audience::Lists {
+                files,
+                problems,
+                suppressed,
+            } => {
+                tally.fatal.extend(problems.iter().cloned());
+                let mut seen = HashSet::new();
+                for file in files {
+                    let report = subscribers::read_rows(&file.path, &file.name, |row| {
+                        let entry = classify(row, &file.name, &mut seen, suppressed);
+                        count(entry, &mut tally)
+                    })?;
+                    tally.lists.entry(file.name.clone()).or_default();
+                    tally.fatal.extend(report.fatal);
+                }
+            }
+            Audience::Frozen { send_id } => {
+                let ledger = ledger.ok_or_else(|| WalkError::NoLedger(send_id.clone()))?;
+                let mut after = -1;
+                loop {
+                    let page = ledger.pending_after(send_id, after, 512)?;
+                    let Some(last) = page.last() else { break };
+                    after = last.seq;
+                    for delivery in page {
+                        count(Entry::Recipient(delivery.subscriber), &mut tally)?;
+                    }
+                }
+            }
+        }
+        Ok(tally)
+    }
+}
+
+/// Decides one row: recipient, or skipped and why. A suppression wins over any list row.
+fn classify(
+    row: Row,
+    list: &str,
+    seen: &mut HashSet<u128>,
+    suppressed: &HashMap<String, Suppression>,
+) -> Entry {
+    let skipped = |address: String, reason, detail: String| {
+        Entry::Skipped(Skipped {
+            address,
+            list: list.to_owned(),
+            reason,
+            detail,
+        })
+    };
+    match row {
+        Row::Invalid { email, problem } => skipped(email, SkipReason::Invalid, problem.to_string()),
+        Row::Duplicate { email, problem } => {
+            skipped(email, SkipReason::Duplicate, problem.to_string())
+        }
+        Row::Valid(sub) => {
+            if let Some(s) = suppressed.get(&sub.email.to_lowercase()) {
+                let detail = format!("{} on {}: {}", s.reason, s.at.format("%Y-%m-%d"), s.detail);
+                return skipped(sub.email, s.reason.into(), detail);
+            }
+            if !seen.insert(subscribers::address_key(&sub.email)) {
+                let detail = "also on an earlier list, which gets the one copy".to_owned();
+                return skipped(sub.email, SkipReason::Duplicate, detail);
+            }
+            Entry::Recipient(sub)
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The one planner every send goes through. Given the site, the ledger (read-only for a dry
+//! run), the time and the request, [`plan`] returns a [`Plan`]: what kind of send, its id
+//! (which every Message-ID derives from), the recaps and why they were chosen, the event, what
+//! to compose, and who gets it ([`Audience`]). `send --dry-run` writes the plan's messages to
+//! the preview folder, `send` freezes and delivers them, `send --to` hands one of them to a
+//! single address, and the daemon's schedule does what `send` does: one decision, so the
+//! preview is the send.
+
+pub mod audience;
+pub mod outgoing;
+
+use chrono::{DateTime, FixedOffset, Timelike, Utc};
+use serde::Serialize;
+
+pub use audience::{Audience, Entry, SkipReason, Skipped, Tally, WalkError};
+pub use outgoing::{digest_summary, has_news};
+
+use crate::config::NewsletterSettings;
+use crate::content::PostError;
+use crate::delivery::ledger::{Ledger, LedgerError, SendKind, SendRow, SendSummary};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::digest;
+use crate::email::Outgoing;
+use crate::site::Site;
+
+/// What the organiser asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// The digest: recaps new since `since` (default: since the last digest in the ledger;
+    /// the latest recap alone for the first digest), and the next event.
+    Digest {
+        /// Where "new" starts, overriding the ledger.
+        since: Option<DateTime<FixedOffset>>,
+    },
+    /// One post, by slug.
+    Post {
+        /// The post's slug or file slug.
+        slug: String,
+    },
+}
+
+/// Why the recaps in a plan are the ones they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "basis", rename_all = "snake_case")]
+pub enum Basis {
+    /// Recaps published after the last digest.
+    SinceLastDigest {
+        /// That digest's id.
+        id: String,
+        /// The time it was composed for.
+        at: DateTime<Utc>,
+    },
+    /// Recaps published after the time given with `--since`.
+    SinceRequested {
+        /// That time.
+        since: DateTime<FixedOffset>,
+    },
+    /// No digest was sent yet: the latest recap only.
+    FirstDigest,
+    /// A single post.
+    Post,
+    /// A send frozen earlier and not finished: it is resumed as it was frozen.
+    Resumed,
+}
+
+/// A recap or post as the organiser sees it in a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemLine {
+    /// Title.
+    pub title: String,
+    /// Permalink.
+    pub url: String,
+    /// Publication date (RFC 3339).
+    pub date: String,
+}
+
+/// The announced next event, as the organiser sees it in a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventLine {
+    /// Title.
+    pub title: String,
+    /// Start (RFC 3339).
+    pub start: String,
+    /// Weekday of the start.
+    pub weekday: String,
+    /// RSVP link.
+    pub rsvp: Option<String>,
+    /// Place.
+    pub location: Option<String>,
+}
+
+/// One send, decided.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Digest or post.
+    pub kind: SendKind,
+    /// The send's id: kind, content and time. Message-IDs derive from it, so the preview and
+    /// the send (and a resumed send) give every recipient the same Message-ID.
+    pub id: String,
+    /// The send time, in whole seconds (the `Date:` header).
+    pub at: DateTime<FixedOffset>,
+    /// Why these recaps.
+    pub basis: Basis,
+    /// The recaps (digest) or the post, newest first.
+    pub items: Vec<ItemLine>,
+    /// The next event, if announced.
+    pub event: Option<EventLine>,
+    /// What it says, for the ledger and `only_if_new`.
+    pub summary: SendSummary,
+    /// What the last digest said (for `only_if_new`).
+    pub previous: Option<SendSummary>,
+    /// What to compose.
+    pub outgoing: Outgoing,
+    /// Who gets it.
+    pub audience: Audience,
+    /// Problems that do not stop the send (event warnings, posts left out with
+    /// `--skip-invalid`).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Plan {
+    /// Whether this send resumes one frozen earlier.
+    pub fn is_resumed(&self) -> bool {
+        self.basis == Basis::Resumed
+    }
+
+    /// Whether a scheduled digest has anything to say since the last one.
+    pub fn has_news(&self) -> bool {
+        has_news(&self.summary, self.previous.as_ref())
+    }
+}
+
+/// Why no plan could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The site has no `newsletter:` section.
+    #[error("{0} has no `newsletter:` section: add one with at least `from: {{ name: ..., address: ... }}` (see README)")]
+    NoNewsletter(std::path::PathBuf),
+    /// `--post` names no published post.
+    #[error("no published post with slug `{0}` (the slug is the file name without the date and extension)")]
+    NoSuchPost(String),
+    /// The post could not be rendered.
+    #[error(transparent)]
+    Post(#[from] PostError),
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// Some posts failed to load; one of them may be a recap the digest would leave out.
+    #[error("{} post(s) could not be loaded, so the digest could leave out a recap; fix them (see `crier check`) or pass --skip-invalid to send without them:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    InvalidPosts(Vec<Diagnostic>),
+}
+
+/// The newsletter settings, or the error that says how to add them.
+pub fn settings(site: &Site) -> Result<&NewsletterSettings, PlanError> {
+    site.config
+        .newsletter
+        .as_ref()
+        .ok_or_else(|| PlanError::NoNewsletter(site.config.path.clone()))
+}
+
+/// Plans the send due at `at`: the unfinished send in the ledger if there is one (it is
+/// resumed, whatever was asked), else what `request` asks for. `skip_invalid` lets a digest go
+/// out although some posts failed to load.
+pub fn plan(
+    site: &Site,
+    ledger: Option<&Ledger>,
+    request: &Request,
+    at: DateTime<FixedOffset>,
+    skip_invalid: bool,
+) -> Result<Plan, PlanError> {
+    let settings = settings(site)?;
+    if let Some(row) = ledger.map(Ledger::unfinished).transpose()?.flatten() {
+        return Ok(resume(row, &site.config.site.timezone));
+    }
+    let at = at.with_nanosecond(0).unwrap_or(at);
+    let previous = ledger.map(Ledger::last_digest).transpose()?.flatten();
+    let audience = Audience::from_lists(&settings.subscribers_dir, &settings.lists, ledger)?;
+    let mut plan = match request {
+        Request::Digest { since } => {
+            let mut warnings = Vec::new();
+            let invalid: Vec<Diagnostic> = site
+                .content
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .cloned()
+                .collect();
+            if !invalid.is_empty() && !skip_invalid {
+                return Err(PlanError::InvalidPosts(invalid));
+            }
+            warnings.extend(invalid);
+            let (basis, from) = match (since, &previous) {
+                (Some(since), _) => (Basis::SinceRequested { since: *since }, Some(*since)),
+                (None, Some(last)) => (
+                    Basis::SinceLastDigest {
+                        id: last.id.clone(),
+                        at: last.at,
+                    },
+                    Some(last.at.fixed_offset()),
+                ),
+                (None, None) => (Basis::FirstDigest, None),
+            };
+            let digest = digest::build(&site.content.posts, &site.config, settings, at, from);
+            warnings.extend(digest.warnings.iter().cloned());
+            let id = unique_id(ledger, &format!("digest-{}", digest.id), at)?;
+            let outgoing = outgoing::digest_outgoing(&digest, &site.config, &id);
+            Plan {
+                kind: SendKind::Digest,
+                summary: digest_summary(&digest),
+                id,
+                at,
+                basis,
+                items: Vec::new(),
+                event: None,
+                previous: None,
+                outgoing,
+                audience,
+                warnings,
+            }
+        }
+        Request::Post { slug } => {
+            let post = site
+                .content
+                .posts
+                .iter()
+                .find(|p| p.slug == *slug || p.file_slug == *slug)
+                .ok_or_else(|| PlanError::NoSuchPost(slug.clone()))?;
+            let id = unique_id(ledger, &format!("post-{}", post.file_slug), at)?;
+            Plan {
+                kind: SendKind::Post,
+                summary: SendSummary {
+                    post: Some(post.file_slug.clone()),
+                    ..SendSummary::default()
+                },
+                outgoing: outgoing::post_outgoing(post, &site.config, &id)?,
+                id,
+                at,
+                basis: Basis::Post,
+                items: Vec::new(),
+                event: None,
+                previous: None,
+                audience,
+                warnings: Vec::new(),
+            }
+        }
+    };
+    plan.previous = previous.map(|p| p.summary);
+    fill_lines(&mut plan);
+    Ok(plan)
+}
+
+/// The plan of a send frozen earlier: the same id, content and time; its pending recipients.
+pub fn resume(row: SendRow, tz: &chrono_tz::Tz) -> Plan {
+    let mut plan = Plan {
+        kind: row.kind,
+        at: row.at.with_timezone(tz).fixed_offset(),
+        basis: Basis::Resumed,
+        items: Vec::new(),
+        event: None,
+        summary: row.summary,
+        previous: None,
+        outgoing: row.outgoing,
+        audience: Audience::Frozen {
+            send_id: row.id.clone(),
+        },
+        warnings: Vec::new(),
+        id: row.id,
+    };
+    fill_lines(&mut plan);
+    plan
+}
+
+/// `<base>-<time>`, with `-2`, `-3`... if the ledger already has that id (two sends of the
+/// same content in the same second).
+fn unique_id(
+    ledger: Option<&Ledger>,
+    base: &str,
+    at: DateTime<FixedOffset>,
+) -> Result<String, LedgerError> {
+    let base = format!("{base}-{}", at.with_timezone(&Utc).format("%Y%m%dT%H%M%SZ"));
+    let Some(ledger) = ledger else {
+        return Ok(base);
+    };
+    let mut id = base.clone();
+    for n in 2.. {
+        if !ledger.exists(&id)? {
+            break;
+        }
+        id = format!("{base}-{n}");
+    }
+    Ok(id)
+}
+
+/// The organiser's view of the items and the event, read from what will be composed (so a
+/// resumed send shows what it was frozen with).
+fn fill_lines(plan: &mut Plan) {
+    let data = &plan.outgoing.data;
+    let line = |v: &serde_json::Value| ItemLine {
+        title: text(&v["title"]),
+        url: text(&v["url"]),
+        date: text(&v["date"]),
+    };
+    plan.items = match plan.kind {
+        SendKind::Digest => data["recaps"]
+            .as_array()
+            .map(|a| a.iter().map(line).collect())
+            .unwrap_or_default(),
+        SendKind::Post => vec![line(&data["post"])],
+    };
+    let event = &data["event"];
+    plan.event = event.is_object().then(|| EventLine {
+        title: text(&event["title"]),
+        // The same form as everywhere else in the summary (`+00:00`, not `Z`).
+        start: DateTime::parse_from_rfc3339(&text(&event["start"]))
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_else(|_| text(&event["start"])),
+        weekday: text(&event["weekday"]),
+        rsvp: event["rsvp"].as_str().map(str::to_owned),
+        location: event["location"].as_str().map(str::to_owned),
+    });
+}
+
+fn text(v: &serde_json::Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests;

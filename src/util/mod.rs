@@ -1,0 +1,10 @@
+//! Small helpers used by more than one stage of the pipeline. They depend on nothing else in
+//! crier, so no stage has to import another stage just for a helper.
+
+pub mod html;
+pub mod time;
+pub mod yaml;
+
+pub use html::escape_html;
+pub use time::in_zone;
+pub use yaml::key_line;
