@@ -36,15 +36,26 @@ pub struct AppState {
     pub site_title: String,
     /// For suppression timestamps.
     pub clock: Clock,
+    /// What `/healthz` reports.
+    pub health: crate::daemon::health::Health,
 }
 
 /// The router.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/unsubscribe", get(confirm_page).post(unsubscribe))
         .fallback(get(feed_file))
         .with_state(state)
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let mut response = state.health.report().into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 #[derive(serde::Deserialize)]

@@ -3,6 +3,7 @@
 //! schedule, and resumes an interrupted send at start-up. A shutdown request stops it cleanly:
 //! no new messages, messages in flight finished and recorded.
 
+pub mod health;
 pub mod scheduler;
 pub mod shutdown;
 pub mod watch;
@@ -59,7 +60,8 @@ impl Daemon {
             bind,
             clock,
         } = self;
-        watch::rebuild(&root, &clock);
+        let health = health::Health::default();
+        watch::rebuild(&root, &clock, &health);
         let config = &site.config;
         let key_file = config
             .newsletter
@@ -72,6 +74,7 @@ impl Daemon {
             ledger_path: config.delivery.state_db.clone(),
             site_title: config.site.title.clone(),
             clock,
+            health: health.clone(),
         });
         // Watch before announcing the address: a change made right after start-up is not missed.
         let watcher = watch::start(&root);
@@ -95,9 +98,10 @@ impl Daemon {
             watcher,
             root.clone(),
             clock,
+            health.clone(),
             shutdown.clone(),
         ));
-        scheduler::run(&root, clock, shutdown).await;
+        scheduler::run(&root, clock, health, shutdown).await;
         let _ = server.await;
         rebuilding.abort();
         tracing::info!("stopped");

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::health::Health;
 use crate::clock::Clock;
 use crate::delivery::execute::{self, Delivery};
 use crate::delivery::lock::SiteLock;
@@ -53,7 +54,8 @@ pub enum FireError {
 }
 
 /// Runs until shutdown.
-pub async fn run(root: &Path, clock: Clock, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch::Receiver<bool>) {
+    health.scheduler("resuming any interrupted send");
     fire(root, clock, &shutdown, Fire::ResumeOnly).await;
     let mut served = None;
     loop {
@@ -68,11 +70,14 @@ pub async fn run(root: &Path, clock: Clock, mut shutdown: watch::Receiver<bool>)
         match action {
             Action::SendNow(slot) => {
                 tracing::info!(%slot, "scheduled digest due");
+                health.scheduler(format!("sending the digest for {}", slot.to_rfc3339()));
                 fire(root, clock, &shutdown, Fire::Scheduled).await;
+                health.fired();
                 served = Some(slot);
             }
             Action::WaitUntil(next) => {
                 tracing::debug!(%next, "next digest");
+                health.scheduler(format!("waiting until {}", next.to_rfc3339()));
                 let wait = (next - clock.now()).to_std().unwrap_or_default();
                 // Wake at least hourly: the config (and its schedule) may have changed.
                 let wait = wait.min(Duration::from_secs(3600));
@@ -82,6 +87,7 @@ pub async fn run(root: &Path, clock: Clock, mut shutdown: watch::Receiver<bool>)
                 }
             }
             Action::Idle => {
+                health.scheduler("idle: the schedule does not fire again");
                 super::shutdown::stopped(&mut shutdown).await;
                 return;
             }

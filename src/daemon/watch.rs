@@ -6,11 +6,17 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use super::health::Health;
 use crate::clock::Clock;
 use crate::{config, feeds, site};
 
-/// Rebuilds the feeds once.
-pub fn rebuild(root: &Path, clock: &Clock) {
+/// Rebuilds the feeds once, and records how it went.
+pub fn rebuild(root: &Path, clock: &Clock, health: &Health) {
+    health.rebuilt(try_rebuild(root, clock).err());
+}
+
+/// Rebuilds the feeds; the error says why the previous files are still served.
+fn try_rebuild(root: &Path, clock: &Clock) -> Result<(), String> {
     match site::load(root, clock) {
         Ok(site) => {
             let built = feeds::build(&site.content.posts, &site.config, clock.now());
@@ -18,17 +24,28 @@ pub fn rebuild(root: &Path, clock: &Clock) {
                 tracing::warn!("{d}");
             }
             match feeds::write_all(&built, &site.config.feeds.output_dir) {
-                Ok(changed) => tracing::info!(feeds = built.feeds, changed, "feeds built"),
+                Ok(changed) => {
+                    tracing::info!(feeds = built.feeds, changed, "feeds built");
+                    Ok(())
+                }
                 Err(err) => {
-                    tracing::error!(%err, "cannot write feeds; the previous files are still served")
+                    tracing::error!(%err, "cannot write feeds; the previous files are still served");
+                    Err(format!("cannot write feeds: {err}"))
                 }
             }
         }
         Err(problems) => {
-            for d in problems {
+            for d in &problems {
                 tracing::error!("{d}");
             }
             tracing::error!("config is invalid; the previous feeds are still served");
+            Err(format!(
+                "config is invalid: {}",
+                problems
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            ))
         }
     }
 }
@@ -83,6 +100,7 @@ pub async fn rebuild_on_change(
     watcher: Option<Watcher>,
     root: PathBuf,
     clock: Clock,
+    health: Health,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let Some(mut watcher) = watcher else {
@@ -94,8 +112,8 @@ pub async fn rebuild_on_change(
                 // Debounce: editors write several events per save.
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 while watcher.events.try_recv().is_ok() {}
-                let root = root.clone();
-                let _ = tokio::task::spawn_blocking(move || rebuild(&root, &clock)).await;
+                let (root, health) = (root.clone(), health.clone());
+                let _ = tokio::task::spawn_blocking(move || rebuild(&root, &clock, &health)).await;
             }
             _ = super::shutdown::stopped(&mut shutdown) => return,
         }

@@ -300,7 +300,14 @@ impl<'a> Composer<'a> {
         if let Some(dkim) = self.dkim {
             message.sign(dkim);
         }
-        Ok(message.formatted())
+        // A message ends with a line break: SMTP needs one before the final `.`, and a
+        // message that lacks it arrives with one added, so its bytes would differ from the
+        // preview's.
+        let mut bytes = message.formatted();
+        if !bytes.ends_with(b"\r\n") {
+            bytes.extend_from_slice(b"\r\n");
+        }
+        Ok(bytes)
     }
 }
 

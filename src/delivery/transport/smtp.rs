@@ -168,7 +168,12 @@ impl Transport for SmtpTransport {
             };
             let envelope = Envelope::new(Some(parse(message.from)?), vec![parse(message.to)?])
                 .map_err(|e| SendError::permanent(e.to_string()))?;
-            self.transact(&envelope, message.bytes).await
+            // lettre ends DATA with `\r\n.\r\n`, whose line break terminates the message's
+            // last line: hand it the message without its own final line break, so the server
+            // stores exactly the bytes composed (and previewed).
+            let bytes = message.bytes;
+            let bytes = bytes.strip_suffix(b"\r\n").unwrap_or(bytes);
+            self.transact(&envelope, bytes).await
         })
     }
 }

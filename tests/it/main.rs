@@ -1,0 +1,14 @@
+//! crier's end-to-end tests, in one test binary (one link instead of one per file): the real
+//! binary on temporary sites, with a real SMTP server, real sockets and independent parsers.
+
+mod common;
+
+mod build;
+mod check;
+mod daemon;
+mod loader_props;
+mod repository;
+mod scenario;
+mod send;
+mod smtp;
+mod snapshots;
