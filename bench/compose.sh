@@ -10,8 +10,11 @@ root=$PWD
 SIZES=${SIZES:-"1000 10000 100000"}
 work=${BENCH_DIR:-$(mktemp -d /tmp/crier-compose.XXXXXX)}
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-cargo build --release --quiet
-crier=$root/target/release/crier
+# CRIER=path/to/crier measures that binary (e.g. an earlier release) instead of building.
+if [ -z "${CRIER:-}" ]; then
+  cargo build --release --quiet
+fi
+crier=${CRIER:-${CARGO_TARGET_DIR:-$root/target}/release/crier}
 
 echo "crier $($crier --version | cut -d' ' -f2), one core (taskset -c 0), $(date -u +%Y-%m-%d)"
 echo

@@ -21,8 +21,11 @@ if ! command -v smtp-sink >/dev/null 2>&1 && [ ! -x /usr/sbin/smtp-sink ]; then
 fi
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 PATH=$PATH:/usr/sbin
-cargo build --release --quiet
-crier=$root/target/release/crier
+# CRIER=path/to/crier measures that binary (e.g. an earlier release) instead of building.
+if [ -z "${CRIER:-}" ]; then
+  cargo build --release --quiet
+fi
+crier=${CRIER:-${CARGO_TARGET_DIR:-$root/target}/release/crier}
 export CRIER_TOKEN_KEY=bench-key-bench-key-bench-key-bench-key
 
 smtp-sink -u postfix 127.0.0.1:$PORT 1024 &

@@ -6,19 +6,24 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono_tz::Tz;
 use serde::Deserialize;
-use url::Url;
 
 use crate::diagnostics::Diagnostic;
 /// Re-exported for the stages that point diagnostics at config keys.
 pub use crate::util::key_line;
 
 mod delivery;
+mod feeds;
 mod newsletter;
+mod posts;
+mod server;
+mod site;
 
 pub use delivery::{DeliverySettings, Security, SmtpSettings};
+pub use feeds::FeedSettings;
 pub use newsletter::{DkimSettings, NewsletterSettings};
+pub use server::ServerSettings;
+pub use site::{Author, SiteInfo};
 
 /// The config file's name inside a site folder.
 pub const CONFIG_FILE: &str = "crier.yaml";
@@ -53,95 +58,12 @@ pub struct Config {
 }
 
 /// The daemon's HTTP server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerSettings {
-    /// Address and port, e.g. `127.0.0.1:4000`.
-    pub bind: std::net::SocketAddr,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawServer {
-    #[serde(default = "default_bind")]
-    bind: String,
-}
-
-impl Default for RawServer {
-    fn default() -> Self {
-        RawServer {
-            bind: default_bind(),
-        }
-    }
-}
-
-fn default_bind() -> String {
-    "127.0.0.1:4000".to_owned()
-}
-
-/// Facts about the site that appear in every feed and e-mail.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SiteInfo {
-    /// The site's name.
-    pub title: String,
-    /// One or two sentences about the site.
-    pub description: String,
-    /// Scheme and host (and port), without a trailing slash, e.g. `https://example.com`.
-    pub url: String,
-    /// Path prefix the site lives under: empty, or `/blog` (leading slash, no trailing slash).
-    pub baseurl: String,
-    /// Default author of posts.
-    pub author: Author,
-    /// Language tag such as `en-GB`.
-    pub language: String,
-    /// IANA time zone the posts' dates are written in.
-    pub timezone: Tz,
-}
-
-impl SiteInfo {
-    /// The site's home page: `url + baseurl + "/"`.
-    pub fn home_url(&self) -> String {
-        format!("{}{}/", self.url, self.baseurl)
-    }
-
-    /// The host name of the site URL, used in stable `tag:` identifiers.
-    pub fn host(&self) -> String {
-        Url::parse(&self.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-}
-
-/// A person credited as author.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Author {
-    /// Display name.
-    pub name: String,
-    /// Optional contact address (shown in feeds that support it).
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
-/// Where and how feeds are written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedSettings {
-    /// Output folder (default `public/` in the site folder).
-    pub output_dir: PathBuf,
-    /// Maximum items per feed; `0` means all posts.
-    pub limit: usize,
-    /// Whether to write per-tag feeds under `tags/<tag-slug>/`.
-    pub tags: bool,
-    /// Absolute URL of the folder the output is published in, ending in `/` (feeds' self links).
-    pub url: String,
-}
-
 /// The file as written, before validation.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     /// Site facts (required).
-    site: RawSite,
+    site: site::RawSite,
     /// Posts folder, relative to the site folder.
     #[serde(default)]
     posts_dir: Option<PathBuf>,
@@ -156,7 +78,7 @@ struct RawConfig {
     future: bool,
     /// Feed settings.
     #[serde(default)]
-    feeds: RawFeeds,
+    feeds: feeds::RawFeeds,
     /// Newsletter settings.
     #[serde(default)]
     newsletter: Option<newsletter::RawNewsletter>,
@@ -168,71 +90,7 @@ struct RawConfig {
     delivery: delivery::RawDelivery,
     /// The daemon's HTTP server.
     #[serde(default)]
-    server: RawServer,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSite {
-    title: String,
-    #[serde(default)]
-    description: String,
-    url: String,
-    #[serde(default)]
-    baseurl: String,
-    author: RawAuthor,
-    #[serde(default = "default_language")]
-    language: String,
-    #[serde(default = "default_timezone")]
-    timezone: String,
-}
-
-/// An author is either just a name or `{ name, email }`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum RawAuthor {
-    Name(String),
-    Full(Author),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFeeds {
-    #[serde(default = "default_output_dir")]
-    output_dir: PathBuf,
-    #[serde(default = "default_limit")]
-    limit: usize,
-    #[serde(default = "default_true")]
-    tags: bool,
-    #[serde(default)]
-    url: Option<String>,
-}
-
-impl Default for RawFeeds {
-    fn default() -> Self {
-        RawFeeds {
-            output_dir: default_output_dir(),
-            limit: default_limit(),
-            tags: true,
-            url: None,
-        }
-    }
-}
-
-fn default_language() -> String {
-    "en".to_owned()
-}
-fn default_timezone() -> String {
-    "UTC".to_owned()
-}
-fn default_output_dir() -> PathBuf {
-    PathBuf::from("public")
-}
-fn default_limit() -> usize {
-    20
-}
-fn default_true() -> bool {
-    true
+    server: server::RawServer,
 }
 
 /// Reads and validates `crier.yaml` in the site folder `root`.
@@ -283,6 +141,8 @@ pub fn strip_location(message: &str) -> String {
     }
 }
 
+/// Validates every section the same way: each reports its problems with the key's line, and
+/// all of them are collected before failing.
 fn validate(
     root: &Path,
     path: &Path,
@@ -294,198 +154,42 @@ fn validate(
         let line = key_line(text, keys).unwrap_or(1);
         problems.push(Diagnostic::error(path, line, 1, message));
     };
-
-    let url = match validate_site_url(&raw.site.url) {
-        Ok(url) => url,
-        Err(why) => {
-            problem(&["site", "url"], why);
-            String::new()
-        }
-    };
-    let baseurl = match normalize_baseurl(&raw.site.baseurl) {
-        Ok(b) => b,
-        Err(why) => {
-            problem(&["site", "baseurl"], why);
-            String::new()
-        }
-    };
-    let timezone = raw.site.timezone.parse::<Tz>().unwrap_or_else(|_| {
-        problem(
-            &["site", "timezone"],
-            format!(
-                "field `site.timezone`: expected an IANA time zone name such as `Europe/London`, found `{}`",
-                raw.site.timezone
-            ),
-        );
-        Tz::UTC
+    let site = site::validate(raw.site, &mut problem);
+    let permalink = posts::permalink(raw.permalink.as_deref().unwrap_or("pretty"), &mut problem);
+    let home_url = site.home_url();
+    let feeds = feeds::validate(raw.feeds, root, &home_url, &mut problem);
+    let newsletter = raw.newsletter.and_then(|raw| {
+        newsletter::validate(
+            raw,
+            root,
+            &home_url,
+            &site.host(),
+            site.timezone,
+            &mut problem,
+        )
     });
-    if raw.site.title.trim().is_empty() {
-        problem(
-            &["site", "title"],
-            "field `site.title`: expected the site's name, found an empty string".into(),
-        );
-    }
-    if raw.site.title.contains(['\r', '\n']) {
-        problem(
-            &["site", "title"],
-            "field `site.title`: expected a single line, found a line break".into(),
-        );
-    }
-    if !is_language_tag(&raw.site.language) {
-        problem(
-            &["site", "language"],
-            format!(
-                "field `site.language`: expected a language tag such as `en` or `en-GB`, found `{}`",
-                raw.site.language
-            ),
-        );
-    }
-    let author = match raw.site.author {
-        RawAuthor::Name(name) => Author { name, email: None },
-        RawAuthor::Full(author) => author,
-    };
-    if author.name.trim().is_empty() || author.name.contains(['\r', '\n']) {
-        problem(
-            &["site", "author"],
-            "field `site.author`: expected a single-line name".into(),
-        );
-    }
-    let permalink = match expand_permalink_style(raw.permalink.as_deref().unwrap_or("pretty")) {
-        Ok(p) => p,
-        Err(why) => {
-            problem(&["permalink"], why);
-            String::new()
-        }
-    };
-
-    let feeds_url = match raw.feeds.url.as_deref().map(validate_feeds_url) {
-        None => format!("{url}{baseurl}/"),
-        Some(Ok(u)) => u,
-        Some(Err(why)) => {
-            problem(&["feeds", "url"], why);
-            String::new()
-        }
-    };
-
-    let home_url = format!("{url}{baseurl}/");
-    let host = Url::parse(&url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
-    let newsletter = raw
-        .newsletter
-        .and_then(|raw| newsletter::validate(raw, root, &home_url, &host, timezone, &mut problem));
     let smtp = raw
         .smtp
         .and_then(|raw| delivery::validate_smtp(raw, &mut problem));
     let delivery = delivery::validate_delivery(raw.delivery, root);
-    let bind = raw.server.bind.parse().unwrap_or_else(|_| {
-        problem(&["server", "bind"], format!("field `server.bind`: expected an address and port such as `127.0.0.1:4000`, found `{}`", raw.server.bind));
-        std::net::SocketAddr::from(([127, 0, 0, 1], 4000))
-    });
-
+    let server = server::validate(raw.server, &mut problem);
     if !problems.is_empty() {
         return Err(problems);
     }
     Ok(Config {
         path: path.to_path_buf(),
         root: root.to_path_buf(),
-        site: SiteInfo {
-            title: raw.site.title,
-            description: raw.site.description,
-            url,
-            baseurl,
-            author,
-            language: raw.site.language,
-            timezone,
-        },
+        site,
         posts_dir: root.join(raw.posts_dir.unwrap_or_else(|| PathBuf::from("posts"))),
         permalink,
         excerpt_separator: raw.excerpt_separator.filter(|s| !s.is_empty()),
         future: raw.future,
-        feeds: FeedSettings {
-            output_dir: root.join(raw.feeds.output_dir),
-            limit: raw.feeds.limit,
-            tags: raw.feeds.tags,
-            url: feeds_url,
-        },
+        feeds,
         newsletter,
         smtp,
         delivery,
-        server: ServerSettings { bind },
+        server,
     })
-}
-
-/// `site.url` must be an absolute http(s) URL with nothing after the host but an optional `/`.
-fn validate_site_url(raw: &str) -> Result<String, String> {
-    let expected =
-        "field `site.url`: expected an absolute http(s) URL such as `https://example.com`";
-    let parsed = Url::parse(raw.trim()).map_err(|e| format!("{expected}, found `{raw}` ({e})"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(format!("{expected}, found `{raw}`"));
-    }
-    if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(format!(
-            "{expected}, found `{raw}`: put a path prefix such as `/blog` in `site.baseurl` instead"
-        ));
-    }
-    Ok(parsed.as_str().trim_end_matches('/').to_owned())
-}
-
-/// `feeds.url` is where the output folder is published; stored with a trailing `/`.
-fn validate_feeds_url(raw: &str) -> Result<String, String> {
-    match Url::parse(raw.trim()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {
-            Ok(format!("{}/", u.as_str().trim_end_matches('/')))
-        }
-        _ => Err(format!(
-            "field `feeds.url`: expected the absolute http(s) URL the output folder is published at, such as `https://example.com/feeds/`, found `{raw}`"
-        )),
-    }
-}
-
-/// Jekyll accepts `blog`, `/blog` and `/blog/`; we store `/blog`.
-fn normalize_baseurl(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim().trim_matches('/');
-    if trimmed.contains("://") || trimmed.contains(['?', '#', ' ']) {
-        return Err(format!(
-            "field `site.baseurl`: expected a path prefix such as `/blog` (or empty), found `{raw}`"
-        ));
-    }
-    Ok(if trimmed.is_empty() {
-        String::new()
-    } else {
-        format!("/{trimmed}")
-    })
-}
-
-/// Expands Jekyll's built-in permalink styles; other patterns get a leading `/` as Jekyll does.
-fn expand_permalink_style(raw: &str) -> Result<String, String> {
-    let pattern = match raw.trim() {
-        "pretty" => "/:categories/:year/:month/:day/:title/",
-        "date" => "/:categories/:year/:month/:day/:title:output_ext",
-        "ordinal" => "/:categories/:year/:y_day/:title:output_ext",
-        "weekdate" => "/:categories/:year/W:week/:short_day/:title:output_ext",
-        "none" => "/:categories/:title:output_ext",
-        other => other,
-    };
-    if !pattern.contains(":title") && !pattern.contains(":slug") {
-        return Err(format!(
-            "field `permalink`: expected `pretty`, `date`, `ordinal`, `none` or a pattern containing `:title` or `:slug`, found `{raw}`"
-        ));
-    }
-    Ok(if pattern.starts_with('/') {
-        pattern.to_owned()
-    } else {
-        format!("/{pattern}")
-    })
-}
-
-fn is_language_tag(tag: &str) -> bool {
-    !tag.is_empty()
-        && tag.split('-').all(|part| {
-            (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
-        })
 }
 
 #[cfg(test)]
@@ -506,7 +210,7 @@ mod tests {
         assert_eq!(c.posts_dir, Path::new("site/posts"));
         assert_eq!(c.permalink, "/:categories/:year/:month/:day/:title/");
         assert_eq!(c.feeds.limit, 20);
-        assert_eq!(c.site.timezone, Tz::UTC);
+        assert_eq!(c.site.timezone, chrono_tz::Tz::UTC);
         assert_eq!(c.site.home_url(), "https://example.com/");
     }
 
@@ -550,22 +254,33 @@ mod tests {
     #[test]
     fn baseurl_is_normalised() {
         for (raw, want) in [("", ""), ("/", ""), ("blog", "/blog"), ("/blog/", "/blog")] {
-            assert_eq!(normalize_baseurl(raw).unwrap(), want);
+            let text = MINIMAL.replace(
+                "  url: https://example.com/\n",
+                &format!("  url: https://example.com/\n  baseurl: \"{raw}\"\n"),
+            );
+            assert_eq!(parse_str(&text).unwrap().site.baseurl, want, "{raw}");
         }
-        assert!(normalize_baseurl("https://x/blog").is_err());
+        let text = MINIMAL.replace(
+            "  url: https://example.com/\n",
+            "  url: https://example.com/\n  baseurl: https://x/blog\n",
+        );
+        assert!(parse_str(&text).unwrap_err()[0]
+            .message
+            .contains("site.baseurl"));
     }
 
     #[test]
     fn permalink_styles_expand_like_jekyll() {
+        let permalink =
+            |p: &str| parse_str(&format!("{MINIMAL}permalink: \"{p}\"\n")).map(|c| c.permalink);
         assert_eq!(
-            expand_permalink_style("date").unwrap(),
+            permalink("date").unwrap(),
             "/:categories/:year/:month/:day/:title:output_ext"
         );
-        assert_eq!(
-            expand_permalink_style("blog/:title/").unwrap(),
-            "/blog/:title/"
-        );
-        assert!(expand_permalink_style("/:year/").is_err());
+        assert_eq!(permalink("blog/:title/").unwrap(), "/blog/:title/");
+        assert!(permalink("/:year/").unwrap_err()[0]
+            .message
+            .contains("permalink"));
     }
 
     #[test]

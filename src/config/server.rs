@@ -1,0 +1,49 @@
+//! The `server:` section: where `crier run` listens.
+
+use serde::Deserialize;
+
+/// The daemon's HTTP server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Address and port, e.g. `127.0.0.1:4000`.
+    pub bind: std::net::SocketAddr,
+}
+
+/// `server:` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawServer {
+    /// Address and port; `127.0.0.1:4000` by default.
+    #[serde(default = "default_bind")]
+    bind: String,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            bind: default_bind(),
+        }
+    }
+}
+
+fn default_bind() -> String {
+    "127.0.0.1:4000".to_owned()
+}
+
+/// Validates `server:`.
+pub(super) fn validate(
+    raw: RawServer,
+    problem: &mut impl FnMut(&[&str], String),
+) -> ServerSettings {
+    let bind = raw.bind.parse().unwrap_or_else(|_| {
+        problem(
+            &["server", "bind"],
+            format!(
+                "field `server.bind`: expected an address and port such as `127.0.0.1:4000`, found `{}`",
+                raw.bind
+            ),
+        );
+        std::net::SocketAddr::from(([127, 0, 0, 1], 4000))
+    });
+    ServerSettings { bind }
+}
