@@ -5,7 +5,137 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// The allowed ranges of the numeric keys, checked when the config is loaded so that no
+/// out-of-range, infinite or NaN value reaches the sender (where `Duration` and `Instant`
+/// arithmetic would panic). Integer keys must be whole numbers.
+pub mod ranges {
+    /// `smtp.port`.
+    pub const PORT: (f64, f64) = (1.0, 65535.0);
+    /// `smtp.timeout_seconds`: one second to one hour.
+    pub const TIMEOUT_SECONDS: (f64, f64) = (1.0, 3600.0);
+    /// `smtp.max_connections`.
+    pub const MAX_CONNECTIONS: (f64, f64) = (1.0, 64.0);
+    /// `smtp.rate_per_second`: 0 (no limit), or this range.
+    pub const RATE_PER_SECOND: (f64, f64) = (0.001, 10_000.0);
+    /// `delivery.max_attempts`.
+    pub const MAX_ATTEMPTS: (f64, f64) = (1.0, 100.0);
+    /// `delivery.retry_base_seconds`: zero to one hour.
+    pub const RETRY_BASE_SECONDS: (f64, f64) = (0.0, 3600.0);
+}
+
+/// Why a numeric key is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("field `{key}`: expected {expected} from {min} to {max}{extra}, found {found}")]
+pub struct NumberError {
+    /// The key, with its section: `smtp.timeout_seconds`.
+    pub key: &'static str,
+    /// `a whole number` or `a number`.
+    pub expected: &'static str,
+    /// Smallest allowed value.
+    pub min: f64,
+    /// Largest allowed value.
+    pub max: f64,
+    /// A note on special values (`, or 0 for no limit`).
+    pub extra: &'static str,
+    /// What the file has.
+    pub found: String,
+}
+
+/// Checks `value` against `(min, max)`; `integer` also requires a whole number. `zero_ok`
+/// allows exactly 0 below `min` (for "no limit").
+fn check_number(
+    key: &'static str,
+    value: f64,
+    (min, max): (f64, f64),
+    integer: bool,
+    zero_ok: bool,
+) -> Result<f64, NumberError> {
+    let ok = value.is_finite()
+        && (!integer || value.fract() == 0.0)
+        && ((min..=max).contains(&value) || (zero_ok && value == 0.0));
+    if ok {
+        return Ok(value);
+    }
+    let found = if value.is_nan() {
+        "NaN".to_owned()
+    } else if value.is_infinite() {
+        format!("{}infinity", if value < 0.0 { "minus " } else { "" })
+    } else {
+        format!("{value}")
+    };
+    Err(NumberError {
+        key,
+        expected: if integer {
+            "a whole number"
+        } else {
+            "a number"
+        },
+        min,
+        max,
+        extra: if zero_ok { ", or 0 for no limit" } else { "" },
+        found,
+    })
+}
+
+/// Reads any YAML number as f64 so that `-1`, `1e300`, `.nan` and `18446744073709551615` all
+/// reach [`check_number`] and get a message naming the key and its range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Number(f64);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A `deserialize_with` for the `delivery:` keys, which are validated while the config is
+/// deserialized (so serde_yaml's error position gives the line).
+fn checked<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    key: &'static str,
+    range: (f64, f64),
+    integer: bool,
+) -> Result<f64, D::Error> {
+    let Number(value) = Number::deserialize(deserializer)?;
+    check_number(key, value, range, integer, false).map_err(serde::de::Error::custom)
+}
+
+fn max_attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    checked(d, "delivery.max_attempts", ranges::MAX_ATTEMPTS, true).map(|v| v as u32)
+}
+
+fn retry_base_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    checked(
+        d,
+        "delivery.retry_base_seconds",
+        ranges::RETRY_BASE_SECONDS,
+        false,
+    )
+}
 
 /// How to reach the SMTP server.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +190,7 @@ pub struct DeliverySettings {
 pub(super) struct RawSmtp {
     host: String,
     #[serde(default)]
-    port: Option<u16>,
+    port: Option<Number>,
     #[serde(default = "default_security")]
     security: Security,
     #[serde(default)]
@@ -70,11 +200,11 @@ pub(super) struct RawSmtp {
     #[serde(default)]
     password_file: Option<PathBuf>,
     #[serde(default = "default_timeout")]
-    timeout_seconds: u64,
+    timeout_seconds: Number,
     #[serde(default = "default_connections")]
-    max_connections: u32,
-    #[serde(default)]
-    rate_per_second: f64,
+    max_connections: Number,
+    #[serde(default = "default_rate")]
+    rate_per_second: Number,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,9 +214,9 @@ pub(super) struct RawDelivery {
     outbox_dir: PathBuf,
     #[serde(default = "default_state")]
     state_db: PathBuf,
-    #[serde(default = "default_attempts")]
+    #[serde(default = "default_attempts", deserialize_with = "max_attempts")]
     max_attempts: u32,
-    #[serde(default = "default_retry")]
+    #[serde(default = "default_retry", deserialize_with = "retry_base_seconds")]
     retry_base_seconds: f64,
 }
 
@@ -107,11 +237,14 @@ fn default_security() -> Security {
 fn default_password_env() -> String {
     "CRIER_SMTP_PASSWORD".to_owned()
 }
-fn default_timeout() -> u64 {
-    30
+fn default_timeout() -> Number {
+    Number(30.0)
 }
-fn default_connections() -> u32 {
-    4
+fn default_connections() -> Number {
+    Number(4.0)
+}
+fn default_rate() -> Number {
+    Number(0.0)
 }
 fn default_outbox() -> PathBuf {
     PathBuf::from("outbox")
@@ -149,12 +282,49 @@ pub(super) fn validate_smtp(
         );
         return None;
     }
-    if !(raw.rate_per_second >= 0.0 && raw.rate_per_second.is_finite()) {
-        problem(&["smtp", "rate_per_second"], "field `smtp.rate_per_second`: expected a number of messages per second, 0 for no limit".into());
+    let mut numbers_ok = true;
+    let mut number = |key: &str, value: Number, range, integer, zero_ok| {
+        let full: &'static str = match key {
+            "port" => "smtp.port",
+            "timeout_seconds" => "smtp.timeout_seconds",
+            "max_connections" => "smtp.max_connections",
+            _ => "smtp.rate_per_second",
+        };
+        check_number(full, value.0, range, integer, zero_ok).unwrap_or_else(|err| {
+            problem(&["smtp", key], err.to_string());
+            numbers_ok = false;
+            range.0
+        })
+    };
+    let port = raw
+        .port
+        .map(|p| number("port", p, ranges::PORT, true, false) as u16);
+    let timeout = number(
+        "timeout_seconds",
+        raw.timeout_seconds,
+        ranges::TIMEOUT_SECONDS,
+        true,
+        false,
+    );
+    let max_connections = number(
+        "max_connections",
+        raw.max_connections,
+        ranges::MAX_CONNECTIONS,
+        true,
+        false,
+    );
+    let rate_per_second = number(
+        "rate_per_second",
+        raw.rate_per_second,
+        ranges::RATE_PER_SECOND,
+        false,
+        true,
+    );
+    if !numbers_ok {
         return None;
     }
     Some(SmtpSettings {
-        port: raw.port.unwrap_or(match raw.security {
+        port: port.unwrap_or(match raw.security {
             Security::Starttls => 587,
             Security::Tls => 465,
             Security::None => 25,
@@ -164,9 +334,9 @@ pub(super) fn validate_smtp(
         username: raw.username,
         password_env: raw.password_env,
         password_file: raw.password_file,
-        timeout: Duration::from_secs(raw.timeout_seconds.max(1)),
-        max_connections: raw.max_connections.max(1),
-        rate_per_second: raw.rate_per_second,
+        timeout: Duration::from_secs(timeout as u64),
+        max_connections: max_connections as u32,
+        rate_per_second,
     })
 }
 
@@ -174,8 +344,16 @@ pub(super) fn validate_delivery(raw: RawDelivery, root: &Path) -> DeliverySettin
     DeliverySettings {
         outbox_dir: root.join(raw.outbox_dir),
         state_db: root.join(raw.state_db),
-        max_attempts: raw.max_attempts.max(1),
-        retry_base: Duration::from_secs_f64(raw.retry_base_seconds.clamp(0.0, 3600.0)),
+        // Already range-checked when deserialized; the clamps only keep this total.
+        max_attempts: raw.max_attempts.clamp(1, 100),
+        retry_base: Duration::from_secs_f64(
+            if raw.retry_base_seconds.is_finite() {
+                raw.retry_base_seconds
+            } else {
+                0.0
+            }
+            .clamp(ranges::RETRY_BASE_SECONDS.0, ranges::RETRY_BASE_SECONDS.1),
+        ),
     }
 }
 
@@ -191,15 +369,31 @@ impl DeliverySettings {
 
 impl SmtpSettings {
     /// The password, from the environment variable or the password file. Never logged.
-    pub fn password(&self) -> Result<Option<String>, String> {
+    pub fn password(&self) -> Result<Option<String>, PasswordError> {
         if let Ok(value) = std::env::var(&self.password_env) {
             return Ok(Some(value));
         }
         match &self.password_file {
             Some(path) => std::fs::read_to_string(path)
                 .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_owned()))
-                .map_err(|e| format!("cannot read smtp.password_file {}: {e}", path.display())),
+                .map_err(|e| PasswordError::Unreadable {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }),
             None => Ok(None),
         }
     }
+}
+
+/// Why the SMTP password could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    /// `smtp.password_file` could not be read.
+    #[error("cannot read smtp.password_file {}: {reason}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        reason: String,
+    },
 }

@@ -61,6 +61,32 @@ pub enum PostErrorKind {
         /// The limit in bytes.
         limit: u64,
     },
+    /// The front matter alone is too large.
+    #[error("front matter is {size} bytes, over the limit of {limit} bytes: move long text into the post's body")]
+    FrontMatterTooLarge {
+        /// Its size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Lists and mappings are nested too deeply.
+    #[error("front matter nests lists and mappings more than {limit} levels deep (the limit): is a `[` or `{{` left unclosed?")]
+    TooDeep {
+        /// The deepest nesting allowed.
+        limit: usize,
+    },
+    /// Too many `*alias` uses.
+    #[error("front matter uses more than {limit} `*alias` references (the limit): write the values out instead")]
+    TooManyAliases {
+        /// The most alias uses allowed.
+        limit: usize,
+    },
+    /// Expanding aliases would make the front matter too large.
+    #[error("front matter expands to more than {limit} bytes once its `*alias` references are replaced by their `&anchor` values (the limit): write the values out instead")]
+    AliasExpansion {
+        /// The largest expanded size allowed, in bytes.
+        limit: usize,
+    },
     /// The file has no bytes (or only whitespace).
     #[error(
         "file is empty: a post needs front matter between `---` lines with at least a `title`"

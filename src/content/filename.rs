@@ -54,6 +54,10 @@ fn parse_stem(name: &str, stem: &str) -> Result<PostFileName, PostErrorKind> {
             why: "no such day in the calendar (check the month and day)".to_owned(),
         }
     })?;
+    let date = super::dates::check_range(date).map_err(|why| PostErrorKind::BadDateInName {
+        date: date_part.to_owned(),
+        why: why.to_string(),
+    })?;
     let slug = stem[10..].strip_prefix('-').unwrap_or("").trim();
     if slug.is_empty() {
         return Err(PostErrorKind::NoSlug {
@@ -105,6 +109,17 @@ mod tests {
         let err = post("2021-02-30-oops.md").unwrap_err();
         assert!(err.to_string().contains("2021-02-30"), "{err}");
         assert!(matches!(err, PostErrorKind::BadDateInName { .. }));
+    }
+
+    #[test]
+    fn out_of_range_years_are_errors() {
+        for name in ["0000-01-01-x.md", "0999-12-31-x.md", "9999-01-01-x.md"] {
+            let err = post(name).unwrap_err();
+            assert!(matches!(err, PostErrorKind::BadDateInName { .. }), "{err}");
+            assert!(err.to_string().contains("1000 to 9998"), "{err}");
+        }
+        assert!(post("1000-01-01-x.md").is_ok());
+        assert!(post("9998-12-31-x.md").is_ok());
     }
 
     #[test]

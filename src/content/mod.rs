@@ -10,10 +10,12 @@ mod error;
 mod fields;
 mod filename;
 mod front_matter;
+pub mod limits;
 mod liquid;
 mod markdown;
 mod permalink;
 mod post;
+mod yaml_guard;
 
 use std::path::{Path, PathBuf};
 
@@ -26,14 +28,11 @@ use crate::diagnostics::Diagnostic;
 pub use error::{PostError, PostErrorKind};
 pub use filename::{classify, FileKind, PostFileName};
 pub use front_matter::{split, FrontMatter};
+pub use limits::{Limits, MAX_POST_BYTES};
 pub use liquid::{substitute, UnknownTag};
 pub use markdown::{render_markdown, Rendered};
 pub use permalink::expand as expand_permalink;
-pub use post::{parse_post, Post, Status};
-
-/// Largest post file crier reads; anything bigger is almost certainly not a hand-written post
-/// (a pasted log, a binary saved as `.md`) and would only slow every build down.
-pub const MAX_POST_BYTES: u64 = 2 * 1024 * 1024;
+pub use post::{parse_post, parse_post_with, Post, Status};
 
 /// What loading a posts folder produced.
 #[derive(Debug, Default)]
@@ -55,6 +54,11 @@ pub struct LoadReport {
 /// Never fails as a whole: an unreadable or invalid post becomes an error diagnostic and is
 /// skipped, so the remaining posts still build.
 pub fn load_posts(config: &Config, clock: &Clock) -> LoadReport {
+    load_posts_with(config, clock, &Limits::default())
+}
+
+/// [`load_posts`] with explicit resource limits.
+pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadReport {
     let mut report = LoadReport::default();
     let files = match post_files(&config.posts_dir) {
         Ok(files) => files,
@@ -78,7 +82,7 @@ pub fn load_posts(config: &Config, clock: &Clock) -> LoadReport {
         .map(|(path, name)| {
             let result = name
                 .map_err(|kind| PostError::at_file(&path, kind))
-                .and_then(|name| load_one(&path, &name, config));
+                .and_then(|name| load_one(&path, &name, config, limits));
             (path, result)
         })
         .collect();
@@ -110,28 +114,34 @@ fn load_one(
     path: &Path,
     name: &PostFileName,
     config: &Config,
+    limits: &Limits,
 ) -> Result<(Post, Vec<Diagnostic>), PostError> {
-    let text = read_post_file(path)?;
-    parse_post(path, name, &text, config)
+    let text = read_post_file_with(path, limits.max_post_bytes)?;
+    parse_post_with(path, name, &text, config, limits)
 }
 
 /// Reads a post file, refusing non-UTF-8 and oversized files with a clear error.
 pub fn read_post_file(path: &Path) -> Result<String, PostError> {
+    read_post_file_with(path, MAX_POST_BYTES)
+}
+
+/// [`read_post_file`] with an explicit size limit in bytes.
+pub fn read_post_file_with(path: &Path, max_bytes: u64) -> Result<String, PostError> {
     use std::io::Read;
     let io = |e: std::io::Error| PostError::at_file(path, PostErrorKind::Io(e.to_string()));
     let file = std::fs::File::open(path).map_err(io)?;
     // One open and one read: the size check reads at most one byte past the limit.
     let mut bytes = Vec::with_capacity(8 * 1024);
-    file.take(MAX_POST_BYTES + 1)
+    file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(io)?;
-    if bytes.len() as u64 > MAX_POST_BYTES {
-        let size = std::fs::metadata(path).map_or(MAX_POST_BYTES + 1, |m| m.len());
+    if bytes.len() as u64 > max_bytes {
+        let size = std::fs::metadata(path).map_or(max_bytes.saturating_add(1), |m| m.len());
         return Err(PostError::at_file(
             path,
             PostErrorKind::TooLarge {
                 size,
-                limit: MAX_POST_BYTES,
+                limit: max_bytes,
             },
         ));
     }

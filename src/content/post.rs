@@ -11,6 +11,7 @@ use super::error::{PostError, PostErrorKind};
 use super::fields::{self, describe, Mismatch};
 use super::filename::PostFileName;
 use super::front_matter::{split, FrontMatter};
+use super::limits::Limits;
 use super::liquid::substitute;
 use super::permalink::{expand, PermalinkParts};
 use crate::config::{key_line, strip_location, Config};
@@ -113,8 +114,19 @@ pub fn parse_post(
     text: &str,
     config: &Config,
 ) -> Result<(Post, Vec<Diagnostic>), PostError> {
+    parse_post_with(path, name, text, config, &Limits::default())
+}
+
+/// [`parse_post`] with explicit resource limits.
+pub fn parse_post_with(
+    path: &Path,
+    name: &PostFileName,
+    text: &str,
+    config: &Config,
+    limits: &Limits,
+) -> Result<(Post, Vec<Diagnostic>), PostError> {
     let fm = split(text).map_err(|kind| PostError::at_file(path, kind))?;
-    let map = parse_yaml(path, &fm)?;
+    let map = parse_yaml(path, &fm, limits)?;
     let reader = Reader {
         path,
         fm: &fm,
@@ -152,6 +164,7 @@ pub fn parse_post(
             .unwrap_or_default(),
     );
     dedup_case_insensitive(&mut tags);
+    reader.cap_list(&mut tags, ["tags", "tag"], limits.max_tags, &mut warnings);
     let mut categories = reader
         .optional("categories", fields::word_list)?
         .unwrap_or_default();
@@ -159,6 +172,12 @@ pub fn parse_post(
         reader
             .optional("category", fields::word_list)?
             .unwrap_or_default(),
+    );
+    reader.cap_list(
+        &mut categories,
+        ["categories", "category"],
+        limits.max_tags,
+        &mut warnings,
     );
     let slug = reader
         .optional("slug", fields::single_line)?
@@ -284,7 +303,41 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-fn parse_yaml(path: &Path, fm: &FrontMatter<'_>) -> Result<Mapping, PostError> {
+/// Checks the front matter against `limits` before serde_yaml builds values from it.
+fn guard_yaml(path: &Path, fm: &FrontMatter<'_>, limits: &Limits) -> Result<(), PostError> {
+    if fm.yaml.len() > limits.max_front_matter_bytes {
+        return Err(PostError::new(
+            path,
+            fm.yaml_line.saturating_sub(1).max(1),
+            1,
+            PostErrorKind::FrontMatterTooLarge {
+                size: fm.yaml.len(),
+                limit: limits.max_front_matter_bytes,
+            },
+        ));
+    }
+    super::yaml_guard::scan(fm.yaml, limits)
+        .map_err(|f| PostError::new(path, fm.yaml_line + f.line - 1, f.column, f.kind))?;
+    if super::yaml_guard::expands_beyond(fm.yaml, limits.max_yaml_expanded_bytes) {
+        let first_alias = fm
+            .yaml
+            .lines()
+            .position(|l| l.contains('*'))
+            .map_or(fm.yaml_line, |i| fm.yaml_line + i);
+        return Err(PostError::new(
+            path,
+            first_alias,
+            1,
+            PostErrorKind::AliasExpansion {
+                limit: limits.max_yaml_expanded_bytes,
+            },
+        ));
+    }
+    Ok(())
+}
+
+fn parse_yaml(path: &Path, fm: &FrontMatter<'_>, limits: &Limits) -> Result<Mapping, PostError> {
+    guard_yaml(path, fm, limits)?;
     let value: Value = serde_yaml::from_str(fm.yaml).map_err(|err| {
         // An error found at the end of input (an unclosed bracket) points at the last line
         // of the front matter rather than at the closing `---`.
@@ -355,6 +408,36 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Keeps the first `max` items of `list` (read from one of `keys`), with a warning on the
+    /// key's line naming the limit and what was found.
+    fn cap_list(
+        &self,
+        list: &mut Vec<String>,
+        keys: [&str; 2],
+        max: usize,
+        warnings: &mut Vec<Diagnostic>,
+    ) {
+        if list.len() <= max {
+            return;
+        }
+        let key = keys
+            .into_iter()
+            .find(|k| self.map.contains_key(*k))
+            .unwrap_or(keys[0]);
+        let line =
+            key_line(self.fm.yaml, &[key]).map_or(self.fm.yaml_line, |l| self.fm.yaml_line + l - 1);
+        warnings.push(Diagnostic::warning(
+            self.path,
+            line,
+            1,
+            format!(
+                "field `{key}`: {} entries, over the limit of {max}: only the first {max} are used",
+                list.len()
+            ),
+        ));
+        list.truncate(max);
+    }
+
     fn error(&self, key: &str, (expected, found): Mismatch) -> PostError {
         let line =
             key_line(self.fm.yaml, &[key]).map_or(self.fm.yaml_line, |l| self.fm.yaml_line + l - 1);

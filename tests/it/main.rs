@@ -6,6 +6,8 @@ mod common;
 mod build;
 mod check;
 mod daemon;
+mod hardening;
+mod hardening_props;
 mod loader_props;
 mod repository;
 mod scenario;
