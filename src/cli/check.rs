@@ -59,7 +59,11 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
     let mut diagnostics = report.diagnostics.clone();
     let mut newsletter_line = None;
     if let Some(settings) = &site.config.newsletter {
-        if let Err(problems) = Templates::load(&settings.templates_dir, &settings.subject) {
+        if let Err(problems) = Templates::load_with(
+            &settings.templates_dir,
+            &settings.subject,
+            &site.config.limits,
+        ) {
             diagnostics.extend(problems);
         }
         let lists = subscribers::load(&settings.subscribers_dir, &settings.lists);

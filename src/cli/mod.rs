@@ -67,9 +67,13 @@ pub enum Command {
     Run(run::RunArgs),
 }
 
-fn parse_now(raw: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(raw)
-        .map_err(|e| format!("expected an RFC 3339 date-time such as 2026-03-02T09:00:00Z ({e})"))
+/// A command-line time that is not RFC 3339.
+#[derive(Debug, thiserror::Error)]
+#[error("expected an RFC 3339 date-time such as 2026-03-02T09:00:00Z ({0})")]
+pub struct TimeArgError(#[from] chrono::ParseError);
+
+fn parse_now(raw: &str) -> Result<DateTime<FixedOffset>, TimeArgError> {
+    Ok(DateTime::parse_from_rfc3339(raw)?)
 }
 
 /// Runs the command line and returns the process exit code.

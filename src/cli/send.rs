@@ -59,7 +59,7 @@ pub struct SendArgs {
     pub json: bool,
 }
 
-fn parse_since(raw: &str) -> Result<DateTime<FixedOffset>, String> {
+fn parse_since(raw: &str) -> Result<DateTime<FixedOffset>, super::TimeArgError> {
     if let Ok(date) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
         return Ok(date
             .and_time(chrono::NaiveTime::MIN)
@@ -120,7 +120,7 @@ fn dry_run(
 ) -> anyhow::Result<ExitCode> {
     let ledger = Ledger::open_existing(&site.config.delivery.state_db)?;
     let plan = make_plan(site, ledger.as_ref(), request, at, args)?;
-    let kit = Kit::load(settings, false)?;
+    let kit = Kit::load(settings, &site.config.limits, false)?;
     let mut composer = kit.composer(settings, plan.outgoing.clone(), plan.at);
     let options = PreviewOptions {
         dir: (!args.no_files).then(|| settings.preview_dir.clone()),
@@ -157,7 +157,7 @@ async fn test_copy(
     describe(&plan);
     let (subscriber, is_recipient) = execute::test_recipient(&plan, ledger.as_ref(), to)?;
     // The real key: the test copy's links must work like the real ones.
-    let kit = Kit::load(settings, true)?;
+    let kit = Kit::load(settings, &config.limits, true)?;
     let transport =
         transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
     let reply =
@@ -194,7 +194,7 @@ async fn send(
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
     let plan = make_plan(site, Some(&ledger), request, at, args)?;
     describe(&plan);
-    let kit = Kit::load(settings, true)?;
+    let kit = Kit::load(settings, &config.limits, true)?;
     let transport =
         transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
     let frozen = execute::freeze(&plan, &mut ledger, clock)?;

@@ -14,6 +14,7 @@ pub use crate::util::key_line;
 
 mod delivery;
 mod feeds;
+pub mod limits;
 mod newsletter;
 mod posts;
 mod server;
@@ -21,6 +22,7 @@ mod site;
 
 pub use delivery::{DeliverySettings, Security, SmtpSettings};
 pub use feeds::FeedSettings;
+pub use limits::Limits;
 pub use newsletter::{DkimSettings, NewsletterSettings};
 pub use server::ServerSettings;
 pub use site::{Author, SiteInfo};
@@ -55,6 +57,8 @@ pub struct Config {
     pub delivery: DeliverySettings,
     /// Where `crier run` listens.
     pub server: ServerSettings,
+    /// Resource limits on posts and templates.
+    pub limits: Limits,
 }
 
 /// The daemon's HTTP server.
@@ -91,6 +95,9 @@ struct RawConfig {
     /// The daemon's HTTP server.
     #[serde(default)]
     server: server::RawServer,
+    /// Resource limits on input.
+    #[serde(default)]
+    limits: limits::RawLimits,
 }
 
 /// Reads and validates `crier.yaml` in the site folder `root`.
@@ -173,6 +180,7 @@ fn validate(
         .and_then(|raw| delivery::validate_smtp(raw, &mut problem));
     let delivery = delivery::validate_delivery(raw.delivery, root);
     let server = server::validate(raw.server, &mut problem);
+    let limits = limits::validate(raw.limits, &mut problem);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -189,6 +197,7 @@ fn validate(
         smtp,
         delivery,
         server,
+        limits,
     })
 }
 
@@ -281,6 +290,34 @@ mod tests {
         assert!(permalink("/:year/").unwrap_err()[0]
             .message
             .contains("permalink"));
+    }
+
+    #[test]
+    fn limits_can_be_raised_within_their_range() {
+        let c = parse_str(&format!(
+            "{MINIMAL}limits:\n  tags_per_post: 250\n  post_kib: 8192\n"
+        ))
+        .unwrap();
+        assert_eq!(c.limits.max_tags, 250);
+        assert_eq!(c.limits.max_post_bytes, 8 * 1024 * 1024);
+        assert_eq!(c.limits.max_yaml_depth, Limits::default().max_yaml_depth);
+        let errs = parse_str(&format!(
+            "{MINIMAL}limits:\n  tags_per_post: 100000\n  yaml_depth: 9\n"
+        ))
+        .unwrap_err();
+        assert!(
+            errs[0].message.contains("unknown field `yaml_depth`"),
+            "{errs:?}"
+        );
+        let errs = parse_str(&format!("{MINIMAL}limits:\n  tags_per_post: 100000\n")).unwrap_err();
+        assert_eq!(errs[0].line, 6);
+        assert!(
+            errs[0].message.contains(
+                "`limits.tags_per_post`: expected a whole number from 1 to 1000, found 100000"
+            ),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]

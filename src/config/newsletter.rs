@@ -297,13 +297,34 @@ pub(super) fn validate(
     })
 }
 
-fn mailbox(name: &str, address: &str) -> Result<Mailbox, String> {
+/// Why a configured sender or reply address is unusable.
+#[derive(Debug, thiserror::Error)]
+enum MailboxError {
+    /// A line break or control character (header injection).
+    #[error("expected a name and address without line breaks or control characters")]
+    Control,
+    /// Not an address.
+    #[error("expected an e-mail address such as `news@example.com`, found `{found}` ({why})")]
+    Address {
+        /// What was written.
+        found: String,
+        /// lettre's complaint.
+        why: lettre::address::AddressError,
+    },
+}
+
+fn mailbox(name: &str, address: &str) -> Result<Mailbox, MailboxError> {
     if name.chars().any(char::is_control) || address.chars().any(char::is_control) {
-        return Err("expected a name and address without line breaks or control characters".into());
+        return Err(MailboxError::Control);
     }
-    let address = address.trim().parse::<lettre::Address>().map_err(|e| {
-        format!("expected an e-mail address such as `news@example.com`, found `{address}` ({e})")
-    })?;
+    let address =
+        address
+            .trim()
+            .parse::<lettre::Address>()
+            .map_err(|why| MailboxError::Address {
+                found: address.to_owned(),
+                why,
+            })?;
     let name = name.trim();
     Ok(Mailbox::new(
         (!name.is_empty()).then(|| name.to_owned()),

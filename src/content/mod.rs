@@ -54,7 +54,7 @@ pub struct LoadReport {
 /// Never fails as a whole: an unreadable or invalid post becomes an error diagnostic and is
 /// skipped, so the remaining posts still build.
 pub fn load_posts(config: &Config, clock: &Clock) -> LoadReport {
-    load_posts_with(config, clock, &Limits::default())
+    load_posts_with(config, clock, &config.limits)
 }
 
 /// [`load_posts`] with explicit resource limits.

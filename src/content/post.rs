@@ -114,7 +114,7 @@ pub fn parse_post(
     text: &str,
     config: &Config,
 ) -> Result<(Post, Vec<Diagnostic>), PostError> {
-    parse_post_with(path, name, text, config, &Limits::default())
+    parse_post_with(path, name, text, config, &config.limits)
 }
 
 /// [`parse_post`] with explicit resource limits.

@@ -152,7 +152,7 @@ async fn try_fire(
         tracing::info!("scheduled digest skipped: no new recaps and no change of next event");
         return Ok(());
     }
-    let kit = Kit::load(settings, true)?;
+    let kit = Kit::load(settings, &config.limits, true)?;
     let transport =
         transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
     let frozen = execute::freeze(&plan, &mut ledger, &clock)?;

@@ -4,7 +4,7 @@
 use super::dkim::{self, DkimError};
 use super::tokens::{KeyError, KeySource, KEY_ENV};
 use super::{Composer, Diagnostic, Outgoing, Templates, TokenKey};
-use crate::config::NewsletterSettings;
+use crate::config::{Limits, NewsletterSettings};
 use chrono::{DateTime, FixedOffset};
 
 /// Why the kit cannot be loaded.
@@ -36,8 +36,12 @@ pub struct Kit {
 impl Kit {
     /// Loads everything. With `create_key`, a missing key file is created; without it (a dry
     /// run changes nothing) an existing key is used and a temporary one stands in otherwise.
-    pub fn load(settings: &NewsletterSettings, create_key: bool) -> Result<Self, KitError> {
-        let templates = Templates::load(&settings.templates_dir, &settings.subject)
+    pub fn load(
+        settings: &NewsletterSettings,
+        limits: &Limits,
+        create_key: bool,
+    ) -> Result<Self, KitError> {
+        let templates = Templates::load_with(&settings.templates_dir, &settings.subject, limits)
             .map_err(KitError::Templates)?;
         let env_key = std::env::var(KEY_ENV).ok();
         let (key, key_source) =
