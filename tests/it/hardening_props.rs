@@ -35,7 +35,7 @@ fn config(root: &Path) -> Config {
 }
 
 /// Front-matter lines that have broken crier before, or could.
-fn hostile_line() -> impl Strategy<Value = String> {
+pub(crate) fn hostile_line() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
             "date: -0001-01-01",
@@ -75,7 +75,7 @@ fn hostile_line() -> impl Strategy<Value = String> {
 }
 
 #[derive(Debug, Clone)]
-enum Mutation {
+pub(crate) enum Mutation {
     /// Insert a hostile line after line `at` of the front matter.
     Inject(usize, String),
     /// Overwrite one byte.
@@ -86,7 +86,7 @@ enum Mutation {
     DuplicateLine(usize),
 }
 
-fn mutation() -> impl Strategy<Value = Mutation> {
+pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         4 => (1usize..6, hostile_line()).prop_map(|(at, l)| Mutation::Inject(at, l)),
         1 => (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Mutation::Byte(at, b)),
@@ -95,7 +95,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-fn apply(text: &str, mutation: &Mutation) -> Vec<u8> {
+pub(crate) fn apply(text: &str, mutation: &Mutation) -> Vec<u8> {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     match mutation {
         Mutation::Inject(at, line) => lines.insert((*at).min(lines.len()), line.clone()),

@@ -1,0 +1,254 @@
+//! Fuzzing every parser of untrusted input, with proptest on stable Rust: subscriber CSV, the
+//! organiser's templates, prose dates in recaps, crontab schedules and `crier.yaml`. (Front
+//! matter and Markdown are in `loader_props.rs` and `hardening_props.rs`.) Seeds come from the
+//! example site. `CRIER_FUZZ_CASES` sets the number of cases per target (CI runs more).
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use crier::config;
+use crier::digest::prose_date;
+use crier::email::{Kind, Templates};
+use crier::schedule::{next_action, History, Schedule};
+use crier::subscribers::{self, Row};
+use proptest::prelude::*;
+
+fn cases() -> u32 {
+    std::env::var("CRIER_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(96)
+}
+
+fn repo_file(rel: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
+}
+
+/// Text built from pieces of `seed` and hostile fragments.
+fn mutated(seed: String, hostile: Vec<&'static str>) -> impl Strategy<Value = String> {
+    let lines: Vec<String> = seed.lines().map(str::to_owned).collect();
+    let n = lines.len().max(1);
+    prop::collection::vec((0..n, prop::sample::select(hostile), 0..4u8), 0..8).prop_map(
+        move |edits| {
+            let mut out = lines.clone();
+            for (at, piece, how) in edits {
+                let at = at.min(out.len().saturating_sub(1));
+                match how {
+                    0 if !out.is_empty() => {
+                        out.remove(at);
+                    }
+                    1 => out.insert(at, piece.to_owned()),
+                    2 if !out.is_empty() => out[at].push_str(piece),
+                    _ => {
+                        let line = out.get(at).cloned().unwrap_or_default();
+                        out.insert(at, line);
+                    }
+                }
+            }
+            out.join("\n")
+        },
+    )
+}
+
+const CSV_PIECES: &[&str] = &[
+    ",",
+    "\"",
+    "\"\"",
+    "\r",
+    "\r\n",
+    "\u{feff}",
+    "@",
+    "a@b",
+    " x@example.com ",
+    "\0",
+    "é@example.com",
+    "email",
+    "name",
+    ",,,,,,",
+    "\"unterminated",
+    "<a@b>",
+    "a@b,c@d",
+    ";",
+];
+
+const TEMPLATE_PIECES: &[&str] = &[
+    "{{",
+    "}}",
+    "{{{",
+    "}}}",
+    "{{#if recaps.0}}",
+    "{{/if}}",
+    "{{else}}",
+    "{{#each recaps}}",
+    "{{/each}}",
+    "{{title}}",
+    "{{> header}}",
+    "{{#*inline \"x\"}}",
+    "{{/inline}}",
+    "{{> x}}",
+    "{{site.title}}",
+    "{{subscriber.name}}",
+    "{{!-- c --}}",
+    "{{lookup site \"title\"}}",
+    "{{#with event}}",
+    "{{/with}}",
+    "\\{{",
+    "{{@index}}",
+    "{{../site.title}}",
+];
+
+const DATE_WORDS: &[&str] = &[
+    "next",
+    "meetup",
+    "on",
+    "Wednesday",
+    "Thursday",
+    "7th",
+    "9",
+    "31st",
+    "29th",
+    "April",
+    "February",
+    "Dec",
+    "2026",
+    "2027",
+    "99999",
+    "at",
+    "6:30pm",
+    "18:30",
+    "25:99",
+    "12am",
+    "the",
+    "é",
+    "0",
+    "-1",
+    "1st",
+    "May",
+    "May,",
+    "(",
+    ")",
+    "RSVP",
+    "14th",
+    "of",
+    "Sept",
+];
+
+const CONFIG_PIECES: &[&str] = &[
+    "  url: ftp://x",
+    "  timezone: Mars/Base",
+    "  max_connections: 0",
+    "  rate_per_second: .nan",
+    "  timeout_seconds: 18446744073709551615",
+    "  retry_base_seconds: -1",
+    "limits:",
+    "  tags_per_post: 99999999999999999999",
+    "schedule: \"61 25 * * *\"",
+    "  - list",
+    "[",
+    "{",
+    ": :",
+    "&a x",
+    "*a",
+    "newsletter:",
+    "  from: x",
+    "  port: 99999",
+    "\t",
+    "site: null",
+    "  schedule: \"0 9 * * 8\"",
+    "  bind: nonsense",
+    "  subject: \"{{#if}}\"",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), .. ProptestConfig::default() })]
+
+    #[test]
+    fn subscriber_csv_rows_are_all_accounted_for(text in mutated(repo_file("subscribers/members.csv"), CSV_PIECES.to_vec())) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("members.csv");
+        std::fs::write(&path, &text).unwrap();
+        let mut valid = 0;
+        let report = subscribers::read_rows(&path, "members", |row| {
+            if let Row::Valid(sub) = &row {
+                prop_assert!(subscribers::validate_address(&sub.email).is_ok(), "{}", sub.email);
+                prop_assert!(!sub.name.as_deref().unwrap_or("").contains(['\r', '\n']));
+                valid += 1;
+            }
+            Ok(())
+        })?;
+        prop_assert_eq!(report.subscribers, valid);
+    }
+
+    #[test]
+    fn subscriber_csv_of_any_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        std::fs::write(&path, &bytes).unwrap();
+        let _ = subscribers::read_rows(&path, "x", |_| Ok::<(), ()>(()));
+    }
+
+    #[test]
+    fn templates_load_or_fail_cleanly_and_render_without_panics(
+        html in prop::collection::vec(prop::sample::select(TEMPLATE_PIECES.to_vec()), 0..24),
+        subject in prop::collection::vec(prop::sample::select(TEMPLATE_PIECES.to_vec()), 0..6),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for name in ["digest.txt.hbs", "post.html.hbs", "post.txt.hbs", "style.css"] {
+            std::fs::copy(repo.join(name), dir.path().join(name)).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("partials")).unwrap();
+        std::fs::write(dir.path().join("partials/header.html.hbs"), "<h1>{{site.title}}</h1>").unwrap();
+        std::fs::write(dir.path().join("digest.html.hbs"), html.concat()).unwrap();
+        if let Ok(templates) = Templates::load(dir.path(), &subject.concat()) {
+            let data = serde_json::json!({
+                "site": {"title": "T", "url": "https://example.com/"},
+                "recaps": [{"title": "R"}],
+                "event": {"title": "E"},
+                "subscriber": {"name": "N", "email": "a@example.com"},
+            });
+            let _ = templates.html(Kind::Digest, &data);
+            let _ = templates.subject(&data);
+        }
+    }
+
+    #[test]
+    fn prose_dates_without_a_year_are_never_before_the_post(
+        words in prop::collection::vec(prop::sample::select(DATE_WORDS.to_vec()), 0..16),
+        days in 0i64..4000,
+    ) {
+        let not_before = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap() + chrono::Duration::days(days);
+        // A stated year is taken as written; without one, the date is the next such date.
+        let states_a_year = words.iter().any(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_digit()));
+        if let Some(found) = prose_date::find(&words.join(" "), not_before) {
+            prop_assert!(states_a_year || found.date >= not_before, "{:?} before {not_before}", found.date);
+        }
+    }
+
+    #[test]
+    fn schedules_that_parse_always_give_an_action(
+        fields in prop::collection::vec("[0-9*/,\\-]{1,6}|MON|sun|Fri-Sat|7|0", 5),
+        minutes in 0i64..2_000_000,
+    ) {
+        if let Ok(schedule) = Schedule::parse(&fields.join(" "), chrono_tz::Europe::London) {
+            let now = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap()
+                + chrono::Duration::minutes(minutes);
+            let _ = next_action(&schedule, now, chrono::Duration::hours(12), History::default());
+        }
+    }
+
+    #[test]
+    fn crier_yaml_mutations_are_accepted_or_reported_inside_the_file(
+        text in mutated(repo_file("crier.yaml"), CONFIG_PIECES.to_vec()),
+    ) {
+        let root = Path::new("site");
+        let path = root.join("crier.yaml");
+        let lines = text.lines().count().max(1);
+        if let Err(problems) = config::parse(root, &path, &text) {
+            prop_assert!(!problems.is_empty());
+            for p in problems {
+                prop_assert!(p.line >= 1 && p.line <= lines + 1, "{p}");
+            }
+        }
+    }
+}
