@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use serde::Serialize;
@@ -368,12 +367,12 @@ impl<'p> Summary<'p> {
     fn print(&self, as_json: bool) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         if as_json {
-            serde_json::to_writer_pretty(&mut out, self)?;
+            // As an io::Error, so a closed pipe (`| head`) ends quietly.
+            serde_json::to_writer_pretty(&mut out, self).map_err(std::io::Error::from)?;
             writeln!(out)?;
             return Ok(());
         }
-        self.print_text(&mut out)
-            .context("cannot print the summary")
+        Ok(self.print_text(&mut out)?)
     }
 
     fn print_text(&self, out: &mut impl Write) -> std::io::Result<()> {

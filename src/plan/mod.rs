@@ -177,76 +177,105 @@ pub fn plan(
     let audience = Audience::from_lists(&settings.subscribers_dir, &settings.lists, ledger)?;
     let mut plan = match request {
         Request::Digest { since } => {
-            let mut warnings = Vec::new();
-            let invalid: Vec<Diagnostic> = site
-                .content
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .cloned()
-                .collect();
-            if !invalid.is_empty() && !skip_invalid {
-                return Err(PlanError::InvalidPosts(invalid));
-            }
-            warnings.extend(invalid);
-            let (basis, from) = match (since, &previous) {
-                (Some(since), _) => (Basis::SinceRequested { since: *since }, Some(*since)),
-                (None, Some(last)) => (
-                    Basis::SinceLastDigest {
-                        id: last.id.clone(),
-                        at: last.at,
-                    },
-                    Some(last.at.fixed_offset()),
-                ),
-                (None, None) => (Basis::FirstDigest, None),
+            let context = DigestContext {
+                since: *since,
+                previous: previous.as_ref(),
+                skip_invalid,
             };
-            let digest = digest::build(&site.content.posts, &site.config, settings, at, from);
-            warnings.extend(digest.warnings.iter().cloned());
-            let id = unique_id(ledger, &format!("digest-{}", digest.id), at)?;
-            let outgoing = outgoing::digest_outgoing(&digest, &site.config, &id);
-            Plan {
-                kind: SendKind::Digest,
-                summary: digest_summary(&digest),
-                id,
-                at,
-                basis,
-                items: Vec::new(),
-                event: None,
-                previous: None,
-                outgoing,
-                audience,
-                warnings,
-            }
+            plan_digest(site, settings, ledger, at, context, audience)?
         }
-        Request::Post { slug } => {
-            let post = site
-                .content
-                .posts
-                .iter()
-                .find(|p| p.slug == *slug || p.file_slug == *slug)
-                .ok_or_else(|| PlanError::NoSuchPost(slug.clone()))?;
-            let id = unique_id(ledger, &format!("post-{}", post.file_slug), at)?;
-            Plan {
-                kind: SendKind::Post,
-                summary: SendSummary {
-                    post: Some(post.file_slug.clone()),
-                    ..SendSummary::default()
-                },
-                outgoing: outgoing::post_outgoing(post, &site.config, &id)?,
-                id,
-                at,
-                basis: Basis::Post,
-                items: Vec::new(),
-                event: None,
-                previous: None,
-                audience,
-                warnings: Vec::new(),
-            }
-        }
+        Request::Post { slug } => plan_post(site, ledger, slug, at, audience)?,
     };
     plan.previous = previous.map(|p| p.summary);
     fill_lines(&mut plan);
     Ok(plan)
+}
+
+/// What a digest's recaps depend on besides the posts.
+struct DigestContext<'a> {
+    since: Option<DateTime<FixedOffset>>,
+    previous: Option<&'a SendRow>,
+    skip_invalid: bool,
+}
+
+fn plan_digest(
+    site: &Site,
+    settings: &NewsletterSettings,
+    ledger: Option<&Ledger>,
+    at: DateTime<FixedOffset>,
+    context: DigestContext<'_>,
+    audience: Audience,
+) -> Result<Plan, PlanError> {
+    let invalid: Vec<Diagnostic> = site
+        .content
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    if !invalid.is_empty() && !context.skip_invalid {
+        return Err(PlanError::InvalidPosts(invalid));
+    }
+    let mut warnings = invalid;
+    let (basis, from) = match (context.since, context.previous) {
+        (Some(since), _) => (Basis::SinceRequested { since }, Some(since)),
+        (None, Some(last)) => (
+            Basis::SinceLastDigest {
+                id: last.id.clone(),
+                at: last.at,
+            },
+            Some(last.at.fixed_offset()),
+        ),
+        (None, None) => (Basis::FirstDigest, None),
+    };
+    let digest = digest::build(&site.content.posts, &site.config, settings, at, from);
+    warnings.extend(digest.warnings.iter().cloned());
+    let id = unique_id(ledger, &format!("digest-{}", digest.id), at)?;
+    Ok(Plan {
+        kind: SendKind::Digest,
+        summary: digest_summary(&digest),
+        outgoing: outgoing::digest_outgoing(&digest, &site.config, &id),
+        id,
+        at,
+        basis,
+        items: Vec::new(),
+        event: None,
+        previous: None,
+        audience,
+        warnings,
+    })
+}
+
+fn plan_post(
+    site: &Site,
+    ledger: Option<&Ledger>,
+    slug: &str,
+    at: DateTime<FixedOffset>,
+    audience: Audience,
+) -> Result<Plan, PlanError> {
+    let post = site
+        .content
+        .posts
+        .iter()
+        .find(|p| p.slug == slug || p.file_slug == slug)
+        .ok_or_else(|| PlanError::NoSuchPost(slug.to_owned()))?;
+    let id = unique_id(ledger, &format!("post-{}", post.file_slug), at)?;
+    Ok(Plan {
+        kind: SendKind::Post,
+        summary: SendSummary {
+            post: Some(post.file_slug.clone()),
+            ..SendSummary::default()
+        },
+        outgoing: outgoing::post_outgoing(post, &site.config, &id)?,
+        id,
+        at,
+        basis: Basis::Post,
+        items: Vec::new(),
+        event: None,
+        previous: None,
+        audience,
+        warnings: Vec::new(),
+    })
 }
 
 /// The plan of a send frozen earlier: the same id, content and time; its pending recipients.

@@ -231,3 +231,32 @@ fn the_dry_run_shows_exactly_what_the_send_delivers() {
         assert!(html.contains(rsvp), "{id}: the event");
     }
 }
+
+/// `send --to` a recipient hands over exactly the message the dry run previews for them.
+#[test]
+fn a_test_copy_to_a_recipient_is_their_previewed_message() {
+    let site = TempSite::example();
+    let (code, out) = run(&site, FIRST_SEND, &["send", "--dry-run"]);
+    assert_eq!(code, 0, "{out}");
+    let previews = by_message_id(&site.path().join("preview/eml"));
+    let (code, out) = run(&site, FIRST_SEND, &["send", "--to", "Grace@Example.org"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("exactly the message it gets on list members"),
+        "{out}"
+    );
+    let test_dir = std::fs::read_dir(site.path().join("outbox/test"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let copies = by_message_id(&test_dir);
+    assert_eq!(copies.len(), 1);
+    let (id, bytes) = copies.iter().next().unwrap();
+    assert_eq!(previews.get(id), Some(bytes), "{id}");
+    assert!(
+        !site.path().join("state/crier.db").exists(),
+        "nothing recorded"
+    );
+}
