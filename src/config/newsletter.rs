@@ -226,11 +226,22 @@ pub(super) fn validate(
             "field `newsletter.subject`: expected a single line".into(),
         );
     }
-    if raw.max_recaps == 0 {
-        fail(
-            &["newsletter", "max_recaps"],
-            "field `newsletter.max_recaps`: expected at least 1, found 0".into(),
-        );
+    // Ranges keep every derived time inside chrono's range and every digest readable.
+    for (key, value, range) in [
+        ("max_recaps", raw.max_recaps as u64, 1..=50),
+        ("event_minutes", u64::from(raw.event_minutes), 1..=10_080),
+        ("missed_grace_minutes", u64::from(raw.missed_grace_minutes), 0..=10_080),
+    ] {
+        if !range.contains(&value) {
+            fail(
+                &["newsletter", key],
+                format!(
+                    "field `newsletter.{key}`: expected a whole number from {} to {}, found {value}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+        }
     }
     if let Some(path) = &raw.token_key_file {
         if path.is_relative() {
@@ -282,7 +293,7 @@ pub(super) fn validate(
         include_tag: raw.include_tag.filter(|t| !t.trim().is_empty()),
         max_recaps: raw.max_recaps,
         event_time,
-        event_minutes: raw.event_minutes.max(1),
+        event_minutes: raw.event_minutes,
         unsubscribe_url,
         unsubscribe_mailto,
         list_id_domain: raw.list_id_domain.unwrap_or_else(|| host.to_owned()),
