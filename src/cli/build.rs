@@ -27,21 +27,19 @@ pub fn run(cli: &Cli, args: &BuildArgs, clock: &Clock) -> anyhow::Result<ExitCod
         .out
         .clone()
         .unwrap_or_else(|| site.config.feeds.output_dir.clone());
-    let built = feeds::build(&site.content.posts, &site.config, clock.now());
-
+    let built = feeds::build_and_write(&site.content.posts, &site.config, clock.now(), &out_dir)?;
     let mut diagnostics = site.content.diagnostics.clone();
     diagnostics.extend(built.diagnostics.iter().cloned());
     print_diagnostics(&mut std::io::stderr().lock(), &diagnostics)?;
-
-    let changed = feeds::write_all(&built, &out_dir)?;
     let skipped = site.content.skipped + built.diagnostics.len();
     let posts = site.content.posts.len();
     writeln!(
         std::io::stdout().lock(),
-        "built {} {} ({} files, {changed} changed) in {} from {posts} {}; {skipped} {} skipped; {}",
+        "built {} {} ({} files, {} changed) in {} from {posts} {}; {skipped} {} skipped; {}",
         built.feeds,
         plural(built.feeds, "feed", "feeds"),
-        built.files.len(),
+        built.files,
+        built.changed,
         out_dir.display(),
         plural(posts, "post", "posts"),
         plural(skipped, "post", "posts"),

@@ -325,13 +325,22 @@ mod tests {
         let newsletter = "newsletter:\n  from: { name: N, address: news@example.com }\n";
         for (line, key) in [
             ("  event_minutes: 4294967295\n", "event_minutes"),
-            ("  missed_grace_minutes: 4000000000\n", "missed_grace_minutes"),
+            (
+                "  missed_grace_minutes: 4000000000\n",
+                "missed_grace_minutes",
+            ),
             ("  max_recaps: 0\n", "max_recaps"),
         ] {
             let errs = parse_str(&format!("{MINIMAL}{newsletter}{line}")).unwrap_err();
             assert_eq!(errs.len(), 1, "{errs:?}");
             assert_eq!(errs[0].line, 7, "{key}");
-            assert!(errs[0].message.contains(&format!("`newsletter.{key}`: expected a whole number from")), "{}", errs[0]);
+            assert!(
+                errs[0]
+                    .message
+                    .contains(&format!("`newsletter.{key}`: expected a whole number from")),
+                "{}",
+                errs[0]
+            );
         }
     }
 

@@ -230,7 +230,11 @@ pub(super) fn validate(
     for (key, value, range) in [
         ("max_recaps", raw.max_recaps as u64, 1..=50),
         ("event_minutes", u64::from(raw.event_minutes), 1..=10_080),
-        ("missed_grace_minutes", u64::from(raw.missed_grace_minutes), 0..=10_080),
+        (
+            "missed_grace_minutes",
+            u64::from(raw.missed_grace_minutes),
+            0..=10_080,
+        ),
     ] {
         if !range.contains(&value) {
             fail(

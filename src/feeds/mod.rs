@@ -102,15 +102,18 @@ pub struct BuildOutput {
 pub fn write_all(built: &BuildOutput, out_dir: &std::path::Path) -> std::io::Result<usize> {
     let mut changed = 0;
     for file in &built.files {
-        let path = out_dir.join(&file.path);
-        let written = crate::output::write_atomic(&path, &file.bytes).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
-        })?;
-        if written == crate::output::Written::Changed {
-            changed += 1;
-        }
+        changed += usize::from(write_one(file, out_dir)?);
     }
     Ok(changed)
+}
+
+/// Writes one file atomically; returns whether its bytes changed.
+fn write_one(file: &OutputFile, out_dir: &std::path::Path) -> std::io::Result<bool> {
+    let path = out_dir.join(&file.path);
+    let written = crate::output::write_atomic(&path, &file.bytes).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+    })?;
+    Ok(written == crate::output::Written::Changed)
 }
 
 /// Decides the feeds for `posts` (newest first): the site feed, and one per tag if enabled.
@@ -149,12 +152,121 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
     plans
 }
 
-/// Builds every feed for `posts` (newest first). `now` is only used for feeds with no posts.
+/// Builds every feed for `posts` (newest first) in memory. `now` is only used for feeds with
+/// no posts. [`build_and_write`] writes each feed as it is made instead, which keeps memory
+/// bounded on large sites.
 pub fn build(posts: &[Post], config: &Config, now: DateTime<FixedOffset>) -> BuildOutput {
+    let files = std::sync::Mutex::new(Vec::new());
+    let mut output = build_into(posts, config, now, &|file| {
+        files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(file);
+        Ok(())
+    })
+    .unwrap_or_default();
+    let mut files = files
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Feeds are made in parallel: put them back in plan order (the site feed, then tags by
+    // slug; RSS, Atom, JSON in each).
+    let key = |file: &OutputFile| {
+        let (dir, name) = file.path.rsplit_once('/').unwrap_or(("", &file.path));
+        let format = [RSS_FILE, ATOM_FILE, JSON_FILE]
+            .iter()
+            .position(|f| f == &name);
+        (!dir.is_empty(), dir.to_owned(), format)
+    };
+    files.sort_by_key(key);
+    output.files = files;
+    output
+}
+
+/// What [`build_and_write`] did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Number of feeds (each written in three formats).
+    pub feeds: usize,
+    /// Files written.
+    pub files: usize,
+    /// Files whose bytes changed.
+    pub changed: usize,
+    /// Posts that could not be rendered (reported, then left out).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Builds every feed and writes each one into `out_dir` (atomically) as soon as it is made,
+/// so at most one feed per thread is held in memory besides the rendered posts: memory grows
+/// with the size of the posts, not with posts times tags.
+pub fn build_and_write(
+    posts: &[Post],
+    config: &Config,
+    now: DateTime<FixedOffset>,
+    out_dir: &std::path::Path,
+) -> std::io::Result<Written> {
+    let counts = std::sync::Mutex::new((0usize, 0usize));
+    let built = build_into(posts, config, now, &|file| {
+        let changed = write_one(&file, out_dir)?;
+        let mut counts = counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        counts.0 += 1;
+        counts.1 += usize::from(changed);
+        Ok(())
+    })?;
+    let (files, changed) = counts
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok(Written {
+        feeds: built.feeds,
+        files,
+        changed,
+        diagnostics: built.diagnostics,
+    })
+}
+
+/// Renders the posts the feeds need (once each), then makes every feed in every format and
+/// hands each file to `sink`. The first sink error stops the build.
+fn build_into(
+    posts: &[Post],
+    config: &Config,
+    now: DateTime<FixedOffset>,
+    sink: &(dyn Fn(OutputFile) -> std::io::Result<()> + Sync),
+) -> std::io::Result<BuildOutput> {
     let plans = plan(posts, config);
     let mut output = BuildOutput::default();
+    let entries = render_entries(posts, config, &plans, &mut output.diagnostics);
+    plans.par_iter().try_for_each(|plan| {
+        let doc_entries: Vec<&FeedEntry> =
+            plan.posts.iter().filter_map(|i| entries.get(i)).collect();
+        let doc = FeedDoc {
+            meta: meta(config, plan, &doc_entries, now),
+            entries: doc_entries,
+        };
+        let formats: [(&str, fn(&FeedDoc<'_>) -> Vec<u8>); 3] = [
+            (RSS_FILE, rss::write),
+            (ATOM_FILE, atom::write),
+            (JSON_FILE, json::write),
+        ];
+        for (name, write) in formats {
+            sink(OutputFile {
+                path: format!("{}{name}", plan.dir),
+                bytes: write(&doc),
+            })?;
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
+    output.feeds = plans.len();
+    Ok(output)
+}
 
-    // Render each post that some feed needs exactly once, in parallel.
+/// Renders each post that some feed needs exactly once, in parallel.
+fn render_entries(
+    posts: &[Post],
+    config: &Config,
+    plans: &[FeedPlan],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> HashMap<usize, FeedEntry> {
     let mut needed: Vec<usize> = plans.iter().flat_map(|p| p.posts.iter().copied()).collect();
     needed.sort_unstable();
     needed.dedup();
@@ -168,44 +280,16 @@ pub fn build(posts: &[Post], config: &Config, now: DateTime<FixedOffset>) -> Bui
             (index, entry)
         })
         .collect();
-    let mut entries: HashMap<usize, FeedEntry> = HashMap::with_capacity(rendered.len());
+    let mut entries = HashMap::with_capacity(rendered.len());
     for (index, entry) in rendered {
         match entry {
             Ok(entry) => {
                 entries.insert(index, entry);
             }
-            Err(diagnostic) => output.diagnostics.push(diagnostic),
+            Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
-
-    let files: Vec<Vec<OutputFile>> = plans
-        .par_iter()
-        .map(|plan| {
-            let doc_entries: Vec<&FeedEntry> =
-                plan.posts.iter().filter_map(|i| entries.get(i)).collect();
-            let doc = FeedDoc {
-                meta: meta(config, plan, &doc_entries, now),
-                entries: doc_entries,
-            };
-            vec![
-                OutputFile {
-                    path: format!("{}{RSS_FILE}", plan.dir),
-                    bytes: rss::write(&doc),
-                },
-                OutputFile {
-                    path: format!("{}{ATOM_FILE}", plan.dir),
-                    bytes: atom::write(&doc),
-                },
-                OutputFile {
-                    path: format!("{}{JSON_FILE}", plan.dir),
-                    bytes: json::write(&doc),
-                },
-            ]
-        })
-        .collect();
-    output.files = files.into_iter().flatten().collect();
-    output.feeds = plans.len();
-    output
+    entries
 }
 
 fn meta(
