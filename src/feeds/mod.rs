@@ -225,6 +225,9 @@ pub fn build_and_write(
     })
 }
 
+/// Turns a feed into the bytes of one format.
+type Serialise = fn(&FeedDoc<'_>) -> Vec<u8>;
+
 /// Renders the posts the feeds need (once each), then makes every feed in every format and
 /// hands each file to `sink`. The first sink error stops the build.
 fn build_into(
@@ -243,7 +246,7 @@ fn build_into(
             meta: meta(config, plan, &doc_entries, now),
             entries: doc_entries,
         };
-        let formats: [(&str, fn(&FeedDoc<'_>) -> Vec<u8>); 3] = [
+        let formats: [(&str, Serialise); 3] = [
             (RSS_FILE, rss::write),
             (ATOM_FILE, atom::write),
             (JSON_FILE, json::write),
