@@ -87,12 +87,20 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose, cli.quiet);
     let clock = cli.now.map_or_else(Clock::system, Clock::fixed);
-    let result = match &cli.command {
+    // A panic is a bug, but the documented exit codes still hold: it is reported (by the
+    // panic hook, with its location) and the command fails with 1, not Rust's 101.
+    let outcome = std::panic::catch_unwind(|| match &cli.command {
         Command::Build(args) => build::run(&cli, args, &clock),
         Command::Check(args) => check::run(&cli, args, &clock),
         Command::Send(args) => send::run(&cli, args, &clock),
         Command::Status(args) => status::run(&cli, args, &clock),
         Command::Run(args) => run::run(&cli, args, &clock),
+    });
+    let Ok(result) = outcome else {
+        eprintln!(
+            "error: crier hit an internal error (a bug; please report it with the message above)"
+        );
+        return ExitCode::FAILURE;
     };
     match result {
         Ok(code) => code,

@@ -256,7 +256,7 @@ fn report(ledger: &Ledger, plan: &Plan, outcome: &Outcome) -> anyhow::Result<Exi
 fn describe(plan: &Plan) {
     if plan.is_resumed() {
         println!(
-            "resuming {} {} (composed for {}): it was interrupted and is finished first",
+            "resuming {} {} (composed for {}): it was interrupted and is finished first; run `crier send` again afterwards for anything else",
             plan.kind,
             plan.id,
             plan.at.to_rfc3339()
