@@ -276,6 +276,21 @@ pub fn read_rows<E>(
             continue;
         }
         let email = record.get(email_col).unwrap_or("").to_owned();
+        if let Some((column, length)) = oversized_field(&record, &headers) {
+            let problem = Diagnostic::error(
+                path,
+                line,
+                1,
+                format!(
+                    "column `{column}` is {length} bytes; at most {MAX_FIELD_BYTES} are allowed (a pasted document?); row skipped"
+                ),
+            );
+            report.diagnostics.push(problem.clone());
+            report.skipped += 1;
+            let email = email.chars().take(80).collect();
+            visit(Row::Invalid { email, problem })?;
+            continue;
+        }
         if let Err(why) = validate_address(&email) {
             let problem = Diagnostic::error(
                 path,
@@ -363,6 +378,25 @@ fn clean_text(value: &str) -> String {
         .join(" ")
 }
 
+/// The longest value a subscriber column may hold: names and attributes end up in headers
+/// and in every message, so a pasted document in one cell must not ride along.
+pub const MAX_FIELD_BYTES: usize = 1024;
+
+/// The first column whose value is longer than [`MAX_FIELD_BYTES`], with its length.
+fn oversized_field(record: &csv::StringRecord, headers: &[String]) -> Option<(String, usize)> {
+    record
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.len() > MAX_FIELD_BYTES)
+        .map(|(i, v)| {
+            let name = headers
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", i + 1));
+            (name, v.len())
+        })
+}
+
 /// Checks an address the way the mail builder will need it: `local@domain`, no display name,
 /// no spaces or control characters.
 pub fn validate_address(email: &str) -> Result<(), &'static str> {
@@ -374,6 +408,10 @@ pub fn validate_address(email: &str) -> Result<(), &'static str> {
         .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';'))
     {
         return Err("addresses cannot contain spaces, control characters or <>,;");
+    }
+    // RFC 5321's limit on a path: longer addresses cannot be delivered.
+    if email.len() > 254 {
+        return Err("longer than the 254 characters an address may have");
     }
     let (_, domain) = email.rsplit_once('@').ok_or("expected local-part@domain")?;
     if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
@@ -388,6 +426,20 @@ pub fn validate_address(email: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_megabyte_cell_skips_its_row_with_the_column_and_line() {
+        let big = "x".repeat(1 << 20);
+        let text = format!("email,name,company\nok@example.com,Ok,\nbig@example.com,Big,{big}\n");
+        let (list, diagnostics) = load_text(text.as_bytes());
+        assert_eq!(list.subscribers.len(), 1);
+        assert_eq!(list.skipped, 1);
+        let message = diagnostics[0].to_string();
+        assert!(
+            message.contains(":3:1: error: column `company` is 1048576 bytes"),
+            "{message}"
+        );
+    }
 
     fn load_text(text: &[u8]) -> (List, Vec<Diagnostic>) {
         let dir = tempfile::tempdir().unwrap();
