@@ -151,6 +151,20 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
 
 /// Builds every feed for `posts` (newest first). `now` is only used for feeds with no posts.
 pub fn build(posts: &[Post], config: &Config, now: DateTime<FixedOffset>) -> BuildOutput {
+    build_with(posts, config, now, &|post| content::render(post, config))
+}
+
+/// How [`build_with`] renders a post's body (called in parallel, once per needed post).
+pub type Renderer<'r> = dyn Fn(&Post) -> Result<content::Rendered, content::PostError> + Sync + 'r;
+
+/// [`build`] with the rendering step supplied: the daemon renders broken posts from their
+/// last good text, and remembers the text of the others.
+pub fn build_with(
+    posts: &[Post],
+    config: &Config,
+    now: DateTime<FixedOffset>,
+    render: &Renderer<'_>,
+) -> BuildOutput {
     let plans = plan(posts, config);
     let mut output = BuildOutput::default();
 
@@ -162,7 +176,7 @@ pub fn build(posts: &[Post], config: &Config, now: DateTime<FixedOffset>) -> Bui
         .into_par_iter()
         .map(|index| {
             let post = &posts[index];
-            let entry = content::render(post, config)
+            let entry = render(post)
                 .map(|rendered| FeedEntry::new(post, &rendered, config))
                 .map_err(Diagnostic::from);
             (index, entry)
