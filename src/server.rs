@@ -9,6 +9,7 @@
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -40,13 +41,122 @@ pub struct AppState {
     pub health: crate::daemon::health::Health,
 }
 
-/// The router.
+/// Limits that keep one slow or hostile client from holding the daemon (or its shutdown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Time allowed to send a request's headers; then the connection is closed.
+    pub header_read: Duration,
+    /// Time allowed for a whole request, headers read to response ready.
+    pub request: Duration,
+    /// Largest request body (the only bodies are unsubscribe form posts).
+    pub body_bytes: usize,
+    /// After a shutdown request, how long connections may take to finish before they are
+    /// dropped.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_read: Duration::from_secs(10),
+            request: Duration::from_secs(30),
+            body_bytes: 64 * 1024,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The router, with the body-size and whole-request limits of [`HttpLimits::default`].
 pub fn router(state: Arc<AppState>) -> Router {
+    router_with(state, &HttpLimits::default())
+}
+
+/// The router with explicit limits.
+pub fn router_with(state: Arc<AppState>, limits: &HttpLimits) -> Router {
+    let timeout = limits.request;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/unsubscribe", get(confirm_page).post(unsubscribe))
         .fallback(get(feed_file))
         .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                match tokio::time::timeout(timeout, next.run(request)).await {
+                    Ok(response) => response,
+                    Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+                }
+            },
+        ))
+}
+
+/// Serves `app` on `listener` until `shutdown` turns true, then lets open connections finish
+/// for at most `limits.shutdown_grace` and drops the rest: SIGTERM stops the daemon in
+/// bounded time whatever clients do. Each connection gets `limits.header_read` to send its
+/// request headers (hyper has no such limit by default, and `axum::serve` sets none).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: HttpLimits,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let conn = serve_connection(stream, app.clone(), limits, shutdown.clone());
+                    connections.spawn(conn);
+                }
+                Err(err) => {
+                    // Out of file descriptors, say: do not spin, try again shortly.
+                    tracing::warn!(%err, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = crate::daemon::shutdown::stopped(&mut shutdown) => break,
+        }
+    }
+    drop(listener);
+    let drain = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(limits.shutdown_grace, drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = connections.len(),
+            "connections still open after the shutdown grace period: dropping them"
+        );
+        connections.shutdown().await;
+    }
+}
+
+/// One HTTP/1.1 connection; on shutdown, finishes the request in progress and closes.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    limits: HttpLimits,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        _ = crate::daemon::shutdown::stopped(&mut shutdown) => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(err) = result {
+        tracing::debug!(%err, "connection ended with an error");
+    }
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
@@ -72,9 +182,12 @@ async fn confirm_page(State(state): State<Arc<AppState>>, Query(q): Query<TokenQ
         StatusCode::OK,
         &state.site_title,
         &format!(
-            "<p>Unsubscribe <strong>{}</strong> from the <strong>{}</strong> list?</p>\
+            "<p>Stop all e-mails from {} to <strong>{}</strong>?</p>\
+             <p>This unsubscribes the address from every list of this newsletter \
+             (you followed a link from the <em>{}</em> list).</p>\
              <form method=\"post\" action=\"?token={}\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
-             <button type=\"submit\">Unsubscribe</button></form>",
+             <button type=\"submit\">Unsubscribe from all e-mails</button></form>",
+            escape_html(&state.site_title),
             escape_html(&address),
             escape_html(&list),
             escape_html(&token)
@@ -109,7 +222,7 @@ async fn unsubscribe(
             StatusCode::OK,
             &state.site_title,
             &format!(
-                "<p><strong>{}</strong> is unsubscribed and will not get these e-mails again.</p>",
+                "<p><strong>{}</strong> is unsubscribed and will not get any more e-mails from this newsletter.</p>",
                 escape_html(&address)
             ),
         ),
@@ -233,6 +346,62 @@ fn content_type(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server of one route with short limits; its address and its shutdown switch.
+    async fn short_limits_server() -> (
+        std::net::SocketAddr,
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let limits = HttpLimits {
+            header_read: Duration::from_millis(300),
+            request: Duration::from_secs(5),
+            body_bytes: 1024,
+            shutdown_grace: Duration::from_millis(500),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let app = Router::new().route("/", get(|| async { "hi" }));
+        let server = tokio::spawn(serve(listener, app, limits, rx));
+        (addr, tx, server)
+    }
+
+    #[tokio::test]
+    async fn half_sent_headers_are_cut_off() {
+        let (addr, _tx, _server) = short_limits_server().await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut buf)).await;
+        assert!(
+            read.is_ok(),
+            "the connection was not closed after the header timeout"
+        );
+    }
+
+    #[tokio::test]
+    async fn shutdown_waits_a_bounded_time_for_open_connections() {
+        let (addr, tx, server) = short_limits_server().await;
+        let mut held = Vec::new();
+        for _ in 0..5 {
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+            held.push(s);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(3), server)
+            .await
+            .expect("serve returned within the grace period")
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
 
     #[test]
     fn paths_cannot_escape_the_public_folder() {

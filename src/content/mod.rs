@@ -47,6 +47,12 @@ pub struct LoadReport {
     pub unpublished: usize,
     /// Number of posts dated after the clock's "now" (published later unless `future: true`).
     pub scheduled: usize,
+    /// Post files that exist but could not be read or parsed, in file order (their errors are
+    /// in [`LoadReport::diagnostics`]). The daemon serves their last good version instead.
+    pub failed: Vec<PathBuf>,
+    /// The posts folder itself could not be listed (missing, replaced or unreadable): the
+    /// report then says nothing about which posts exist.
+    pub unreadable_folder: bool,
 }
 
 /// Loads every post under `config.posts_dir`.
@@ -63,6 +69,7 @@ pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadR
     let files = match post_files(&config.posts_dir) {
         Ok(files) => files,
         Err(err) => {
+            report.unreadable_folder = true;
             report.diagnostics.push(Diagnostic::error(
                 &config.posts_dir,
                 1,
@@ -86,7 +93,7 @@ pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadR
             (path, result)
         })
         .collect();
-    for (_, result) in loaded {
+    for (path, result) in loaded {
         match result {
             Ok((post, warnings)) => {
                 report.diagnostics.extend(warnings);
@@ -100,6 +107,7 @@ pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadR
             }
             Err(err) => {
                 report.skipped += 1;
+                report.failed.push(path);
                 report.diagnostics.push(err.into());
             }
         }
@@ -162,7 +170,12 @@ pub fn read_post_file_with(path: &Path, max_bytes: u64) -> Result<String, PostEr
 /// Reads the post's body again, with Liquid substituted, and the file line it starts on.
 pub fn load_body(post: &Post, config: &Config) -> Result<(String, usize), PostError> {
     let text = read_post_file(&post.source)?;
-    let fm = split(&text).map_err(|kind| PostError::at_file(&post.source, kind))?;
+    body_of(post, &text, config)
+}
+
+/// The body of `text` (the post's whole file), with Liquid substituted, and its first line.
+fn body_of(post: &Post, text: &str, config: &Config) -> Result<(String, usize), PostError> {
+    let fm = split(text).map_err(|kind| PostError::at_file(&post.source, kind))?;
     Ok((
         substitute(fm.body, &config.site).0.into_owned(),
         fm.body_line,
@@ -171,7 +184,14 @@ pub fn load_body(post: &Post, config: &Config) -> Result<(String, usize), PostEr
 
 /// Reads the post's file again and renders its body. Used only for posts that appear in output.
 pub fn render(post: &Post, config: &Config) -> Result<Rendered, PostError> {
-    let (body, _) = load_body(post, config)?;
+    let text = read_post_file(&post.source)?;
+    render_text(post, &text, config)
+}
+
+/// Renders the body of `text`, the post's whole file as read earlier (the daemon renders a
+/// broken post's last good version this way).
+pub fn render_text(post: &Post, text: &str, config: &Config) -> Result<Rendered, PostError> {
+    let (body, _) = body_of(post, text, config)?;
     let separator = post
         .excerpt_separator
         .as_deref()

@@ -13,8 +13,10 @@ pub struct Health(Arc<Mutex<State>>);
 struct State {
     rebuilds: u64,
     rebuild_problem: Option<String>,
+    broken: Vec<super::last_good::Broken>,
     scheduler: String,
     sends: u64,
+    last_run: Option<Result<(), String>>,
 }
 
 impl Health {
@@ -30,6 +32,11 @@ impl Health {
         });
     }
 
+    /// Records the posts that failed to load at the last rebuild that read the posts.
+    pub fn broken_posts(&self, broken: Vec<super::last_good::Broken>) {
+        self.with(|s| s.broken = broken);
+    }
+
     /// Records what the scheduler is doing.
     pub fn scheduler(&self, doing: impl Into<String>) {
         let doing = doing.into();
@@ -41,14 +48,20 @@ impl Health {
         self.with(|s| s.sends += 1);
     }
 
-    /// The `/healthz` body: `ok`, or `degraded` while the last rebuild failed, then details.
+    /// Records how the last firing (scheduled send or start-up resume) ended.
+    pub fn run_ended(&self, outcome: Result<(), String>) {
+        self.with(|s| s.last_run = Some(outcome));
+    }
+
+    /// The `/healthz` body: `ok`, or `degraded` while the served feeds are not those of the
+    /// current files (the last rebuild failed, or a post is broken); then details, including
+    /// how the last scheduled run ended. A failed run does not make the status `degraded`: it
+    /// may have failed on something transient (a post being saved) and stays the last run
+    /// until the next slot, days later; its own line says what went wrong.
     pub fn report(&self) -> String {
         self.with(|s| {
-            let mut out = String::from(if s.rebuild_problem.is_some() {
-                "degraded\n"
-            } else {
-                "ok\n"
-            });
+            let degraded = s.rebuild_problem.is_some() || !s.broken.is_empty();
+            let mut out = String::from(if degraded { "degraded\n" } else { "ok\n" });
             let _ = writeln!(out, "rebuilds: {}", s.rebuilds);
             if let Some(problem) = &s.rebuild_problem {
                 let _ = writeln!(
@@ -56,7 +69,25 @@ impl Health {
                     "last rebuild: {problem}; the previous feeds are served"
                 );
             }
+            if !s.broken.is_empty() {
+                let _ = writeln!(out, "broken posts: {}", s.broken.len());
+                for b in &s.broken {
+                    let served = if b.kept {
+                        "its last good version is served"
+                    } else {
+                        "left out: no good version seen"
+                    };
+                    let _ = writeln!(out, "  {} ({served})", b.problem);
+                }
+            }
             let _ = writeln!(out, "scheduled runs: {}", s.sends);
+            match &s.last_run {
+                Some(Ok(())) => out.push_str("last scheduled run: done\n"),
+                Some(Err(e)) => {
+                    let _ = writeln!(out, "last scheduled run: failed: {e}");
+                }
+                None => {}
+            }
             if !s.scheduler.is_empty() {
                 let _ = writeln!(out, "scheduler: {}", s.scheduler);
             }

@@ -4,6 +4,7 @@
 //! no new messages, messages in flight finished and recorded.
 
 pub mod health;
+pub mod last_good;
 pub mod scheduler;
 pub mod shutdown;
 pub mod watch;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::email::tokens::{KeyError, KEY_ENV};
 use crate::email::TokenKey;
-use crate::server::{router, AppState};
+use crate::server::{self, router_with, AppState, HttpLimits};
 use crate::site::Site;
 
 /// Why the daemon could not start.
@@ -61,7 +62,8 @@ impl Daemon {
             clock,
         } = self;
         let health = health::Health::default();
-        watch::rebuild(&root, &clock, &health);
+        let rebuilder = watch::Rebuilder::new(root.clone(), clock, health.clone());
+        rebuilder.rebuild();
         let config = &site.config;
         let key_file = config
             .newsletter
@@ -76,6 +78,7 @@ impl Daemon {
             clock,
             health: health.clone(),
         });
+        prepare_ledger(&site);
         // Watch before announcing the address: a change made right after start-up is not missed.
         let watcher = watch::start(&root);
         let listener = tokio::net::TcpListener::bind(bind)
@@ -86,19 +89,12 @@ impl Daemon {
             .map_err(|source| DaemonError::Listen { addr: bind, source })?;
         listening(local);
         tracing::info!(%local, "serving feeds and unsubscribe endpoints");
-        let mut stop = shutdown.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router(state))
-                .with_graceful_shutdown(async move {
-                    shutdown::stopped(&mut stop).await;
-                })
-                .await
-        });
+        let limits = HttpLimits::default();
+        let app = router_with(state, &limits);
+        let server = tokio::spawn(server::serve(listener, app, limits, shutdown.clone()));
         let rebuilding = tokio::spawn(watch::rebuild_on_change(
             watcher,
-            root.clone(),
-            clock,
-            health.clone(),
+            rebuilder,
             shutdown.clone(),
         ));
         scheduler::run(&root, clock, health, shutdown).await;
@@ -106,5 +102,17 @@ impl Daemon {
         rebuilding.abort();
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Creates or migrates the ledger before any request or send can open it: two connections
+/// migrating a new ledger at once (an unsubscribe and the start-up resume) make one of them
+/// fail with "table already exists". A problem is only logged: the first send reports it.
+fn prepare_ledger(site: &Site) {
+    if site.config.newsletter.is_none() {
+        return;
+    }
+    if let Err(err) = crate::delivery::Ledger::open(&site.config.delivery.state_db) {
+        tracing::warn!(%err, "cannot open the delivery ledger");
     }
 }

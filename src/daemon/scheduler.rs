@@ -51,12 +51,18 @@ pub enum FireError {
     /// The plan could not be carried out.
     #[error(transparent)]
     Execute(#[from] execute::ExecuteError),
+    /// Something panicked inside the firing (a bug): it was contained and logged.
+    #[error("internal error (panic): {0}")]
+    Panicked(String),
+    /// The firing's task was cancelled (the runtime is shutting down).
+    #[error("the send task was cancelled")]
+    Cancelled,
 }
 
 /// Runs until shutdown.
 pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch::Receiver<bool>) {
     health.scheduler("resuming any interrupted send");
-    fire(root, clock, &shutdown, Fire::ResumeOnly).await;
+    fire(root, clock, &shutdown, Fire::ResumeOnly, &health).await;
     let mut served = None;
     loop {
         if *shutdown.borrow() {
@@ -71,7 +77,7 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
             Action::SendNow(slot) => {
                 tracing::info!(%slot, "scheduled digest due");
                 health.scheduler(format!("sending the digest for {}", slot.to_rfc3339()));
-                fire(root, clock, &shutdown, Fire::Scheduled).await;
+                fire(root, clock, &shutdown, Fire::Scheduled, &health).await;
                 health.fired();
                 served = Some(slot);
             }
@@ -116,10 +122,45 @@ fn due(
     ))
 }
 
-/// Fires once; any problem is logged, never fatal.
-pub async fn fire(root: &Path, clock: Clock, shutdown: &watch::Receiver<bool>, what: Fire) {
-    if let Err(err) = try_fire(root, clock, shutdown, what).await {
+/// Fires once; any problem is logged and recorded in `health`, never fatal. The firing runs
+/// in its own task, so that even a panic inside it (a template engine bug, say) is reported
+/// as a failed run while the server keeps serving.
+pub async fn fire(
+    root: &Path,
+    clock: Clock,
+    shutdown: &watch::Receiver<bool>,
+    what: Fire,
+    health: &Health,
+) {
+    let (root, stop) = (root.to_path_buf(), shutdown.clone());
+    let outcome = guarded(move || async move { try_fire(&root, clock, &stop, what).await }).await;
+    if let Err(err) = &outcome {
         tracing::error!("digest not sent: {err}");
+    }
+    health.run_ended(outcome.map_err(|e| e.to_string()));
+}
+
+/// Runs the future `make` returns in its own task; a panic (or cancellation) becomes an
+/// error message. The send holds the (single-threaded) ledger across awaits, so its future is
+/// not `Send`: it is driven on a blocking-pool thread of the same runtime.
+async fn guarded<F, Fut>(make: F) -> Result<(), FireError>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), FireError>>,
+{
+    let runtime = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || runtime.block_on(make())).await {
+        Ok(outcome) => outcome,
+        Err(err) if err.is_panic() => {
+            let payload = err.into_panic();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(FireError::Panicked(message))
+        }
+        Err(_) => Err(FireError::Cancelled),
     }
 }
 
@@ -179,4 +220,26 @@ async fn try_fire(
         "send run ended"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_panic_inside_a_firing_is_an_error_not_a_crash() {
+        let outcome = guarded(|| async {
+            if std::hint::black_box(true) {
+                panic!("poisoned template");
+            }
+            Ok(())
+        })
+        .await;
+        assert_eq!(
+            outcome.map_err(|e| e.to_string()),
+            Err("internal error (panic): poisoned template".to_owned())
+        );
+        // The runtime (and so the server) is still alive.
+        assert!(guarded(|| async { Ok(()) }).await.is_ok());
+    }
 }

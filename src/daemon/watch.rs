@@ -1,66 +1,163 @@
 //! Rebuilding the feeds when posts, templates, subscribers or the config change. Problems are
-//! logged and the previous good files stay in place.
+//! logged and the previous good files stay in place; a broken post keeps its last good
+//! version (see [`super::last_good`]).
+//!
+//! A watch on a folder dies with the folder (`git checkout` or a deploy tool deleting,
+//! renaming or replacing `posts/`), so each watched folder's parent is watched too: when a
+//! watched path itself appears or disappears, or the watcher reports an error, every watch is
+//! attached again and the site rescanned.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
 use super::health::Health;
+use super::last_good::LastGood;
 use crate::clock::Clock;
 use crate::{config, feeds, site};
 
-/// Rebuilds the feeds once, and records how it went.
-pub fn rebuild(root: &Path, clock: &Clock, health: &Health) {
-    health.rebuilt(try_rebuild(root, clock).err());
+/// Why a rebuild kept the previous feeds (shown in `/healthz`).
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// The config cannot be loaded; the first problem.
+    #[error("config is invalid: {0}")]
+    Config(String),
+    /// The posts folder cannot be listed: being replaced, deleted, or unreadable.
+    #[error("the posts folder {} is missing or unreadable", .0.display())]
+    PostsFolder(PathBuf),
+    /// The feed files cannot be written.
+    #[error("cannot write feeds: {0}")]
+    Write(#[from] std::io::Error),
 }
 
-/// Rebuilds the feeds; the error says why the previous files are still served.
-fn try_rebuild(root: &Path, clock: &Clock) -> Result<(), String> {
-    match site::load(root, clock) {
-        Ok(site) => {
-            let built = feeds::build(&site.content.posts, &site.config, clock.now());
-            for d in site.content.diagnostics.iter().chain(&built.diagnostics) {
-                tracing::warn!("{d}");
-            }
-            match feeds::write_all(&built, &site.config.feeds.output_dir) {
-                Ok(changed) => {
-                    tracing::info!(feeds = built.feeds, changed, "feeds built");
-                    Ok(())
-                }
-                Err(err) => {
-                    tracing::error!(%err, "cannot write feeds; the previous files are still served");
-                    Err(format!("cannot write feeds: {err}"))
-                }
-            }
+/// Rebuilds the feeds, remembering the last good version of each post between rebuilds.
+#[derive(Clone)]
+pub struct Rebuilder {
+    root: PathBuf,
+    clock: Clock,
+    health: Health,
+    last_good: Arc<Mutex<LastGood>>,
+}
+
+impl Rebuilder {
+    /// A rebuilder for the site in `root`, reporting to `health`.
+    pub fn new(root: PathBuf, clock: Clock, health: Health) -> Self {
+        Rebuilder {
+            root,
+            clock,
+            health,
+            last_good: Arc::default(),
         }
-        Err(problems) => {
+    }
+
+    /// Rebuilds the feeds once (blocking), and records how it went.
+    pub fn rebuild(&self) {
+        let mut last_good = self
+            .last_good
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let problem = self.try_rebuild(&mut last_good).err();
+        self.health.rebuilt(problem.map(|e| e.to_string()));
+    }
+
+    /// Rebuilds the feeds; the error says why the previous files are still served.
+    fn try_rebuild(&self, last_good: &mut LastGood) -> Result<(), RebuildError> {
+        let site = site::load(&self.root, &self.clock).map_err(|problems| {
             for d in &problems {
                 tracing::error!("{d}");
             }
             tracing::error!("config is invalid; the previous feeds are still served");
-            Err(format!(
-                "config is invalid: {}",
-                problems
-                    .first()
-                    .map(ToString::to_string)
-                    .unwrap_or_default()
-            ))
+            let first = problems.first().map(ToString::to_string);
+            RebuildError::Config(first.unwrap_or_default())
+        })?;
+        for d in &site.content.diagnostics {
+            tracing::warn!("{d}");
         }
+        if site.content.unreadable_folder {
+            // Not "every post was deleted": the folder is being replaced, or is gone by
+            // mistake. Serving empty feeds would make readers drop every post.
+            let dir = site.config.posts_dir;
+            tracing::error!(dir = %dir.display(), "cannot read the posts folder; the previous feeds are still served");
+            return Err(RebuildError::PostsFolder(dir));
+        }
+        let (posts, broken) = last_good.posts(site.content, &site.config, &self.clock);
+        let broken_paths: HashSet<PathBuf> = broken
+            .iter()
+            .filter(|b| b.kept)
+            .map(|b| b.path.clone())
+            .collect();
+        let fresh = Mutex::new(HashMap::new());
+        let render = |post: &crate::content::Post| {
+            last_good.render(post, &site.config, &broken_paths, &fresh)
+        };
+        let built = feeds::build_with(&posts, &site.config, self.clock.now(), &render);
+        for d in &built.diagnostics {
+            tracing::warn!("{d}");
+        }
+        let changed =
+            feeds::write_all(&built, &site.config.feeds.output_dir).inspect_err(|err| {
+                tracing::error!(%err, "cannot write feeds; the previous files are still served");
+            })?;
+        tracing::info!(feeds = built.feeds, changed, "feeds built");
+        last_good.replace(fresh);
+        self.health.broken_posts(broken);
+        Ok(())
     }
+}
+
+/// What a file-system event asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// Something inside a watched path changed: rebuild.
+    Changed,
+    /// A watched path itself appeared or went, or the watcher erred: attach again, rescan.
+    Reattach,
 }
 
 /// A file watcher and the channel its events arrive on.
 pub struct Watcher {
-    _watcher: notify::RecommendedWatcher,
-    events: mpsc::UnboundedReceiver<()>,
+    inner: notify::RecommendedWatcher,
+    /// The folders and files whose changes matter (absolute).
+    targets: Arc<Vec<PathBuf>>,
+    /// What is currently watched, to unwatch before attaching again.
+    attached: Vec<PathBuf>,
+    events: mpsc::UnboundedReceiver<Signal>,
 }
 
 /// Starts watching posts, templates, subscribers and the config. `None` (logged) if the
 /// platform cannot watch files: the daemon still serves and sends.
 pub fn start(root: &Path) -> Option<Watcher> {
-    let (tx, events) = mpsc::unbounded_channel::<()>();
-    let watched: Vec<PathBuf> = match config::load(root) {
+    let (tx, events) = mpsc::unbounded_channel::<Signal>();
+    let targets = Arc::new(targets(root));
+    let relevant = Arc::clone(&targets);
+    let handler = move |event: notify::Result<notify::Event>| {
+        if let Some(signal) = classify(&event, &relevant) {
+            let _ = tx.send(signal);
+        }
+    };
+    let inner = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
+        Err(err) => {
+            tracing::error!(%err, "cannot watch files; feeds will not rebuild on change");
+            return None;
+        }
+    };
+    let mut watcher = Watcher {
+        inner,
+        targets,
+        attached: Vec::new(),
+        events,
+    };
+    watcher.attach();
+    Some(watcher)
+}
+
+/// Posts, templates and subscribers folders and the config file, as absolute paths.
+fn targets(root: &Path) -> Vec<PathBuf> {
+    let paths = match config::load(root) {
         Ok(c) => {
             let mut paths = vec![c.posts_dir.clone(), c.path.clone()];
             if let Some(n) = &c.newsletter {
@@ -71,36 +168,74 @@ pub fn start(root: &Path) -> Option<Watcher> {
         }
         Err(_) => vec![root.join(config::CONFIG_FILE)],
     };
-    let handler = move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
-            let _ = tx.send(());
-        }
-    };
-    let mut watcher = match notify::recommended_watcher(handler) {
-        Ok(w) => w,
+    // Event paths are absolute: compare like with like.
+    paths
+        .into_iter()
+        .map(|p| std::path::absolute(&p).unwrap_or(p))
+        .collect()
+}
+
+/// What an event means for the watched `targets`; `None` if it concerns none of them.
+fn classify(event: &notify::Result<notify::Event>, targets: &[PathBuf]) -> Option<Signal> {
+    let event = match event {
+        Ok(e) => e,
         Err(err) => {
-            tracing::error!(%err, "cannot watch files; feeds will not rebuild on change");
-            return None;
+            tracing::warn!(%err, "file watcher error; watching again and rescanning");
+            return Some(Signal::Reattach);
         }
     };
-    for path in &watched {
-        use notify::Watcher as _;
-        if let Err(err) = watcher.watch(path, notify::RecursiveMode::Recursive) {
-            tracing::warn!(%err, path = %path.display(), "cannot watch");
+    if matches!(event.kind, notify::EventKind::Access(_)) {
+        return None;
+    }
+    if event.need_rescan() {
+        return Some(Signal::Reattach);
+    }
+    let paths = &event.paths;
+    if paths.iter().any(|p| targets.iter().any(|t| p == t)) {
+        return Some(Signal::Reattach);
+    }
+    paths
+        .iter()
+        .any(|p| targets.iter().any(|t| p.starts_with(t)))
+        .then_some(Signal::Changed)
+}
+
+impl Watcher {
+    /// (Re)attaches every watch: each target's parent (to see the target appear, go or be
+    /// replaced) and each target folder that exists, recursively.
+    fn attach(&mut self) {
+        use notify::{RecursiveMode, Watcher as _};
+        for path in self.attached.drain(..) {
+            let _ = self.inner.unwatch(&path);
+        }
+        // Path -> recursive? (a parent may be shared by several targets).
+        let mut wanted: std::collections::BTreeMap<PathBuf, bool> = Default::default();
+        for target in self.targets.iter() {
+            if let Some(parent) = target.parent() {
+                wanted.entry(parent.to_path_buf()).or_insert(false);
+            }
+            if target.is_dir() {
+                wanted.insert(target.clone(), true);
+            }
+        }
+        for (path, recursive) in wanted {
+            let mode = if recursive {
+                RecursiveMode::Recursive
+            } else {
+                RecursiveMode::NonRecursive
+            };
+            match self.inner.watch(&path, mode) {
+                Ok(()) => self.attached.push(path),
+                Err(err) => tracing::warn!(%err, path = %path.display(), "cannot watch"),
+            }
         }
     }
-    Some(Watcher {
-        _watcher: watcher,
-        events,
-    })
 }
 
 /// Rebuilds shortly after each change, until shutdown.
 pub async fn rebuild_on_change(
     watcher: Option<Watcher>,
-    root: PathBuf,
-    clock: Clock,
-    health: Health,
+    rebuilder: Rebuilder,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let Some(mut watcher) = watcher else {
@@ -108,12 +243,20 @@ pub async fn rebuild_on_change(
     };
     loop {
         tokio::select! {
-            Some(()) = watcher.events.recv() => {
-                // Debounce: editors write several events per save.
+            Some(first) = watcher.events.recv() => {
+                // Debounce: editors write several events per save, and a folder being
+                // replaced sends one per file.
                 tokio::time::sleep(Duration::from_millis(200)).await;
-                while watcher.events.try_recv().is_ok() {}
-                let (root, health) = (root.clone(), health.clone());
-                let _ = tokio::task::spawn_blocking(move || rebuild(&root, &clock, &health)).await;
+                let mut reattach = first == Signal::Reattach;
+                while let Ok(signal) = watcher.events.try_recv() {
+                    reattach |= signal == Signal::Reattach;
+                }
+                if reattach {
+                    tracing::info!("a watched folder appeared, went or was replaced: watching again");
+                    watcher.attach();
+                }
+                let rebuilder = rebuilder.clone();
+                let _ = tokio::task::spawn_blocking(move || rebuilder.rebuild()).await;
             }
             _ = super::shutdown::stopped(&mut shutdown) => return,
         }

@@ -156,8 +156,22 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
 /// no posts. [`build_and_write`] writes each feed as it is made instead, which keeps memory
 /// bounded on large sites.
 pub fn build(posts: &[Post], config: &Config, now: DateTime<FixedOffset>) -> BuildOutput {
+    build_with(posts, config, now, &|post| content::render(post, config))
+}
+
+/// How [`build_with`] renders a post's body (called in parallel, once per needed post).
+pub type Renderer<'r> = dyn Fn(&Post) -> Result<content::Rendered, content::PostError> + Sync + 'r;
+
+/// [`build`] with the rendering step supplied: the daemon renders broken posts from their
+/// last good text, and remembers the text of the others.
+pub fn build_with(
+    posts: &[Post],
+    config: &Config,
+    now: DateTime<FixedOffset>,
+    render: &Renderer<'_>,
+) -> BuildOutput {
     let files = std::sync::Mutex::new(Vec::new());
-    let mut output = build_into(posts, config, now, &|file| {
+    let mut output = build_into(posts, config, now, render, &|file| {
         files
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -204,8 +218,9 @@ pub fn build_and_write(
     now: DateTime<FixedOffset>,
     out_dir: &std::path::Path,
 ) -> std::io::Result<Written> {
+    let render = |post: &Post| content::render(post, config);
     let counts = std::sync::Mutex::new((0usize, 0usize));
-    let built = build_into(posts, config, now, &|file| {
+    let built = build_into(posts, config, now, &render, &|file| {
         let changed = write_one(&file, out_dir)?;
         let mut counts = counts
             .lock()
@@ -228,17 +243,18 @@ pub fn build_and_write(
 /// Turns a feed into the bytes of one format.
 type Serialise = fn(&FeedDoc<'_>) -> Vec<u8>;
 
-/// Renders the posts the feeds need (once each), then makes every feed in every format and
-/// hands each file to `sink`. The first sink error stops the build.
+/// Renders the posts the feeds need (once each, with `render`), then makes every feed in
+/// every format and hands each file to `sink`. The first sink error stops the build.
 fn build_into(
     posts: &[Post],
     config: &Config,
     now: DateTime<FixedOffset>,
+    render: &Renderer<'_>,
     sink: &(dyn Fn(OutputFile) -> std::io::Result<()> + Sync),
 ) -> std::io::Result<BuildOutput> {
     let plans = plan(posts, config);
     let mut output = BuildOutput::default();
-    let entries = render_entries(posts, config, &plans, &mut output.diagnostics);
+    let entries = render_entries(posts, config, render, &plans, &mut output.diagnostics);
     plans.par_iter().try_for_each(|plan| {
         let doc_entries: Vec<&FeedEntry> =
             plan.posts.iter().filter_map(|i| entries.get(i)).collect();
@@ -267,6 +283,7 @@ fn build_into(
 fn render_entries(
     posts: &[Post],
     config: &Config,
+    render: &Renderer<'_>,
     plans: &[FeedPlan],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> HashMap<usize, FeedEntry> {
@@ -277,7 +294,7 @@ fn render_entries(
         .into_par_iter()
         .map(|index| {
             let post = &posts[index];
-            let entry = content::render(post, config)
+            let entry = render(post)
                 .map(|rendered| FeedEntry::new(post, &rendered, config))
                 .map_err(Diagnostic::from);
             (index, entry)

@@ -6,6 +6,7 @@ mod common;
 mod build;
 mod check;
 mod daemon;
+mod daemon_faults;
 mod fuzz;
 mod hardening;
 mod hardening_props;

@@ -109,12 +109,14 @@ impl Ledger {
             }
         };
         let mut conn = Connection::open_with_flags(path, flags).map_err(err("open"))?;
+        // The busy timeout first: switching to WAL needs a moment of the write lock, which
+        // another process opening the ledger may hold.
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(err("set busy timeout"))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err("enable WAL"))?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err("set synchronous"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(err("set busy timeout"))?;
         schema::migrate(&mut conn).map_err(err("migrate"))?;
         Ok(Ledger {
             conn,

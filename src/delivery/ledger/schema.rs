@@ -2,7 +2,7 @@
 //! ran; each runs in its own transaction, so a failed migration leaves the file as it was.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 /// One schema change.
 enum Migration {
@@ -53,27 +53,31 @@ const MIGRATIONS: &[Migration] = &[
 /// How many migrations this release knows.
 pub const VERSION: usize = MIGRATIONS.len();
 
-/// Brings the schema up to date.
+/// Brings the schema up to date. Each step reads the version and applies the next migration
+/// inside one immediate (write-locked) transaction, so two processes opening a new ledger at
+/// once (the daemon and `crier send`) never both create it.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version > VERSION {
-        return Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
-            Some(format!(
-                "the ledger was written by a newer crier (schema {version}, this one knows {VERSION}); upgrade crier"
-            )),
-        ));
-    }
-    for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > VERSION {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+                Some(format!(
+                    "the ledger was written by a newer crier (schema {version}, this one knows {VERSION}); upgrade crier"
+                )),
+            ));
+        }
+        let Some(migration) = MIGRATIONS.get(version) else {
+            return Ok(());
+        };
         match migration {
             Migration::Sql(sql) => tx.execute_batch(sql)?,
             Migration::Rust(step) => step(&tx)?,
         }
-        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 /// Parses a stored time (any RFC 3339 offset, or already UTC) into UTC.

@@ -263,3 +263,24 @@ fn the_ledger_release_1_wrote_opens_with_every_row_and_the_right_last_digest() {
         .unwrap();
     assert_eq!(deliveries, 18);
 }
+
+#[test]
+fn processes_opening_a_new_ledger_at_once_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state/crier.db");
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || Ledger::open(&path).map(|_| ()))
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap().expect("every opener succeeds");
+    }
+    let ledger = Ledger::open(&path).unwrap();
+    let version: usize = ledger
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::VERSION);
+}

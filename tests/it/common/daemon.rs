@@ -101,16 +101,32 @@ impl Daemon {
         self.request("GET", path, &[], "")
     }
 
-    pub fn stop(mut self) -> Option<i32> {
+    /// The `host:port` it listens on.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// The process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits (at most 10 s) for the exit code.
+    pub fn stop(self) -> Option<i32> {
         unsafe_kill_term(self.child.id());
+        self.wait_exit(Duration::from_secs(10))
+    }
+
+    /// Waits at most `limit` for the process to exit; its exit code.
+    pub fn wait_exit(mut self, limit: Duration) -> Option<i32> {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code();
             }
             assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "daemon did not stop on SIGTERM"
+                started.elapsed() < limit,
+                "daemon did not exit within {limit:?}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
