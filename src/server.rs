@@ -29,6 +29,9 @@ use crate::util::escape_html;
 pub struct AppState {
     /// The feeds folder.
     pub public_dir: PathBuf,
+    /// The URL path the feeds folder is published under (`/`, `/feeds/`), taken from
+    /// `feeds.url`: the daemon serves each feed at the path its self link names.
+    pub feeds_path: String,
     /// Verifies unsubscribe tokens.
     pub key: TokenKey,
     /// The ledger file (opened per request, on a blocking thread).
@@ -266,7 +269,11 @@ async fn feed_file(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(rel) = safe_path(uri.path()) else {
+    let Some(rel) = uri
+        .path()
+        .strip_prefix(state.feeds_path.as_str())
+        .and_then(safe_path)
+    else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let path = state.public_dir.join(&rel);
@@ -327,6 +334,13 @@ fn safe_path(url_path: &str) -> Option<PathBuf> {
         .decode_utf8()
         .ok()?;
     let rel = Path::new(decoded.trim_start_matches('/'));
+    // Never a hidden file (an editor's swap file, a temporary file being written).
+    if rel
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    {
+        return None;
+    }
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) || rel.as_os_str().is_empty() {
         return None;
     }
@@ -413,5 +427,18 @@ mod tests {
         assert_eq!(safe_path("/../etc/passwd"), None);
         assert_eq!(safe_path("/%2e%2e/secret"), None);
         assert_eq!(safe_path("/"), None);
+    }
+}
+
+/// The path part of `feeds.url` (`https://example.com/feeds/` -> `/feeds/`), where the daemon
+/// serves the feeds folder.
+pub fn feeds_path(feeds_url: &str) -> String {
+    let path = url::Url::parse(feeds_url)
+        .map(|u| u.path().to_owned())
+        .unwrap_or_else(|_| "/".to_owned());
+    if path.ends_with('/') {
+        path
+    } else {
+        format!("{path}/")
     }
 }

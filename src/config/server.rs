@@ -5,7 +5,7 @@ use serde::Deserialize;
 /// The daemon's HTTP server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSettings {
-    /// Address and port, e.g. `127.0.0.1:4000`.
+    /// Address and port, e.g. `127.0.0.1:27437`.
     pub bind: std::net::SocketAddr,
 }
 
@@ -13,7 +13,7 @@ pub struct ServerSettings {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawServer {
-    /// Address and port; `127.0.0.1:4000` by default.
+    /// Address and port; `127.0.0.1:27437` by default.
     #[serde(default = "default_bind")]
     bind: String,
 }
@@ -26,8 +26,12 @@ impl Default for RawServer {
     }
 }
 
+/// 27437 spells C-R-I-E-R on a phone keypad, and no common tool uses it (4000 is
+/// `jekyll serve`'s, 1313 Hugo's, 3000/5000/8000/8080 everyone's).
+pub const DEFAULT_PORT: u16 = 27437;
+
 fn default_bind() -> String {
-    "127.0.0.1:4000".to_owned()
+    format!("127.0.0.1:{DEFAULT_PORT}")
 }
 
 /// Validates `server:`.
@@ -39,11 +43,11 @@ pub(super) fn validate(
         problem(
             &["server", "bind"],
             format!(
-                "field `server.bind`: expected an address and port such as `127.0.0.1:4000`, found `{}`",
+                "field `server.bind`: expected an address and port such as `127.0.0.1:27437`, found `{}`",
                 raw.bind
             ),
         );
-        std::net::SocketAddr::from(([127, 0, 0, 1], 4000))
+        std::net::SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT))
     });
     ServerSettings { bind }
 }

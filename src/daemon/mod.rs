@@ -45,6 +45,8 @@ pub struct Daemon {
     pub bind: SocketAddr,
     /// The clock.
     pub clock: Clock,
+    /// Whether to send on the schedule (`crier run --no-send` only serves and rebuilds).
+    pub send: bool,
 }
 
 impl Daemon {
@@ -60,6 +62,7 @@ impl Daemon {
             site,
             bind,
             clock,
+            send,
         } = self;
         let health = health::Health::default();
         let rebuilder = watch::Rebuilder::new(root.clone(), clock, health.clone());
@@ -72,6 +75,7 @@ impl Daemon {
         let (key, _) = TokenKey::load(std::env::var(KEY_ENV).ok(), key_file.as_deref(), true)?;
         let state = Arc::new(AppState {
             public_dir: config.feeds.output_dir.clone(),
+            feeds_path: server::feeds_path(&config.feeds.url),
             key,
             ledger_path: config.delivery.state_db.clone(),
             site_title: config.site.title.clone(),
@@ -97,7 +101,13 @@ impl Daemon {
             rebuilder,
             shutdown.clone(),
         ));
-        scheduler::run(&root, clock, health, shutdown).await;
+        if send {
+            scheduler::run(&root, clock, health, shutdown).await;
+        } else {
+            health.scheduler("off: started with --no-send");
+            let mut stop = shutdown;
+            shutdown::stopped(&mut stop).await;
+        }
         let _ = server.await;
         rebuilding.abort();
         tracing::info!("stopped");

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::daemon::Daemon;
-use crate::common::{TempSite, TEST_KEY};
+use crate::common::{self, TempSite, TEST_KEY};
 use crier::email::TokenKey;
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -309,4 +309,44 @@ fn a_second_sender_waits_for_the_lock_holder() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(walk(&site.path().join("outbox")).len(), 6);
+}
+
+/// Feeds are served at the paths their self links name, the daemon says where, and
+/// `--no-send` serves without ever sending, even with a missed slot due.
+#[test]
+fn feeds_are_served_where_their_self_links_point_and_no_send_sends_nothing() {
+    let site = TempSite::example();
+    let config = site
+        .read("crier.yaml")
+        .replace(
+            "  tags: true\n",
+            "  tags: true\n  url: https://meetup.example.com/feeds/\n",
+        )
+        .replace("schedule: \"0 9 * * MON\"", "schedule: \"0 9 * * WED\"");
+    site.write("crier.yaml", config);
+    let daemon = Daemon::start_with(&site, common::NOW, &["--no-send"]);
+    let health = daemon.wait_for_health(&["scheduler: off: started with --no-send"]);
+    assert!(health.contains("rebuilds: 1"), "{health}");
+    let (status, _, body) = daemon.get("/feeds/rss.xml");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("<atom:link href=\"https://meetup.example.com/feeds/rss.xml\""),
+        "the self link names the path it is served at: {body}"
+    );
+    assert_eq!(daemon.get("/feeds/tags/meetup/atom.xml").0, 200);
+    assert_eq!(daemon.get("/rss.xml").0, 404, "not outside the feeds path");
+    let printed = daemon.printed().join("\n");
+    for needle in [
+        "/feeds/rss.xml",
+        "/unsubscribe",
+        "/healthz",
+        "sending:     off (--no-send)",
+    ] {
+        assert!(printed.contains(needle), "{needle} in:\n{printed}");
+    }
+    assert_eq!(daemon.stop(), Some(0));
+    assert!(
+        !site.path().join("outbox").exists(),
+        "the missed Wednesday slot was not sent"
+    );
 }

@@ -11,6 +11,7 @@ use super::TempSite;
 pub struct Daemon {
     child: Child,
     addr: String,
+    printed: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Daemon {
@@ -20,22 +21,45 @@ impl Daemon {
 
     /// Starts the daemon with the clock at `now`.
     pub fn start_at(site: &TempSite, now: &str) -> Self {
+        Self::start_with(site, now, &[])
+    }
+
+    /// Starts the daemon with the clock at `now` and extra `crier run` arguments.
+    pub fn start_with(site: &TempSite, now: &str, extra: &[&str]) -> Self {
+        let mut args = vec!["run", "--bind", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
         let mut child = site
-            .crier_at(now, &["run", "--bind", "127.0.0.1:0"])
+            .crier_at(now, &args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        stdout.read_line(&mut line).unwrap();
         let addr = line
             .trim()
             .strip_prefix("listening on http://")
             .expect("daemon prints its address")
             .to_owned();
-        Daemon { child, addr }
+        // Keep reading what it prints: a closed pipe would fail its later writes.
+        let printed = std::sync::Arc::new(std::sync::Mutex::new(vec![line]));
+        let sink = std::sync::Arc::clone(&printed);
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Daemon {
+            child,
+            addr,
+            printed,
+        }
+    }
+
+    /// Everything the daemon printed on stdout so far, one line each.
+    pub fn printed(&self) -> Vec<String> {
+        self.printed.lock().unwrap().clone()
     }
 
     /// One HTTP/1.1 request; returns (status, headers lower-cased, body).
