@@ -11,6 +11,7 @@ mod hardening;
 mod hardening_props;
 mod invariant;
 mod loader_props;
+mod publish;
 mod repository;
 mod scenario;
 mod send;
