@@ -2,5 +2,6 @@
 //! `crier init`, and the check that the site generator never publishes crier's private files
 //! (config, subscriber lists, ledger, outbox, previews, keys).
 
+pub mod init;
 pub mod jekyll;
 pub mod publish_check;

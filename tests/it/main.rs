@@ -9,6 +9,7 @@ mod daemon;
 mod fuzz;
 mod hardening;
 mod hardening_props;
+mod init;
 mod invariant;
 mod loader_props;
 mod publish;
