@@ -6,6 +6,8 @@
 /// Small helpers shared by several stages (HTML escaping, YAML key lines, time zones).
 pub mod util;
 
+/// Adopting crier on an existing site: `crier init`, Jekyll's rules, the publish check.
+pub mod adopt;
 /// The `crier` command line: parses arguments, calls the library, prints.
 pub mod cli;
 /// The injected clock: the only place the time is read.

@@ -57,6 +57,8 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
     };
     let report = &site.content;
     let mut diagnostics = report.diagnostics.clone();
+    diagnostics.extend(crate::adopt::publish_check::check(&site.config));
+    diagnostics.extend(crate::adopt::publish_check::check_tracked(&site.config));
     let mut newsletter_line = None;
     if let Some(settings) = &site.config.newsletter {
         if let Err(problems) = Templates::load_with(

@@ -5,6 +5,7 @@
 
 mod build;
 mod check;
+mod init;
 mod progress;
 mod run;
 mod send;
@@ -59,6 +60,9 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Check the config and every post; print each problem as path:line:col.
     Check(check::CheckArgs),
+    /// Set crier up in a Jekyll site (from _config.yml), or write a starter site into an empty folder.
+    #[command(long_about = init::LONG_ABOUT)]
+    Init(init::InitArgs),
     /// Send the digest (or one post) to every subscriber; `--dry-run` previews it.
     Send(send::SendArgs),
     /// Show the last digests and the current one's sent / pending / failed counts.
@@ -92,6 +96,7 @@ pub fn main() -> ExitCode {
     let outcome = std::panic::catch_unwind(|| match &cli.command {
         Command::Build(args) => build::run(&cli, args, &clock),
         Command::Check(args) => check::run(&cli, args, &clock),
+        Command::Init(args) => init::run(&cli, args, &clock),
         Command::Send(args) => send::run(&cli, args, &clock),
         Command::Status(args) => status::run(&cli, args, &clock),
         Command::Run(args) => run::run(&cli, args, &clock),

@@ -1,0 +1,87 @@
+//! `crier init`: set crier up in a Jekyll site, or write a starter site into an empty folder.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{print_diagnostics, Cli};
+use crate::adopt::init::{self, Kind, Options};
+use crate::clock::Clock;
+
+/// The long `--help` text of `crier init`.
+pub const LONG_ABOUT: &str =
+    "Set crier up in the site folder (--site, default: the current folder).
+
+In a Jekyll site (a folder with _config.yml) it reads _config.yml and writes a commented \
+crier.yaml that reproduces the live site's links (title, url, baseurl, author, time zone, \
+permalink, jekyll-feed's limit and tag feeds). Private files go under _crier/, which Jekyll \
+never publishes: subscriber lists (_crier/subscribers/), the ledger, the outbox, previews and \
+templates. It adds crier.yaml to `exclude:` in _config.yml and the private folders to \
+.gitignore. Feeds go to feeds/, which Jekyll publishes with the site.
+
+In an empty folder it writes a starter site: crier.yaml with example.com placeholders, a \
+sample post in posts/, templates and an empty subscriber list.
+
+It never overwrites an existing crier.yaml unless --force is given, nor any other file.
+
+Exit codes: 0 done, 1 refused or failed, 2 bad usage.";
+
+/// Options of `crier init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Replace an existing crier.yaml (other existing files are always kept).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Runs `crier init` and prints what it did.
+pub fn run(cli: &Cli, args: &InitArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
+    let options = Options {
+        force: args.force,
+        today: clock.now().date_naive(),
+    };
+    let report = match init::init(&cli.site, &options) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match report.kind {
+        Kind::Jekyll => writeln!(
+            out,
+            "set crier up in the Jekyll site {} (from _config.yml):",
+            cli.site.display()
+        )?,
+        Kind::Starter => writeln!(out, "wrote a starter site in {}:", cli.site.display())?,
+    }
+    for path in &report.created {
+        writeln!(out, "  created {}", path.display())?;
+    }
+    for (path, what) in &report.edited {
+        writeln!(out, "  edited  {}: {what}", path.display())?;
+    }
+    for path in &report.kept {
+        writeln!(out, "  kept    {} (it already existed)", path.display())?;
+    }
+    writeln!(
+        out,
+        "subscriber lists go in {}/: one CSV file per list (members.csv is the list `members`), with a header row `email,name`",
+        report.subscribers_dir.display()
+    )?;
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    if !report.problems.is_empty() {
+        print_diagnostics(&mut out, &report.problems)?;
+        writeln!(out, "crier.yaml needs editing before `crier check` passes")?;
+        return Ok(ExitCode::FAILURE);
+    }
+    writeln!(
+        out,
+        "next: review crier.yaml, then run `crier check` and `crier build`"
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
