@@ -357,6 +357,19 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
+/// The path part of `feeds.url` (`https://example.com/feeds/` -> `/feeds/`), where the daemon
+/// serves the feeds folder.
+pub fn feeds_path(feeds_url: &str) -> String {
+    let path = url::Url::parse(feeds_url)
+        .map(|u| u.path().to_owned())
+        .unwrap_or_else(|_| "/".to_owned());
+    if path.ends_with('/') {
+        path
+    } else {
+        format!("{path}/")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,18 +440,5 @@ mod tests {
         assert_eq!(safe_path("/../etc/passwd"), None);
         assert_eq!(safe_path("/%2e%2e/secret"), None);
         assert_eq!(safe_path("/"), None);
-    }
-}
-
-/// The path part of `feeds.url` (`https://example.com/feeds/` -> `/feeds/`), where the daemon
-/// serves the feeds folder.
-pub fn feeds_path(feeds_url: &str) -> String {
-    let path = url::Url::parse(feeds_url)
-        .map(|u| u.path().to_owned())
-        .unwrap_or_else(|_| "/".to_owned());
-    if path.ends_with('/') {
-        path
-    } else {
-        format!("{path}/")
     }
 }
