@@ -52,21 +52,34 @@ pub fn render_html(body: &str, base: &UrlBase<'_>, separator: Option<&str>) -> R
     }
 }
 
-/// The text of an HTML fragment on one line: tags dropped, common entities decoded.
+/// The text of an HTML fragment on one line: tags dropped (block-level ones leave a space),
+/// common entities decoded.
 fn html_text(html: &str) -> String {
+    const INLINE: &[&str] = &[
+        "a", "abbr", "b", "code", "del", "em", "i", "ins", "kbd", "mark", "s", "small", "span",
+        "strong", "sub", "sup", "u",
+    ];
     let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = &rest[start + 1..start + len];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if !INLINE.contains(&name.as_str()) {
+            text.push(' ');
         }
+        rest = &rest[start + len + 1..];
     }
+    text.push_str(rest);
     let text = text
         .replace("&nbsp;", " ")
         .replace("&lt;", "<")
@@ -74,12 +87,7 @@ fn html_text(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&");
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    // Tags between words and punctuation left a space: "<b>x</b>." reads "x.".
-    joined
-        .replace(" .", ".")
-        .replace(" ,", ",")
-        .replace(" :", ":")
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn options() -> Options {

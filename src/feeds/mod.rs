@@ -413,9 +413,11 @@ fn meta(
         (None, "") => format!("Latest posts from {}", site.title),
         (None, d) => d.to_owned(),
     };
+    // Config text (a YAML escape such as "\f") may hold characters XML 1.0 forbids too.
+    let xml = |s: String| content::xml_chars::strip(&s).into_owned();
     FeedMeta {
-        title,
-        description,
+        title: xml(title),
+        description: xml(description),
         home_url: site.home_url(),
         // The folder on disk keeps a tag's UTF-8 name; its URL is percent-encoded.
         folder_url: format!("{}{}", config.feeds.url, encode_illegal(&plan.dir)),
