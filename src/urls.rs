@@ -92,19 +92,55 @@ pub fn encode_illegal(s: &str) -> String {
 /// The page where a person can watch a video whose embed URL a post gives.
 ///
 /// YouTube and Vimeo embed URLs (which only work inside an iframe) become their watch pages;
-/// anything else is returned unchanged.
+/// anything else is returned unchanged. A start time is kept: YouTube's `start=20` (embeds)
+/// or `t=20` / `t=1m30s` (watch and short links) becomes `&t=...` on the watch page, and a
+/// Vimeo `#t=20s` fragment stays.
 pub fn video_watch_url(video: &str) -> String {
     if let Some(id) = youtube_id(video) {
-        return format!("https://www.youtube.com/watch?v={id}");
+        return match youtube_start(video) {
+            Some(t) => format!("https://www.youtube.com/watch?v={id}&t={t}"),
+            None => format!("https://www.youtube.com/watch?v={id}"),
+        };
     }
     if let Ok(url) = Url::parse(video) {
         if url.host_str() == Some("player.vimeo.com") {
             if let Some(id) = url.path().strip_prefix("/video/") {
-                return format!("https://vimeo.com/{}", id.trim_end_matches('/'));
+                let fragment = url
+                    .fragment()
+                    .filter(|f| f.starts_with("t="))
+                    .map(|f| format!("#{f}"))
+                    .unwrap_or_default();
+                return format!("https://vimeo.com/{}{fragment}", id.trim_end_matches('/'));
             }
         }
     }
     video.to_owned()
+}
+
+/// The start time of a YouTube URL (`start=` or `t=`, in the query or the fragment), if it is
+/// a plain time such as `20`, `20s` or `1m30s`.
+fn youtube_start(video: &str) -> Option<String> {
+    let url = Url::parse(video).ok()?;
+    let from_fragment = url
+        .fragment()
+        .map(|f| {
+            url::form_urlencoded::parse(f.as_bytes())
+                .into_owned()
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let pairs = url.query_pairs().into_owned().chain(from_fragment);
+    let value = pairs
+        .filter(|(k, _)| k == "start" || k == "t")
+        .map(|(_, v)| v)
+        .next()?;
+    let valid = !value.is_empty()
+        && value.len() <= 16
+        && value.starts_with(|c: char| c.is_ascii_digit())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, 'h' | 'm' | 's'));
+    valid.then_some(value)
 }
 
 /// The YouTube video id of an embed, watch or short URL, if it is one.
@@ -241,9 +277,10 @@ mod tests {
     fn youtube_embeds_become_watch_pages() {
         for embed in [
             "https://www.youtube.com/embed/KauKPpej0Ug",
-            "https://www.youtube-nocookie.com/embed/KauKPpej0Ug?start=30",
+            "https://www.youtube-nocookie.com/embed/KauKPpej0Ug?rel=0",
             "https://youtu.be/KauKPpej0Ug",
-            "https://www.youtube.com/watch?v=KauKPpej0Ug&t=10",
+            "https://www.youtube.com/watch?v=KauKPpej0Ug&t=",
+            "https://www.youtube.com/embed/KauKPpej0Ug?start=<script>",
         ] {
             assert_eq!(
                 video_watch_url(embed),
@@ -260,5 +297,36 @@ mod tests {
             "https://example.org/v.mp4"
         );
         assert_eq!(youtube_id("https://www.youtube.com/embed/"), None);
+    }
+
+    #[test]
+    fn video_start_times_are_kept() {
+        for (video, t) in [
+            (
+                "https://www.youtube-nocookie.com/embed/KauKPpej0Ug?start=30",
+                "30",
+            ),
+            (
+                "https://www.youtube.com/embed/KauKPpej0Ug?rel=0&start=20",
+                "20",
+            ),
+            ("https://www.youtube.com/watch?v=KauKPpej0Ug&t=10", "10"),
+            (
+                "https://www.youtube.com/watch?v=KauKPpej0Ug&t=1m30s",
+                "1m30s",
+            ),
+            ("https://youtu.be/KauKPpej0Ug?t=42", "42"),
+            ("https://www.youtube.com/watch?v=KauKPpej0Ug#t=15", "15"),
+        ] {
+            assert_eq!(
+                video_watch_url(video),
+                format!("https://www.youtube.com/watch?v=KauKPpej0Ug&t={t}"),
+                "{video}"
+            );
+        }
+        assert_eq!(
+            video_watch_url("https://player.vimeo.com/video/123#t=20s"),
+            "https://vimeo.com/123#t=20s"
+        );
     }
 }

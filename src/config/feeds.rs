@@ -5,6 +5,34 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
+/// What entry ids are made of (`feeds.ids`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EntryIds {
+    /// `tag:` URIs from the site host, the post date and the file slug (the default), or the
+    /// post's own `id:`.
+    #[default]
+    Tag,
+    /// What jekyll-feed 0.17 writes: `{{ post.id | absolute_url }}`, where Jekyll's `post.id`
+    /// is the permalink's folder joined with the post's slug (for `pretty` permalinks, the
+    /// URL without its trailing `/`; for `.html` ones, without the extension). A post's `id:`
+    /// is ignored, as jekyll-feed ignores it. For a blog that switches from jekyll-feed: its
+    /// readers see the same entries, not new ones.
+    JekyllFeed,
+}
+
+/// Which files are written (`feeds.paths`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeedPaths {
+    /// crier's own: `rss.xml`, `atom.xml`, `feed.json`, and `tags/<slug>/` for each tag.
+    #[default]
+    Crier,
+    /// crier's own files, plus the Atom feed where jekyll-feed writes it: `feed.xml` and, for
+    /// tags of only ASCII letters, digits and `_` (the only ones jekyll-feed writes),
+    /// `feed/by_tag/<Tag>.xml`. Both are relative to `output_dir`, which is then the site's
+    /// root folder for jekyll-feed's URLs to stay the same.
+    JekyllFeed,
+}
+
 /// Where and how feeds are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedSettings {
@@ -16,6 +44,12 @@ pub struct FeedSettings {
     pub tags: bool,
     /// Absolute URL of the folder the output is published in, ending in `/` (feeds' self links).
     pub url: String,
+    /// What entry ids are made of.
+    pub ids: EntryIds,
+    /// Which files are written.
+    pub paths: FeedPaths,
+    /// Warnings about the section (reported with the posts' diagnostics).
+    pub warnings: Vec<crate::diagnostics::Diagnostic>,
 }
 
 /// `feeds:` as written.
@@ -34,6 +68,12 @@ pub(super) struct RawFeeds {
     /// Where the output folder is published; the site's home by default.
     #[serde(default)]
     url: Option<String>,
+    /// `tag` (default) or `jekyll-feed`.
+    #[serde(default)]
+    ids: Option<String>,
+    /// `crier` (default) or `jekyll-feed`.
+    #[serde(default)]
+    paths: Option<String>,
 }
 
 impl Default for RawFeeds {
@@ -43,6 +83,8 @@ impl Default for RawFeeds {
             limit: default_limit(),
             tags: true,
             url: None,
+            ids: None,
+            paths: None,
         }
     }
 }
@@ -59,17 +101,27 @@ fn default_true() -> bool {
     true
 }
 
-/// Validates `feeds:`; `home_url` is the default for `feeds.url`.
+/// Validates `feeds:`; `home_url` is the default for `feeds.url`, and `site_host` the host
+/// `feeds.url` is expected on (another host gets a warning through `warn`).
 pub(super) fn validate(
     raw: RawFeeds,
     root: &Path,
     home_url: &str,
+    site_host: &str,
     problem: &mut impl FnMut(&[&str], String),
+    warn: &mut impl FnMut(&[&str], String),
 ) -> FeedSettings {
     let url = match raw.url.as_deref() {
         None => home_url.to_owned(),
         Some(raw_url) => match Url::parse(raw_url.trim()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {
+                let host = u.host_str().unwrap_or_default();
+                if !host.eq_ignore_ascii_case(site_host) {
+                    warn(
+                        &["feeds", "url"],
+                        format!("field `feeds.url`: `{raw_url}` is on {host}, not on the site's host {site_host}: feed readers may refuse a feed whose self link is on another host, or follow it there; set it to the address the output folder is really published at"),
+                    );
+                }
                 format!("{}/", u.as_str().trim_end_matches('/'))
             }
             _ => {
@@ -81,10 +133,35 @@ pub(super) fn validate(
             }
         },
     };
+    let ids = match raw.ids.as_deref().map(str::trim) {
+        None | Some("tag") => EntryIds::Tag,
+        Some("jekyll-feed") => EntryIds::JekyllFeed,
+        Some(other) => {
+            problem(
+                &["feeds", "ids"],
+                format!("field `feeds.ids`: expected `tag` or `jekyll-feed`, found `{other}`"),
+            );
+            EntryIds::Tag
+        }
+    };
+    let paths = match raw.paths.as_deref().map(str::trim) {
+        None | Some("crier") => FeedPaths::Crier,
+        Some("jekyll-feed") => FeedPaths::JekyllFeed,
+        Some(other) => {
+            problem(
+                &["feeds", "paths"],
+                format!("field `feeds.paths`: expected `crier` or `jekyll-feed`, found `{other}`"),
+            );
+            FeedPaths::Crier
+        }
+    };
     FeedSettings {
         output_dir: root.join(raw.output_dir),
         limit: raw.limit,
         tags: raw.tags,
         url,
+        ids,
+        paths,
+        warnings: Vec::new(),
     }
 }

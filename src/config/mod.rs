@@ -21,7 +21,7 @@ mod server;
 mod site;
 
 pub use delivery::{DeliverySettings, Security, SmtpSettings};
-pub use feeds::FeedSettings;
+pub use feeds::{EntryIds, FeedPaths, FeedSettings};
 pub use limits::Limits;
 pub use newsletter::{DkimSettings, NewsletterSettings};
 pub use server::ServerSettings;
@@ -161,10 +161,22 @@ fn validate(
         let line = key_line(text, keys).unwrap_or(1);
         problems.push(Diagnostic::error(path, line, 1, message));
     };
+    let mut warnings = Vec::new();
+    let mut warn = |keys: &[&str], message: String| {
+        let line = key_line(text, keys).unwrap_or(1);
+        warnings.push(Diagnostic::warning(path, line, 1, message));
+    };
     let site = site::validate(raw.site, &mut problem);
     let permalink = posts::permalink(raw.permalink.as_deref().unwrap_or("pretty"), &mut problem);
     let home_url = site.home_url();
-    let feeds = feeds::validate(raw.feeds, root, &home_url, &mut problem);
+    let mut feeds = feeds::validate(
+        raw.feeds,
+        root,
+        &home_url,
+        &site.host(),
+        &mut problem,
+        &mut warn,
+    );
     let newsletter = raw.newsletter.and_then(|raw| {
         newsletter::validate(
             raw,
@@ -184,6 +196,7 @@ fn validate(
     if !problems.is_empty() {
         return Err(problems);
     }
+    feeds.warnings = warnings;
     Ok(Config {
         path: path.to_path_buf(),
         root: root.to_path_buf(),

@@ -17,6 +17,10 @@ pub(super) fn permalink(raw: &str, problem: &mut impl FnMut(&[&str], String)) ->
         );
         return String::new();
     }
+    if let Err(why) = crate::content::check_placeholders(pattern) {
+        problem(&["permalink"], format!("field `permalink`: {why}"));
+        return String::new();
+    }
     if pattern.starts_with('/') {
         pattern.to_owned()
     } else {

@@ -7,6 +7,16 @@ use super::error::PostErrorKind;
 /// Extensions Jekyll treats as Markdown (its `markdown_ext` default, plus `mdown`).
 const MARKDOWN_EXTENSIONS: &[&str] = &["md", "markdown", "mkdown", "mkdn", "mkd", "mdown"];
 
+/// Extensions of HTML posts: their body is published as it is (after Liquid), as Jekyll does.
+const HTML_EXTENSIONS: &[&str] = &["html", "htm"];
+
+/// Whether the post at `path` is an HTML post (its body is HTML, not Markdown).
+pub fn is_html(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| HTML_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 /// The date and slug a post's file name carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostFileName {
@@ -25,12 +35,13 @@ pub enum FileKind {
     Post(Result<PostFileName, PostErrorKind>),
 }
 
-/// Decides whether `name` is a post and parses its date and slug.
+/// Decides whether `name` is a post (Markdown or HTML) and parses its date and slug.
 pub fn classify(name: &str) -> FileKind {
     let Some((stem, ext)) = name.rsplit_once('.') else {
         return FileKind::NotAPost;
     };
-    if !MARKDOWN_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) {
+    let ext = ext.to_ascii_lowercase();
+    if !MARKDOWN_EXTENSIONS.contains(&ext.as_str()) && !HTML_EXTENSIONS.contains(&ext.as_str()) {
         return FileKind::NotAPost;
     }
     FileKind::Post(parse_stem(name, stem))
@@ -88,6 +99,9 @@ mod tests {
         assert_eq!(p.slug, "cloud-native-london-july");
         assert!(post("2019-12-10-x.markdown").is_ok());
         assert!(post("2019-12-10-x.MD").is_ok());
+        assert!(post("2019-12-10-x.html").is_ok());
+        assert!(is_html(std::path::Path::new("posts/2019-12-10-x.HTML")));
+        assert!(!is_html(std::path::Path::new("posts/2019-12-10-x.md")));
     }
 
     #[test]

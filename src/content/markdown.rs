@@ -36,6 +36,60 @@ pub fn render_markdown(body: &str, base: &UrlBase<'_>, separator: Option<&str>) 
     }
 }
 
+/// Renders the body of an HTML post (`.html` in the posts folder): the HTML is kept as written,
+/// only its URL attributes are made absolute. The excerpt is the text up to `separator`, or
+/// else up to the first blank line (Jekyll's default `excerpt_separator`, `"\n\n"`).
+pub fn render_html(body: &str, base: &UrlBase<'_>, separator: Option<&str>) -> Rendered {
+    let html = rewrite_html(CowStr::from(body), base).into_string();
+    let trimmed = html.trim_start();
+    let head = separator
+        .and_then(|sep| trimmed.find(sep).map(|at| &trimmed[..at]))
+        .unwrap_or_else(|| trimmed.split("\n\n").next().unwrap_or(""));
+    Rendered {
+        excerpt_html: head.trim().to_owned(),
+        excerpt_text: html_text(head),
+        html,
+    }
+}
+
+/// The text of an HTML fragment on one line: tags dropped (block-level ones leave a space),
+/// common entities decoded.
+fn html_text(html: &str) -> String {
+    const INLINE: &[&str] = &[
+        "a", "abbr", "b", "code", "del", "em", "i", "ins", "kbd", "mark", "s", "small", "span",
+        "strong", "sub", "sup", "u",
+    ];
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = &rest[start + 1..start + len];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if !INLINE.contains(&name.as_str()) {
+            text.push(' ');
+        }
+        rest = &rest[start + len + 1..];
+    }
+    text.push_str(rest);
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
@@ -487,6 +541,30 @@ mod tests {
             kramdown_link_compat(md),
             "```\n![x](/a b.png)\n```\n`[x](/a b)` and [y](</c d>)\n"
         );
+    }
+
+    #[test]
+    fn html_bodies_pass_through_with_urls_fixed() {
+        let r = render_html(
+            "<p>Hello *not md* &amp; <a href=\"/a\">more</a>.</p>\n\n<p>Second.</p>\n",
+            &BASE,
+            None,
+        );
+        assert_eq!(
+            r.html,
+            "<p>Hello *not md* &amp; <a href=\"https://example.com/a\">more</a>.</p>\n\n<p>Second.</p>\n"
+        );
+        assert_eq!(
+            r.excerpt_html,
+            "<p>Hello *not md* &amp; <a href=\"https://example.com/a\">more</a>.</p>"
+        );
+        assert_eq!(r.excerpt_text, "Hello *not md* & more.");
+        let r = render_html(
+            "<p>A</p>\n<p>B</p><!--more--><p>C</p>",
+            &BASE,
+            Some("<!--more-->"),
+        );
+        assert_eq!(r.excerpt_text, "A B");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod liquid;
 mod markdown;
 mod permalink;
 mod post;
+pub mod xml_chars;
 mod yaml_guard;
 
 use std::path::{Path, PathBuf};
@@ -26,12 +27,12 @@ use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 
 pub use error::{PostError, PostErrorKind};
-pub use filename::{classify, FileKind, PostFileName};
+pub use filename::{classify, is_html, FileKind, PostFileName};
 pub use front_matter::{split, FrontMatter};
 pub use limits::{Limits, MAX_POST_BYTES};
 pub use liquid::{substitute, UnknownTag};
-pub use markdown::{render_markdown, Rendered};
-pub use permalink::expand as expand_permalink;
+pub use markdown::{render_html, render_markdown, Rendered};
+pub use permalink::{check_placeholders, expand as expand_permalink, PLACEHOLDERS};
 pub use post::{parse_post, parse_post_with, Post, Status};
 
 /// What loading a posts folder produced.
@@ -66,6 +67,10 @@ pub fn load_posts(config: &Config, clock: &Clock) -> LoadReport {
 /// [`load_posts`] with explicit resource limits.
 pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadReport {
     let mut report = LoadReport::default();
+    // Warnings about the config's `feeds:` section are reported with the posts'.
+    report
+        .diagnostics
+        .extend(config.feeds.warnings.iter().cloned());
     let files = match post_files(&config.posts_dir) {
         Ok(files) => files,
         Err(err) => {
@@ -115,7 +120,43 @@ pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadR
     sort_newest_first(&mut report.posts);
     let duplicates = duplicate_permalinks(&mut report);
     report.diagnostics.extend(duplicates);
+    if config.feeds.tags {
+        let collisions = tag_slug_collisions(&report.posts);
+        report.diagnostics.extend(collisions);
+    }
     report
+}
+
+/// A warning for each set of tags whose feed folders would have collided, on the newest post
+/// that uses a tag that was moved to another folder.
+fn tag_slug_collisions(posts: &[Post]) -> Vec<Diagnostic> {
+    let (_, collisions) = crate::feeds::assign_slugs(posts);
+    collisions
+        .into_iter()
+        .map(|c| {
+            let moved: Vec<String> = c
+                .moved
+                .iter()
+                .map(|(tag, dir)| format!("`{tag}` to `tags/{dir}/`"))
+                .collect();
+            let names: Vec<String> = std::iter::once(&c.kept_by)
+                .chain(c.moved.iter().map(|(tag, _)| tag))
+                .map(|t| format!("`{t}`"))
+                .collect();
+            Diagnostic::warning(
+                &posts[c.newest_post].source,
+                1,
+                1,
+                format!(
+                    "tags {} all make the feed folder `tags/{}/`: `{}` keeps it (it has the oldest post), and the others go elsewhere: {}",
+                    names.join(", "),
+                    c.slug,
+                    c.kept_by,
+                    moved.join(", ")
+                ),
+            )
+        })
+        .collect()
 }
 
 fn load_one(
@@ -168,6 +209,7 @@ pub fn read_post_file_with(path: &Path, max_bytes: u64) -> Result<String, PostEr
 }
 
 /// Reads the post's body again, with Liquid substituted, and the file line it starts on.
+/// Characters XML 1.0 forbids are removed (loading warned about them).
 pub fn load_body(post: &Post, config: &Config) -> Result<(String, usize), PostError> {
     let text = read_post_file(&post.source)?;
     body_of(post, &text, config)
@@ -175,14 +217,16 @@ pub fn load_body(post: &Post, config: &Config) -> Result<(String, usize), PostEr
 
 /// The body of `text` (the post's whole file), with Liquid substituted, and its first line.
 fn body_of(post: &Post, text: &str, config: &Config) -> Result<(String, usize), PostError> {
-    let fm = split(text).map_err(|kind| PostError::at_file(&post.source, kind))?;
+    let text = xml_chars::strip(text);
+    let fm = split(&text).map_err(|kind| PostError::at_file(&post.source, kind))?;
     Ok((
         substitute(fm.body, &config.site).0.into_owned(),
         fm.body_line,
     ))
 }
 
-/// Reads the post's file again and renders its body. Used only for posts that appear in output.
+/// Reads the post's file again and renders its body: Markdown, or for `.html` posts the HTML
+/// as it is (URLs made absolute). Used only for posts that appear in output.
 pub fn render(post: &Post, config: &Config) -> Result<Rendered, PostError> {
     let text = read_post_file(&post.source)?;
     render_text(post, &text, config)
@@ -196,7 +240,11 @@ pub fn render_text(post: &Post, text: &str, config: &Config) -> Result<Rendered,
         .excerpt_separator
         .as_deref()
         .or(config.excerpt_separator.as_deref());
-    Ok(render_markdown(&body, &post.url_base(config), separator))
+    if is_html(&post.source) {
+        Ok(render_html(&body, &post.url_base(config), separator))
+    } else {
+        Ok(render_markdown(&body, &post.url_base(config), separator))
+    }
 }
 
 type Listing = Vec<(PathBuf, Result<PostFileName, PostErrorKind>)>;

@@ -13,7 +13,8 @@ use super::filename::PostFileName;
 use super::front_matter::{split, FrontMatter};
 use super::limits::Limits;
 use super::liquid::substitute;
-use super::permalink::{expand, PermalinkParts};
+use super::permalink::{check_placeholders, expand, PermalinkParts};
+use super::xml_chars;
 use crate::config::{key_line, strip_location, Config};
 use crate::diagnostics::Diagnostic;
 use crate::urls::{absolutize, UrlBase};
@@ -125,16 +126,22 @@ pub fn parse_post_with(
     config: &Config,
     limits: &Limits,
 ) -> Result<(Post, Vec<Diagnostic>), PostError> {
-    let fm = split(text).map_err(|kind| PostError::at_file(path, kind))?;
-    let map = parse_yaml(path, &fm, limits)?;
+    let mut warnings = forbidden_char_warnings(path, text);
+    let text = xml_chars::strip(text);
+    let fm = split(&text).map_err(|kind| PostError::at_file(path, kind))?;
+    let mut map = parse_yaml(path, &fm, limits)?;
+    strip_forbidden_values(path, &fm, &mut map, &mut warnings);
     let reader = Reader {
         path,
         fm: &fm,
         map: &map,
     };
-    let mut warnings = Vec::new();
 
-    let title = reader.required("title", fields::single_line)?;
+    // Without `title:`, Jekyll titles a post after its file name's slug.
+    let title = match reader.optional("title", fields::single_line)? {
+        Some(title) => title,
+        None => titleize_slug(&name.slug),
+    };
     if title.is_empty() {
         return Err(reader.error(
             "title",
@@ -196,11 +203,24 @@ pub fn parse_post_with(
     })?;
     let permalink_pattern = reader.optional("permalink", fields::single_line)?;
 
+    if let Some(pattern) = &permalink_pattern {
+        check_placeholders(pattern).map_err(|why| {
+            reader.error(
+                "permalink",
+                (
+                    "a pattern made of Jekyll's placeholders".into(),
+                    why.replacen("unknown", "an unknown", 1),
+                ),
+            )
+        })?;
+    }
     let path_pattern = permalink_pattern.as_deref().unwrap_or(&config.permalink);
     let url_path = expand(
         path_pattern,
         &PermalinkParts {
-            date,
+            // Jekyll fills `:year`, `:day`... from the date in the site's time zone, whatever
+            // offset the front matter wrote it with.
+            date: date.with_timezone(&config.site.timezone).fixed_offset(),
             slug: &slug.replace(char::is_whitespace, "-"),
             categories: &categories,
         },
@@ -293,6 +313,110 @@ pub fn parse_post_with(
         extra: extra_fields(&map),
     };
     Ok((post, warnings))
+}
+
+/// Jekyll's `Utils.titleize_slug` (Jekyll 4): split on `-`, capitalize each word (first letter
+/// upper-case, the rest lower-case, as Ruby's `String#capitalize`), join with spaces. Like
+/// Ruby's `split`, trailing empty words are dropped; trailing dots of the slug are removed
+/// first, as Jekyll does.
+pub fn titleize_slug(slug: &str) -> String {
+    let slug = slug.trim_end_matches('.');
+    let mut words: Vec<&str> = slug.split('-').collect();
+    while words.last() == Some(&"") {
+        words.pop();
+    }
+    words
+        .iter()
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first
+                    .to_uppercase()
+                    .chain(chars.flat_map(char::to_lowercase))
+                    .collect(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<String>>()
+        .join(" ")
+}
+
+/// At most this many forbidden characters are reported one by one per file.
+const MAX_CHAR_WARNINGS: usize = 5;
+
+/// Warnings for characters XML 1.0 forbids, written as they are in the file.
+fn forbidden_char_warnings(path: &Path, text: &str) -> Vec<Diagnostic> {
+    let found = xml_chars::scan(text);
+    let mut warnings: Vec<Diagnostic> = found
+        .iter()
+        .take(MAX_CHAR_WARNINGS)
+        .map(|&(line, column, c)| {
+            Diagnostic::warning(
+                path,
+                line,
+                column,
+                format!(
+                    "removed the character {}, which XML 1.0 does not allow (feed readers would reject the whole feed)",
+                    xml_chars::describe(c)
+                ),
+            )
+        })
+        .collect();
+    if found.len() > MAX_CHAR_WARNINGS {
+        let (line, column, _) = found[MAX_CHAR_WARNINGS];
+        warnings.push(Diagnostic::warning(
+            path,
+            line,
+            column,
+            format!(
+                "removed {} more characters that XML 1.0 does not allow",
+                found.len() - MAX_CHAR_WARNINGS
+            ),
+        ));
+    }
+    warnings
+}
+
+/// Removes characters XML 1.0 forbids from front-matter values (written as YAML escapes such
+/// as `"\f"`), with a warning on the key's line.
+fn strip_forbidden_values(
+    path: &Path,
+    fm: &FrontMatter<'_>,
+    map: &mut Mapping,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    fn strip_value(value: &mut Value, removed: &mut Vec<char>) {
+        match value {
+            Value::String(s) if s.contains(xml_chars::is_forbidden) => {
+                removed.extend(s.chars().filter(|c| xml_chars::is_forbidden(*c)));
+                *s = xml_chars::strip(s).into_owned();
+            }
+            Value::Sequence(items) => items.iter_mut().for_each(|v| strip_value(v, removed)),
+            Value::Mapping(map) => map.iter_mut().for_each(|(_, v)| strip_value(v, removed)),
+            Value::Tagged(tagged) => strip_value(&mut tagged.value, removed),
+            _ => {}
+        }
+    }
+    for (key, value) in map.iter_mut() {
+        let mut removed = Vec::new();
+        strip_value(value, &mut removed);
+        let Some(first) = removed.first() else {
+            continue;
+        };
+        let key = key.as_str().unwrap_or("?");
+        let line = key_line(fm.yaml, &[key]).map_or(fm.yaml_line, |l| fm.yaml_line + l - 1);
+        warnings.push(Diagnostic::warning(
+            path,
+            line,
+            1,
+            format!(
+                "field `{key}`: removed {} character{} XML 1.0 does not allow ({}), which would make feed readers reject the whole feed",
+                removed.len(),
+                if removed.len() == 1 { "" } else { "s" },
+                xml_chars::describe(*first)
+            ),
+        ));
+    }
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -462,26 +586,5 @@ impl Reader<'_> {
             None | Some(Value::Null) => Ok(None),
             Some(value) => read(value).map(Some).map_err(|m| self.error(key, m)),
         }
-    }
-
-    fn required<T>(
-        &self,
-        key: &str,
-        read: impl Fn(&Value) -> Result<T, Mismatch>,
-    ) -> Result<T, PostError> {
-        self.optional(key, read)?.ok_or_else(|| {
-            let found = if self.map.contains_key(key) {
-                "an empty value"
-            } else {
-                "no such key"
-            };
-            self.error(
-                key,
-                (
-                    format!("a `{key}:` line in the front matter"),
-                    found.to_owned(),
-                ),
-            )
-        })
     }
 }

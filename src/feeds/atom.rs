@@ -6,22 +6,23 @@ use atom_syndication::{
 
 use super::{FeedDoc, FeedEntry, ATOM_FILE};
 
-/// Serialises `doc` as Atom 1.0.
+/// Serialises `doc` as Atom 1.0, published at `atom.xml` in the feed's folder.
 pub fn write(doc: &FeedDoc<'_>) -> Vec<u8> {
+    write_at(doc, &doc.meta.self_url(ATOM_FILE))
+}
+
+/// Serialises `doc` as Atom 1.0 published at `self_url` (its self link and feed id).
+pub fn write_at(doc: &FeedDoc<'_>, self_url: &str) -> Vec<u8> {
     let meta = &doc.meta;
     let feed = Feed {
         title: Text::plain(meta.title.clone()),
         subtitle: Some(Text::plain(meta.description.clone())),
         // The feed's own URL is its id: it is unique, and the one thing subscribers hold.
-        id: meta.self_url(ATOM_FILE),
+        id: self_url.to_owned(),
         updated: meta.updated,
         authors: vec![person(&meta.author.name, meta.author.email.as_deref())],
         links: vec![
-            link(
-                &meta.self_url(ATOM_FILE),
-                "self",
-                Some("application/atom+xml"),
-            ),
+            link(self_url, "self", Some("application/atom+xml")),
             link(&meta.home_url, "alternate", Some("text/html")),
         ],
         generator: Some(Generator {

@@ -27,6 +27,7 @@ struct JsonItem<'a> {
     url: &'a str,
     title: &'a str,
     content_html: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     summary: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a str>,

@@ -17,12 +17,22 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
 
-use crate::config::{Author, Config};
+use crate::config::{Author, Config, FeedPaths};
 use crate::content::{self, Post};
 use crate::diagnostics::Diagnostic;
+use crate::urls::encode_illegal;
 
 pub use entry::{mime_type_for, FeedEntry, FeedImage};
-pub use tags::tag_slug;
+pub use tags::{assign_slugs, tag_slug, SlugCollision};
+
+/// The folder, inside the output folder, that holds one folder of feeds per tag.
+pub const TAGS_DIR: &str = "tags";
+
+/// jekyll-feed's site feed, written with `feeds.paths: jekyll-feed`.
+pub const JEKYLL_FEED_FILE: &str = "feed.xml";
+
+/// jekyll-feed's folder of tag feeds (`feed/by_tag/<tag>.xml`).
+pub const JEKYLL_FEED_TAGS_DIR: &str = "feed/by_tag/";
 
 /// The file names of the three formats inside each feed folder.
 pub const RSS_FILE: &str = "rss.xml";
@@ -99,12 +109,68 @@ pub struct BuildOutput {
 }
 
 /// Writes every file of `built` into `out_dir` atomically; returns how many changed.
+/// Tag feeds that are no longer planned are then removed (see [`remove_stale_tag_feeds`]).
 pub fn write_all(built: &BuildOutput, out_dir: &std::path::Path) -> std::io::Result<usize> {
     let mut changed = 0;
     for file in &built.files {
         changed += usize::from(write_one(file, out_dir)?);
     }
+    let planned: Vec<&str> = built.files.iter().map(|f| f.path.as_str()).collect();
+    remove_stale_tag_feeds(out_dir, &planned)?;
     Ok(changed)
+}
+
+/// Removes the feeds of tags that no longer have any: under `<out_dir>/tags/<slug>/`, for
+/// every slug that no path in `written` (paths relative to `out_dir`) is in, the three files
+/// crier writes there (`rss.xml`, `atom.xml`, `feed.json`), then the folder if that left it
+/// empty. Nothing else is touched: other files, and the folders that hold them, stay.
+pub fn remove_stale_tag_feeds(out_dir: &std::path::Path, written: &[&str]) -> std::io::Result<()> {
+    let tags_dir = out_dir.join(TAGS_DIR);
+    let entries = match std::fs::read_dir(&tags_dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => {
+            return Err(std::io::Error::new(
+                err.kind(),
+                format!("cannot read {}: {err}", tags_dir.display()),
+            ))
+        }
+    };
+    let planned: std::collections::HashSet<&str> = written
+        .iter()
+        .filter_map(|p| {
+            p.strip_prefix(TAGS_DIR)?
+                .strip_prefix('/')?
+                .split('/')
+                .next()
+        })
+        .collect();
+    for entry in entries {
+        let entry = entry?;
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let name = entry.file_name();
+        if name.to_str().is_some_and(|n| planned.contains(n)) {
+            continue;
+        }
+        let dir = entry.path();
+        let mut removed = false;
+        for file in [RSS_FILE, ATOM_FILE, JSON_FILE] {
+            let path = dir.join(file);
+            if path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+                std::fs::remove_file(&path).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("cannot remove {}: {e}", path.display()))
+                })?;
+                removed = true;
+            }
+        }
+        if removed {
+            // Fails, and is meant to, when other files are left in the folder.
+            let _ = std::fs::remove_dir(&dir);
+        }
+    }
+    Ok(())
 }
 
 /// Writes one file atomically; returns whether its bytes changed.
@@ -129,12 +195,16 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
         posts: (0..posts.len()).take(limit).collect(),
     }];
     if config.feeds.tags {
-        // Tags whose slugs collide ("Meetup", "meetup") share one feed, named as the newest
-        // post spells it.
-        let mut by_slug: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+        // Tags that differ only in case ("Meetup", "meetup") share one feed, named as the
+        // newest post spells it; distinct tags whose slugs collide get distinct folders (see
+        // [`tags::assign_slugs`]).
+        let (slugs, _) = tags::assign_slugs(posts);
+        let mut by_slug: BTreeMap<&str, (String, Vec<usize>)> = BTreeMap::new();
         for (index, post) in posts.iter().enumerate() {
             for tag in &post.tags {
-                let Some(slug) = tag_slug(tag) else { continue };
+                let Some(slug) = slugs.get(&tag.to_lowercase()) else {
+                    continue;
+                };
                 let entry = by_slug
                     .entry(slug)
                     .or_insert_with(|| (tag.clone(), Vec::new()));
@@ -144,7 +214,7 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
             }
         }
         plans.extend(by_slug.into_iter().map(|(slug, (tag, posts))| FeedPlan {
-            dir: format!("tags/{slug}/"),
+            dir: format!("{TAGS_DIR}/{slug}/"),
             tag: Some(tag),
             posts,
         }));
@@ -220,8 +290,13 @@ pub fn build_and_write(
 ) -> std::io::Result<Written> {
     let render = |post: &Post| content::render(post, config);
     let counts = std::sync::Mutex::new((0usize, 0usize));
+    let written = std::sync::Mutex::new(Vec::new());
     let built = build_into(posts, config, now, &render, &|file| {
         let changed = write_one(&file, out_dir)?;
+        written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(file.path);
         let mut counts = counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -232,6 +307,11 @@ pub fn build_and_write(
     let (files, changed) = counts
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let written = written
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let written: Vec<&str> = written.iter().map(String::as_str).collect();
+    remove_stale_tag_feeds(out_dir, &written)?;
     Ok(Written {
         feeds: built.feeds,
         files,
@@ -273,6 +353,15 @@ fn build_into(
                 bytes: write(&doc),
             })?;
         }
+        if config.feeds.paths == FeedPaths::JekyllFeed {
+            if let Some(path) = jekyll_feed_path(plan) {
+                let self_url = format!("{}{}", config.feeds.url, encode_illegal(&path));
+                sink(OutputFile {
+                    bytes: atom::write_at(&doc, &self_url),
+                    path,
+                })?;
+            }
+        }
         Ok::<(), std::io::Error>(())
     })?;
     output.feeds = plans.len();
@@ -312,6 +401,19 @@ fn render_entries(
     entries
 }
 
+/// Where jekyll-feed writes the Atom feed of `plan`: `feed.xml` for the site, and
+/// `feed/by_tag/<tag>.xml` for a tag made only of ASCII letters, digits and `_` (jekyll-feed
+/// skips every other tag). `None` when jekyll-feed has no such feed.
+fn jekyll_feed_path(plan: &FeedPlan) -> Option<String> {
+    match &plan.tag {
+        None => Some(JEKYLL_FEED_FILE.to_owned()),
+        Some(tag) if tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Some(format!("{JEKYLL_FEED_TAGS_DIR}{tag}.xml"))
+        }
+        Some(_) => None,
+    }
+}
+
 fn meta(
     config: &Config,
     plan: &FeedPlan,
@@ -328,11 +430,14 @@ fn meta(
         (None, "") => format!("Latest posts from {}", site.title),
         (None, d) => d.to_owned(),
     };
+    // Config text (a YAML escape such as "\f") may hold characters XML 1.0 forbids too.
+    let xml = |s: String| content::xml_chars::strip(&s).into_owned();
     FeedMeta {
-        title,
-        description,
+        title: xml(title),
+        description: xml(description),
         home_url: site.home_url(),
-        folder_url: format!("{}{}", config.feeds.url, plan.dir),
+        // The folder on disk keeps a tag's UTF-8 name; its URL is percent-encoded.
+        folder_url: format!("{}{}", config.feeds.url, encode_illegal(&plan.dir)),
         language: site.language.clone(),
         author: site.author.clone(),
         updated: entries.iter().map(|e| e.updated).max().unwrap_or(now),

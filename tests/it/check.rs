@@ -56,7 +56,9 @@ fn every_kind_of_bad_post_is_reported_with_its_location() {
     );
     site.write(
         "posts/2026-01-17-no-title.md",
-        "---\ndescription: no title here\n---\n",
+        // Without `title:` a post is titled after its file name, as in Jekyll; an empty one is
+        // an error.
+        "---\ntitle: \"\"\ndescription: no title here\n---\n",
     );
     site.write(
         "posts/2026-01-18-no-front-matter.md",
@@ -134,7 +136,7 @@ fn every_kind_of_bad_post_is_reported_with_its_location() {
         "2026-01-17-no-title.md",
         "2:1",
         "error",
-        "field `title`: expected a `title:` line",
+        "field `title`: expected the post's title, found an empty string",
     );
     assert_reported(
         &stdout,

@@ -1,0 +1,68 @@
+//! Characters XML 1.0 forbids.
+//!
+//! XML 1.0 allows only tab, line feed, carriage return and the characters from U+0020 up
+//! (except U+FFFE and U+FFFF). One form feed pasted into a post makes a whole RSS or Atom file
+//! unreadable, so such characters are removed when a post is read, with a warning naming the
+//! file and line (see [`scan`]), and again, silently, wherever text enters a feed.
+
+use std::borrow::Cow;
+
+/// Whether XML 1.0 forbids `c` in a document.
+pub fn is_forbidden(c: char) -> bool {
+    matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// `s` without the characters XML 1.0 forbids (borrowed when there are none).
+pub fn strip(s: &str) -> Cow<'_, str> {
+    if s.contains(is_forbidden) {
+        Cow::Owned(s.chars().filter(|c| !is_forbidden(*c)).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Every forbidden character in `text` with its 1-based line and column (in characters).
+pub fn scan(text: &str) -> Vec<(usize, usize, char)> {
+    if !text.contains(is_forbidden) {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for (index, line) in text.split('\n').enumerate() {
+        for (column, c) in line.chars().enumerate() {
+            if is_forbidden(c) {
+                found.push((index + 1, column + 1, c));
+            }
+        }
+    }
+    found
+}
+
+/// `U+000C (form feed)`: how a warning names a character.
+pub fn describe(c: char) -> String {
+    let name = match c {
+        '\0' => " (null)",
+        '\u{8}' => " (backspace)",
+        '\u{b}' => " (vertical tab)",
+        '\u{c}' => " (form feed)",
+        '\u{1b}' => " (escape)",
+        _ => "",
+    };
+    format!("U+{:04X}{name}", c as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_characters_are_found_and_stripped() {
+        let text = "ok\tline\r\na\u{c}b\n\u{1}x\u{ffff}";
+        assert_eq!(
+            scan(text),
+            [(2, 2, '\u{c}'), (3, 1, '\u{1}'), (3, 3, '\u{ffff}')]
+        );
+        assert_eq!(strip(text), "ok\tline\r\nab\nx");
+        assert!(matches!(strip("fine é\u{85}"), Cow::Borrowed(_)));
+        assert_eq!(describe('\u{c}'), "U+000C (form feed)");
+    }
+}

@@ -1,0 +1,222 @@
+//! Jekyll parity (issue 11): titles from file names, `.html` posts, permalink dates in the
+//! site's time zone, unknown permalink placeholders, and entry ids and paths that match
+//! jekyll-feed so a blog that switches keeps its readers' read state.
+
+use std::path::Path;
+
+use crate::common::{feed_files, parse_feed, TempSite, CONFIG};
+
+fn build_ok(site: &TempSite) -> String {
+    let out = site
+        .crier(&["build"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn entry_titles(site: &TempSite) -> Vec<String> {
+    parse_feed(&site.path().join("public/rss.xml"))
+        .entries
+        .into_iter()
+        .map(|e| e.title.map(|t| t.content).unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn a_post_without_a_title_takes_it_from_its_file_name_as_jekyll_does() {
+    let site = TempSite::new();
+    site.post("2026-05-02-my-first-post.md", "tags: [News]\n", "Hello.\n");
+    // Jekyll's `Utils.titleize_slug`: split on `-`, capitalize each word (the rest lower-cased).
+    site.post("2026-05-01-the-iOS-app.md", "", "Hello.\n");
+    build_ok(&site);
+    assert_eq!(entry_titles(&site), ["My First Post", "The Ios App"]);
+}
+
+#[test]
+fn html_posts_are_published_without_markdown_and_with_liquid() {
+    let site = TempSite::new();
+    site.write(
+        "posts/2026-05-03-html-post.html",
+        "---\ntitle: An HTML post\n---\n<p>Welcome to {{ site.title }}: *not emphasis*.</p>\n\n<p><a href=\"/about/\">About</a></p>\n",
+    );
+    build_ok(&site);
+    let feed = parse_feed(&site.path().join("public/atom.xml"));
+    assert_eq!(feed.entries.len(), 1);
+    let html = feed.entries[0]
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .unwrap();
+    assert!(
+        html.contains("<p>Welcome to Test Meetup: *not emphasis*.</p>"),
+        "{html}"
+    );
+    assert!(!html.contains("<em>"), "{html}");
+    assert!(
+        html.contains("href=\"https://meetup.example.com/about/\""),
+        "{html}"
+    );
+    let summary = feed.entries[0].summary.as_ref().unwrap().content.clone();
+    assert!(summary.contains("Welcome to Test Meetup"), "{summary}");
+    assert!(!summary.contains("About"), "{summary}");
+}
+
+#[test]
+fn permalink_dates_are_in_the_site_time_zone() {
+    let site = TempSite::with_config(&CONFIG.replace("Europe/London", "America/Los_Angeles"));
+    site.post(
+        "2026-05-02-early.md",
+        "title: Early\ndate: 2026-05-02 06:30:00 +0000\n",
+        "x\n",
+    );
+    build_ok(&site);
+    let feed = parse_feed(&site.path().join("public/atom.xml"));
+    assert_eq!(
+        feed.entries[0].links[0].href,
+        "https://meetup.example.com/2026/05/01/early/"
+    );
+}
+
+#[test]
+fn unknown_permalink_placeholders_are_errors_listing_the_valid_ones() {
+    let site = TempSite::with_config(&format!("{CONFIG}permalink: /:yaer/:title/\n"));
+    let out = site
+        .crier(&["check"])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    // `check` reports on stdout.
+    let stderr = String::from_utf8_lossy(&out.stdout);
+    assert!(stderr.contains("crier.yaml:8:"), "{stderr}");
+    assert!(stderr.contains("`:yaer`"), "{stderr}");
+    assert!(stderr.contains(":year :month :day"), "{stderr}");
+
+    let site = TempSite::new();
+    site.post(
+        "2026-05-02-typo.md",
+        "title: Typo\npermalink: /:yaer/:title/\n",
+        "x\n",
+    );
+    site.post("2026-05-03-fine.md", "title: Fine\n", "x\n");
+    let out = site.crier(&["build"]).assert().code(1).get_output().clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2026-05-02-typo.md:3:"), "{stderr}");
+    assert!(stderr.contains("`:yaer`"), "{stderr}");
+    assert!(stderr.contains(":output_ext"), "{stderr}");
+    assert_eq!(entry_titles(&site), ["Fine"]);
+}
+
+/// jekyll-feed writes `<id>{{ post.id | absolute_url }}</id>`, and Jekyll's `post.id` is the
+/// URL's folder joined with the slug: the URL without its trailing `/` or its extension.
+/// Derived here from the entry's own link, independently of crier's code.
+fn jekyll_feed_id(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    let (folder, last) = url.rsplit_once('/').unwrap();
+    let last = last.strip_suffix(".html").unwrap_or(last);
+    format!("{folder}/{last}")
+}
+
+fn assert_jekyll_feed_ids(atom: &Path) -> usize {
+    let feed = parse_feed(atom);
+    for entry in &feed.entries {
+        let link = &entry.links[0].href;
+        assert_eq!(entry.id, jekyll_feed_id(link), "{}", atom.display());
+    }
+    feed.entries.len()
+}
+
+const JEKYLL_FEED: &str = "feeds:\n  ids: jekyll-feed\n  paths: jekyll-feed\n  limit: 0\n";
+
+#[test]
+fn jekyll_feed_ids_and_paths_for_fixture_posts() {
+    let site = TempSite::with_config(&format!(
+        "{}{JEKYLL_FEED}",
+        CONFIG.replace("  author:", "  baseurl: /blog\n  author:")
+    ));
+    site.post(
+        "2026-05-02-first-post.md",
+        "title: First\ntags: [Meetup, Cloud Native]\n",
+        "x\n",
+    );
+    site.post(
+        "2026-05-03-second.md",
+        "title: Second\ntags: [Meetup]\nid: urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427\n",
+        "x\n",
+    );
+    site.post(
+        "2026-05-04-third.md",
+        "title: Third\npermalink: /:categories/:year/:title:output_ext\ncategories: [news]\n",
+        "x\n",
+    );
+    build_ok(&site);
+    let public = site.path().join("public");
+    let ids: Vec<String> = parse_feed(&public.join("feed.xml"))
+        .entries
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "https://meetup.example.com/blog/news/2026/third",
+            "https://meetup.example.com/blog/2026/05/03/second",
+            "https://meetup.example.com/blog/2026/05/02/first-post",
+        ]
+    );
+    assert_eq!(assert_jekyll_feed_ids(&public.join("feed.xml")), 3);
+    // crier's own files are still written, with the same ids.
+    assert_eq!(assert_jekyll_feed_ids(&public.join("atom.xml")), 3);
+    assert_eq!(
+        assert_jekyll_feed_ids(&public.join("feed/by_tag/Meetup.xml")),
+        2
+    );
+    assert!(public.join("tags/meetup/atom.xml").exists());
+    // jekyll-feed only writes tag feeds for tags made of letters, digits and `_`.
+    assert!(!public.join("feed/by_tag/Cloud Native.xml").exists());
+    let json: serde_json::Value = serde_json::from_str(&site.read("public/feed.json")).unwrap();
+    assert_eq!(
+        json["items"][2]["id"],
+        "https://meetup.example.com/blog/2026/05/02/first-post"
+    );
+    let self_link = parse_feed(&public.join("feed.xml"))
+        .links
+        .into_iter()
+        .find(|l| l.rel.as_deref() == Some("self"))
+        .unwrap();
+    assert_eq!(self_link.href, "https://meetup.example.com/blog/feed.xml");
+}
+
+#[test]
+fn jekyll_feed_ids_for_the_reference_posts_when_available() {
+    let reference = crate::common::repo().join("../shared/reference");
+    if !reference.join("posts").is_dir() {
+        eprintln!("skipping: {} not present", reference.display());
+        return;
+    }
+    let site = TempSite::with_config(&format!(
+        "site:\n  title: Reference\n  url: https://www.oicheryl.com\n  author: oicheryl\n\
+         posts_dir: {}\npermalink: pretty\n{JEKYLL_FEED}",
+        reference.join("posts").display()
+    ));
+    build_ok(&site);
+    let public = site.path().join("public");
+    let posts = std::fs::read_dir(reference.join("posts"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.ends_with(".md") || name.ends_with(".html")
+        })
+        .count();
+    assert!(posts >= 5);
+    assert!(assert_jekyll_feed_ids(&public.join("feed.xml")) >= 5);
+    for file in feed_files(&public) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "atom.xml" || file.parent().unwrap().ends_with("feed/by_tag") {
+            assert_jekyll_feed_ids(&file);
+        }
+    }
+}
