@@ -174,6 +174,16 @@ fn subscriber_lists_tracked_by_git_are_a_warning() {
     let (code, stdout) = check(&site);
     assert_eq!(code, 0, "{stdout}");
     assert!(!stdout.contains("tracked by git"), "untracked: {stdout}");
+    // The example site's lists hold only reserved example addresses: sample data, no warning.
+    assert!(git(site.path(), &["add", "subscribers/speakers.csv"]));
+    let (code, stdout) = check(&site);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains("tracked by git"), "example addresses: {stdout}");
+    // A list with a real-looking address (`.invalid` is never delivered, RFC 2606).
+    site.write(
+        "subscribers/members.csv",
+        "email,name\nada@example.com,Ada\nperson@mail.invalid,Person\n",
+    );
     assert!(git(site.path(), &["add", "subscribers/members.csv"]));
     let (code, stdout) = check(&site);
     assert_eq!(code, 0, "a warning only: {stdout}");
