@@ -341,11 +341,7 @@ fn init_refuses_other_folders_and_bad_usage() {
 /// feeds and none of its private files.
 #[test]
 fn a_real_jekyll_build_publishes_the_feeds_and_nothing_private() {
-    let jekyll_ok = std::process::Command::new("jekyll")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !jekyll_ok {
+    if !crate::common::jekyll_available() {
         eprintln!("skipping: jekyll is not installed");
         return;
     }

@@ -220,3 +220,89 @@ fn jekyll_feed_ids_for_the_reference_posts_when_available() {
         }
     }
 }
+
+/// Entry ids and links of an Atom file, in document order.
+fn atom_ids_and_links(path: &Path) -> Vec<(String, String)> {
+    parse_feed(path)
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.id.clone(),
+                e.links.first().map(|l| l.href.clone()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The real thing: Jekyll with jekyll-feed 0.17 builds the example site's posts, and crier with
+/// `feeds.ids: jekyll-feed` and `feeds.paths: jekyll-feed` writes the same entry ids, the same
+/// links (Jekyll's own permalinks) and the same feed paths.
+#[test]
+fn jekyll_feed_ids_links_and_paths_equal_a_real_jekyll_feed_build() {
+    if !crate::common::jekyll_available() {
+        eprintln!("skipping: jekyll with jekyll-feed is not installed");
+        return;
+    }
+    let site = TempSite::with_config(
+        "site:\n  title: Riverside Cloud Native\n  url: https://meetup.example.com\n  author: Organisers\n  timezone: Europe/London\n\
+         posts_dir: _posts\npermalink: pretty\n\
+         feeds:\n  output_dir: crier-out\n  url: https://meetup.example.com/\n  ids: jekyll-feed\n  paths: jekyll-feed\n  limit: 10\n  tags: true\n",
+    );
+    site.write(
+        "_config.yml",
+        "title: Riverside Cloud Native\nurl: https://meetup.example.com\nbaseurl: \"\"\npermalink: pretty\ntimezone: Europe/London\n\
+         plugins: [jekyll-feed]\nfeed:\n  tags: true\nexclude: [crier.yaml, crier-out]\n",
+    );
+    for entry in std::fs::read_dir(crate::common::repo().join("posts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            site.write(&format!("_posts/{name}"), std::fs::read(&path).unwrap());
+        }
+    }
+    let jekyll = std::process::Command::new("jekyll")
+        .args(["build", "--quiet", "--source"])
+        .arg(site.path())
+        .arg("--destination")
+        .arg(site.path().join("_site"))
+        .output()
+        .unwrap();
+    assert!(
+        jekyll.status.success(),
+        "{}",
+        String::from_utf8_lossy(&jekyll.stderr)
+    );
+    build_ok(&site);
+
+    let theirs = atom_ids_and_links(&site.path().join("_site/feed.xml"));
+    let ours = atom_ids_and_links(&site.path().join("crier-out/feed.xml"));
+    assert!(theirs.len() >= 5, "{theirs:?}");
+    assert_eq!(ours, theirs, "entry ids and links, newest first");
+    // Every page Jekyll wrote for a post is where crier's link says it is.
+    for (_, link) in &ours {
+        let path = link.trim_start_matches("https://meetup.example.com/");
+        assert!(
+            site.path()
+                .join("_site")
+                .join(path)
+                .join("index.html")
+                .exists(),
+            "Jekyll wrote no page at {link}"
+        );
+    }
+    // Tag feeds at jekyll-feed's paths.
+    let tag_feeds = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.join("feed/by_tag"))
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let theirs_tags = tag_feeds(&site.path().join("_site"));
+    assert!(!theirs_tags.is_empty());
+    assert_eq!(tag_feeds(&site.path().join("crier-out")), theirs_tags);
+}

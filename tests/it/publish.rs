@@ -178,7 +178,10 @@ fn subscriber_lists_tracked_by_git_are_a_warning() {
     assert!(git(site.path(), &["add", "subscribers/speakers.csv"]));
     let (code, stdout) = check(&site);
     assert_eq!(code, 0, "{stdout}");
-    assert!(!stdout.contains("tracked by git"), "example addresses: {stdout}");
+    assert!(
+        !stdout.contains("tracked by git"),
+        "example addresses: {stdout}"
+    );
     // A list with a real-looking address (`.invalid` is never delivered, RFC 2606).
     site.write(
         "subscribers/members.csv",
@@ -201,11 +204,7 @@ fn subscriber_lists_tracked_by_git_are_a_warning() {
 /// The publish rule against the real thing, where Jekyll is installed (Debian's `jekyll`).
 #[test]
 fn the_rule_matches_a_real_jekyll_build() {
-    let jekyll_ok = Command::new("jekyll")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !jekyll_ok {
+    if !crate::common::jekyll_available() {
         eprintln!("skipping: jekyll is not installed");
         return;
     }

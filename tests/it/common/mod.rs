@@ -177,3 +177,21 @@ pub fn feedparser_python() -> Option<String> {
         None
     }
 }
+
+/// Whether Debian's `jekyll` with the jekyll-feed plugin can run here. In CI
+/// (`CRIER_REQUIRE_JEKYLL=1`, set by `.ci/run`, which installs them) a missing one fails the
+/// test instead of skipping it.
+pub fn jekyll_available() -> bool {
+    let ok = std::process::Command::new("jekyll")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && std::process::Command::new("ruby")
+            .args(["-e", "require 'jekyll-feed'"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !ok && std::env::var("CRIER_REQUIRE_JEKYLL").is_ok_and(|v| v == "1") {
+        panic!("CRIER_REQUIRE_JEKYLL=1 but jekyll or jekyll-feed is missing: apt-get install jekyll ruby-jekyll-feed");
+    }
+    ok
+}
