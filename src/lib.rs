@@ -18,7 +18,7 @@ pub mod config;
 pub mod content;
 /// The daemon: serving, watching, rebuilding and sending on the schedule.
 pub mod daemon;
-/// Carrying out a plan: ledger, transports, sender, preview.
+/// Carrying out a plan: transports, the sender, the preview.
 pub mod delivery;
 /// Problems found along the way, as `path:line:col` diagnostics.
 pub mod diagnostics;
@@ -28,13 +28,15 @@ pub mod digest;
 pub mod email;
 /// RSS, Atom and JSON feeds from posts.
 pub mod feeds;
+/// The ledger: every send, delivery and suppression, in SQLite (the store the planner reads).
+pub mod ledger;
 /// Writing generated files atomically.
 pub mod output;
 /// The one planner every send goes through: what, to whom, and who is left out.
 pub mod plan;
 /// When digests go out: crontab schedules and the next action.
 pub mod schedule;
-/// The daemon's HTTP side: feeds and unsubscribe endpoints.
+/// The daemon's HTTP side: feeds, unsubscribe endpoints and health.
 pub mod server;
 /// A site: its config and its loaded posts.
 pub mod site;

@@ -21,7 +21,7 @@ fn suppressed(
     config: &crate::config::Config,
     lists: &subscribers::Lists,
 ) -> anyhow::Result<Vec<crate::diagnostics::Diagnostic>> {
-    let Some(ledger) = crate::delivery::Ledger::open_existing(&config.delivery.state_db)? else {
+    let Some(ledger) = crate::ledger::Ledger::open_existing(&config.delivery.state_db)? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();

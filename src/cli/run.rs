@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::Cli;
 use crate::clock::Clock;
-use crate::daemon::{shutdown, Daemon};
+use crate::daemon::Daemon;
+use crate::util::shutdown;
 
 /// Options of `crier run`.
 #[derive(Debug, Args)]

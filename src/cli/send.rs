@@ -16,9 +16,10 @@ use crate::delivery::execute::{self, Delivery};
 use crate::delivery::lock::SiteLock;
 use crate::delivery::preview::{self, Preview, PreviewOptions};
 use crate::delivery::sender::Outcome;
-use crate::delivery::{transport, Ledger};
+use crate::delivery::transport;
 use crate::diagnostics::Severity;
 use crate::email::{KeySource, Kit};
+use crate::ledger::Ledger;
 use crate::plan::{self, Basis, Plan, PlanError, Request, Skipped};
 use crate::site::Site;
 
@@ -208,7 +209,7 @@ async fn send(
             frozen.skipped.len()
         );
     }
-    let shutdown = crate::daemon::shutdown::on_signal();
+    let shutdown = crate::util::shutdown::on_signal();
     let delivery = Delivery {
         config,
         settings,
@@ -273,7 +274,7 @@ fn describe(plan: &Plan) {
     for item in &plan.items {
         println!("  - {} <{}>", item.title, item.url);
     }
-    if plan.kind == crate::delivery::ledger::SendKind::Digest {
+    if plan.kind == crate::ledger::SendKind::Digest {
         match &plan.event {
             Some(e) => println!(
                 "  next meetup: {} {} ({}), RSVP: {}",
@@ -302,7 +303,7 @@ fn basis_text(basis: &Basis) -> String {
 /// The dry run's summary (printed, or as `--json`).
 #[derive(Debug, Serialize)]
 struct Summary<'p> {
-    kind: crate::delivery::ledger::SendKind,
+    kind: crate::ledger::SendKind,
     id: &'p str,
     at: String,
     #[serde(flatten)]
@@ -388,7 +389,7 @@ impl<'p> Summary<'p> {
             "subject: {}",
             self.subject.as_deref().unwrap_or("(no message composed)")
         )?;
-        if self.kind == crate::delivery::ledger::SendKind::Digest {
+        if self.kind == crate::ledger::SendKind::Digest {
             writeln!(out, "{}", basis_text(self.basis))?;
             writeln!(out, "recaps: {}", self.recaps.len())?;
             for r in self.recaps {

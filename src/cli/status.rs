@@ -7,7 +7,7 @@ use clap::Args;
 use super::{print_diagnostics, Cli};
 use crate::clock::Clock;
 use crate::config;
-use crate::delivery::Ledger;
+use crate::ledger::Ledger;
 
 /// Options of `crier status`.
 #[derive(Debug, Args)]

@@ -24,6 +24,7 @@ pub use delivery::{DeliverySettings, Security, SmtpSettings};
 pub use feeds::{EntryIds, FeedPaths, FeedSettings};
 pub use limits::Limits;
 pub use newsletter::{DkimSettings, NewsletterSettings};
+pub use posts::{check_placeholders, UnknownPlaceholder, PLACEHOLDERS};
 pub use server::ServerSettings;
 pub use site::{Author, SiteInfo};
 

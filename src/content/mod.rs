@@ -15,6 +15,7 @@ mod liquid;
 mod markdown;
 mod permalink;
 mod post;
+pub mod tags;
 pub mod xml_chars;
 mod yaml_guard;
 
@@ -130,7 +131,7 @@ pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadR
 /// A warning for each set of tags whose feed folders would have collided, on the newest post
 /// that uses a tag that was moved to another folder.
 fn tag_slug_collisions(posts: &[Post]) -> Vec<Diagnostic> {
-    let (_, collisions) = crate::feeds::assign_slugs(posts);
+    let (_, collisions) = tags::assign_slugs(posts);
     collisions
         .into_iter()
         .map(|c| {

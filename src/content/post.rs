@@ -209,7 +209,7 @@ pub fn parse_post_with(
                 "permalink",
                 (
                     "a pattern made of Jekyll's placeholders".into(),
-                    why.replacen("unknown", "an unknown", 1),
+                    why.to_string().replacen("unknown", "an unknown", 1),
                 ),
             )
         })?;

@@ -6,6 +6,7 @@
 //! text kept is that of the posts rendered into some feed at the last rebuild (the others
 //! cannot change what is served), so memory stays bounded by the feeds' size.
 
+pub use crate::server::health::Broken;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -19,17 +20,6 @@ use crate::diagnostics::Severity;
 #[derive(Debug, Default)]
 pub struct LastGood {
     texts: HashMap<PathBuf, String>,
-}
-
-/// A post that failed to load at this rebuild.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Broken {
-    /// The post's file.
-    pub path: PathBuf,
-    /// `path:line: message`.
-    pub problem: String,
-    /// Whether its last good version is served in its place.
-    pub kept: bool,
 }
 
 impl LastGood {

@@ -3,10 +3,8 @@
 //! schedule, and resumes an interrupted send at start-up. A shutdown request stops it cleanly:
 //! no new messages, messages in flight finished and recorded.
 
-pub mod health;
 pub mod last_good;
 pub mod scheduler;
-pub mod shutdown;
 pub mod watch;
 
 use std::net::SocketAddr;
@@ -64,7 +62,7 @@ impl Daemon {
             clock,
             send,
         } = self;
-        let health = health::Health::default();
+        let health = server::health::Health::default();
         let rebuilder = watch::Rebuilder::new(root.clone(), clock, health.clone());
         rebuilder.rebuild();
         let config = &site.config;
@@ -106,7 +104,7 @@ impl Daemon {
         } else {
             health.scheduler("off: started with --no-send");
             let mut stop = shutdown;
-            shutdown::stopped(&mut stop).await;
+            crate::util::shutdown::stopped(&mut stop).await;
         }
         let _ = server.await;
         rebuilding.abort();
@@ -122,7 +120,7 @@ fn prepare_ledger(site: &Site) {
     if site.config.newsletter.is_none() {
         return;
     }
-    if let Err(err) = crate::delivery::Ledger::open(&site.config.delivery.state_db) {
+    if let Err(err) = crate::ledger::Ledger::open(&site.config.delivery.state_db) {
         tracing::warn!(%err, "cannot open the delivery ledger");
     }
 }

@@ -7,15 +7,16 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::health::Health;
 use crate::clock::Clock;
 use crate::delivery::execute::{self, Delivery};
 use crate::delivery::lock::SiteLock;
 use crate::delivery::sender::Logged;
-use crate::delivery::{transport, Ledger};
+use crate::delivery::transport;
 use crate::email::Kit;
+use crate::ledger::Ledger;
 use crate::plan::{self, Request};
 use crate::schedule::{next_action, Action, History};
+use crate::server::health::Health;
 use crate::site;
 
 /// What a firing may do.
@@ -38,7 +39,7 @@ pub enum FireError {
     Lock(#[from] std::io::Error),
     /// The ledger failed.
     #[error(transparent)]
-    Ledger(#[from] crate::delivery::ledger::LedgerError),
+    Ledger(#[from] crate::ledger::LedgerError),
     /// Templates, key or DKIM.
     #[error(transparent)]
     Kit(#[from] crate::email::KitError),
@@ -89,12 +90,12 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
                 let wait = wait.min(Duration::from_secs(3600));
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = super::shutdown::stopped(&mut shutdown) => return,
+                    _ = crate::util::shutdown::stopped(&mut shutdown) => return,
                 }
             }
             Action::Idle => {
                 health.scheduler("idle: the schedule does not fire again");
-                super::shutdown::stopped(&mut shutdown).await;
+                crate::util::shutdown::stopped(&mut shutdown).await;
                 return;
             }
         }

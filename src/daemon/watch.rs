@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::health::Health;
 use super::last_good::LastGood;
 use crate::clock::Clock;
+use crate::server::health::Health;
 use crate::{config, feeds, site};
 
 /// Why a rebuild kept the previous feeds (shown in `/healthz`).
@@ -258,7 +258,7 @@ pub async fn rebuild_on_change(
                 let rebuilder = rebuilder.clone();
                 let _ = tokio::task::spawn_blocking(move || rebuilder.rebuild()).await;
             }
-            _ = super::shutdown::stopped(&mut shutdown) => return,
+            _ = crate::util::shutdown::stopped(&mut shutdown) => return,
         }
     }
 }

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::ledger::{Ledger, LedgerError, SendRow, SendStatus};
 use super::sender::{self, Delivering, Outcome, Progress, RetryPolicy, SendOptions};
 use super::transport::{Outbound, SendError, Transport};
 use crate::clock::Clock;
 use crate::config::{Config, NewsletterSettings};
 use crate::diagnostics::Diagnostic;
 use crate::email::Kit;
+use crate::ledger::{Ledger, LedgerError, SendRow, SendStatus};
 use crate::plan::{Entry, Plan, Skipped, Tally, WalkError};
 use crate::subscribers::{self, Subscriber};
 

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::ledger::Ledger;
 use crate::email::compose::{Parts, HTML_LIMIT};
 use crate::email::{Composer, Kind};
+use crate::ledger::Ledger;
 use crate::output::write_atomic;
 use crate::plan::{Entry, Plan, Skipped, Tally, WalkError};
 
@@ -54,7 +54,7 @@ pub enum PreviewError {
     },
     /// The ledger failed while reading a resumed send's recipients.
     #[error(transparent)]
-    Ledger(#[from] super::ledger::LedgerError),
+    Ledger(#[from] crate::ledger::LedgerError),
 }
 
 /// Composes every message of `plan` and writes the preview.

@@ -10,7 +10,6 @@ mod atom;
 mod entry;
 mod json;
 mod rss;
-mod tags;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,8 +21,8 @@ use crate::content::{self, Post};
 use crate::diagnostics::Diagnostic;
 use crate::urls::encode_illegal;
 
+pub use crate::content::tags::{assign_slugs, tag_slug, SlugCollision};
 pub use entry::{mime_type_for, FeedEntry, FeedImage};
-pub use tags::{assign_slugs, tag_slug, SlugCollision};
 
 /// The folder, inside the output folder, that holds one folder of feeds per tag.
 pub const TAGS_DIR: &str = "tags";
@@ -197,8 +196,8 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
     if config.feeds.tags {
         // Tags that differ only in case ("Meetup", "meetup") share one feed, named as the
         // newest post spells it; distinct tags whose slugs collide get distinct folders (see
-        // [`tags::assign_slugs`]).
-        let (slugs, _) = tags::assign_slugs(posts);
+        // [`crate::content::tags::assign_slugs`]).
+        let (slugs, _) = assign_slugs(posts);
         let mut by_slug: BTreeMap<&str, (String, Vec<usize>)> = BTreeMap::new();
         for (index, post) in posts.iter().enumerate() {
             for tag in &post.tags {

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::delivery::ledger::{Ledger, LedgerError, Suppression, SuppressionReason};
 use crate::diagnostics::Diagnostic;
+use crate::ledger::{Ledger, LedgerError, Suppression, SuppressionReason};
 use crate::subscribers::{self, ListFile, Row, Subscriber};
 
 /// Why an address on a list does not get this send.

@@ -17,10 +17,10 @@ pub use outgoing::{digest_summary, has_news};
 
 use crate::config::NewsletterSettings;
 use crate::content::PostError;
-use crate::delivery::ledger::{Ledger, LedgerError, SendKind, SendRow, SendSummary};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::digest;
 use crate::email::Outgoing;
+use crate::ledger::{Ledger, LedgerError, SendKind, SendRow, SendSummary};
 use crate::site::Site;
 
 /// What the organiser asked for.

@@ -7,10 +7,10 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::content::{self, Post, PostError};
-use crate::delivery::ledger::{EventSummary, SendSummary};
 use crate::digest::Digest;
 use crate::email::compose::base_data;
 use crate::email::{ics, Kind, Outgoing};
+use crate::ledger::{EventSummary, SendSummary};
 
 /// The digest's template data and calendar file. `scope` becomes part of every Message-ID.
 pub fn digest_outgoing(digest: &Digest, config: &Config, scope: &str) -> Outgoing {

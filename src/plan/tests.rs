@@ -3,7 +3,7 @@ use chrono::DateTime;
 use super::*;
 use crate::clock::Clock;
 use crate::delivery::execute;
-use crate::delivery::ledger::SuppressionReason;
+use crate::ledger::SuppressionReason;
 use crate::testing::{load, write_site};
 
 const NOW: &str = "2026-11-30T09:00:00.750Z";
@@ -148,7 +148,7 @@ fn after_a_digest_new_recaps_start_at_the_last_one() {
         .mark(
             &first.id,
             "m0@example.com",
-            crate::delivery::ledger::Status::Sent,
+            crate::ledger::Status::Sent,
             None,
             true,
             Clock::fixed(at(october)).now_utc(),

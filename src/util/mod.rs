@@ -1,7 +1,9 @@
-//! Small helpers used by more than one stage of the pipeline. They depend on nothing else in
+//! Small helpers used by more than one stage of the pipeline (including the shutdown signal
+//! that the sender, the server and the daemon all watch). They depend on nothing else in
 //! crier, so no stage has to import another stage just for a helper.
 
 pub mod html;
+pub mod shutdown;
 pub mod time;
 pub mod yaml;
 

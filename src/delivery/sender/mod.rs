@@ -16,10 +16,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::ledger::{Delivery, Ledger, LedgerError, Status, SuppressionReason};
 use super::transport::{Outbound, SendError, Transport};
 use crate::clock::Clock;
 use crate::email::Composer;
+use crate::ledger::{Delivery, Ledger, LedgerError, Status, SuppressionReason};
 pub use retry::{Next, RetryPolicy};
 
 /// Knobs for one delivery run.

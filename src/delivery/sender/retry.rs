@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
-use super::super::ledger::Status;
 use super::super::transport::SendError;
+use crate::ledger::Status;
 
 /// Retries within one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use chrono::DateTime;
 
 use super::*;
 use crate::delivery::execute;
-use crate::delivery::ledger::SendStatus;
 use crate::delivery::transport::memory::{Crash, MemoryTransport};
 use crate::email::{KeySource, Kit, Templates, TokenKey};
+use crate::ledger::SendStatus;
 use crate::plan::{self, Plan, Request};
 use crate::site::Site;
 use crate::testing::{load, write_site};
@@ -147,10 +147,7 @@ async fn replies_decide_retry_failure_and_suppression() {
     assert!(!outcome.finished, "m3 is still queued for the next run");
     let ledger = f.ledger();
     let bounced = ledger.suppressed("m1@example.com").unwrap().unwrap();
-    assert_eq!(
-        bounced.reason,
-        crate::delivery::ledger::SuppressionReason::Bounced
-    );
+    assert_eq!(bounced.reason, crate::ledger::SuppressionReason::Bounced);
     assert!(
         ledger.suppressed("m2@example.com").unwrap().is_none(),
         "a refusal is not a bounce"

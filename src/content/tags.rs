@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use crate::content::Post;
+use super::Post;
 
 /// The folder name of a tag's feeds: lower-case letters and digits, other runs of characters
 /// become one `-`. `+` and `#` after a letter or digit are spelt out (`C++` is `c-plus-plus`,

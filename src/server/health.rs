@@ -13,7 +13,7 @@ pub struct Health(Arc<Mutex<State>>);
 struct State {
     rebuilds: u64,
     rebuild_problem: Option<String>,
-    broken: Vec<super::last_good::Broken>,
+    broken: Vec<Broken>,
     scheduler: String,
     sends: u64,
     last_run: Option<Result<(), String>>,
@@ -33,7 +33,7 @@ impl Health {
     }
 
     /// Records the posts that failed to load at the last rebuild that read the posts.
-    pub fn broken_posts(&self, broken: Vec<super::last_good::Broken>) {
+    pub fn broken_posts(&self, broken: Vec<Broken>) {
         self.with(|s| s.broken = broken);
     }
 
@@ -94,4 +94,15 @@ impl Health {
             out
         })
     }
+}
+
+/// A post that failed to load at this rebuild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    /// The post's file.
+    pub path: std::path::PathBuf,
+    /// `path:line: message`.
+    pub problem: String,
+    /// Whether its last good version is served in its place.
+    pub kept: bool,
 }

@@ -7,6 +7,8 @@
 //! unsubscribes and answers 200 without a redirect. Both are idempotent; a bad or forged token
 //! gets a 400 page, never a 500.
 
+pub mod health;
+
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,9 +22,9 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
-use crate::delivery::ledger::SuppressionReason;
-use crate::delivery::Ledger;
 use crate::email::TokenKey;
+use crate::ledger::Ledger;
+use crate::ledger::SuppressionReason;
 use crate::util::escape_html;
 
 /// What the handlers need.
@@ -41,7 +43,7 @@ pub struct AppState {
     /// For suppression timestamps.
     pub clock: Clock,
     /// What `/healthz` reports.
-    pub health: crate::daemon::health::Health,
+    pub health: health::Health,
 }
 
 /// Limits that keep one slow or hostile client from holding the daemon (or its shutdown).
@@ -118,7 +120,7 @@ pub async fn serve(
                 }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = crate::daemon::shutdown::stopped(&mut shutdown) => break,
+            _ = crate::util::shutdown::stopped(&mut shutdown) => break,
         }
     }
     drop(listener);
@@ -152,7 +154,7 @@ async fn serve_connection(
     let mut conn = std::pin::pin!(conn);
     let result = tokio::select! {
         result = conn.as_mut() => result,
-        _ = crate::daemon::shutdown::stopped(&mut shutdown) => {
+        _ = crate::util::shutdown::stopped(&mut shutdown) => {
             conn.as_mut().graceful_shutdown();
             conn.await
         }
