@@ -306,3 +306,107 @@ fn jekyll_feed_ids_links_and_paths_equal_a_real_jekyll_feed_build() {
     assert!(!theirs_tags.is_empty());
     assert_eq!(tag_feeds(&site.path().join("crier-out")), theirs_tags);
 }
+
+/// Issue 11's acceptance on the real blog (when `../shared/reference` is there): laid out as a
+/// Jekyll site, `crier init`, `check` and `build`, then a real `jekyll build`. `_site/` holds no
+/// private file of crier's, every feed parses, and every link in crier's feeds is a page Jekyll
+/// wrote.
+#[test]
+fn the_reference_blog_adopted_with_init_builds_with_jekyll_and_links_match() {
+    let reference = crate::common::repo().join("../shared/reference");
+    if !reference.join("jekyll_config.yml").is_file() {
+        eprintln!("skipping: no reference blog at {}", reference.display());
+        return;
+    }
+    if !crate::common::jekyll_available() {
+        eprintln!("skipping: jekyll is not installed");
+        return;
+    }
+    let site = TempSite::with_config("");
+    std::fs::remove_file(site.path().join("crier.yaml")).unwrap();
+    std::fs::remove_dir(site.path().join("posts")).unwrap();
+    crate::common::copy_dir(&reference.join("posts"), &site.path().join("_posts"));
+    // The blog's theme and plugins are gems this machine need not have; the keys that decide
+    // links (url, baseurl, permalink) stay as they are.
+    let config = std::fs::read_to_string(reference.join("jekyll_config.yml")).unwrap();
+    let config: String = config
+        .lines()
+        .filter(|l| {
+            !l.starts_with("remote_theme:")
+                && !(l.starts_with("  - jekyll-") && !l.starts_with("  - jekyll-feed"))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .replace("  input: GFM", "  input: kramdown");
+    site.write("_config.yml", config);
+    let run = |args: &[&str]| {
+        let out = site.crier_std(args).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (code, out) = run(&["init"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(&["check"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("would be published"), "{out}");
+    let (code, out) = run(&["build"]);
+    assert_eq!(code, Some(0), "{out}");
+    let jekyll = std::process::Command::new("jekyll")
+        .args(["build", "--quiet"])
+        .current_dir(site.path())
+        .output()
+        .unwrap();
+    assert!(
+        jekyll.status.success(),
+        "{}",
+        String::from_utf8_lossy(&jekyll.stderr)
+    );
+
+    let published = feed_files(&site.path().join("_site"));
+    for file in &published {
+        let rel = file.strip_prefix(site.path().join("_site")).unwrap();
+        let name = rel.to_string_lossy();
+        assert!(
+            !name.starts_with("_crier")
+                && !name.contains("crier.yaml")
+                && !name.ends_with(".csv")
+                && !name.ends_with(".db")
+                && !name.ends_with(".key"),
+            "Jekyll published a private file: {name}"
+        );
+    }
+    let feeds: Vec<_> = published
+        .iter()
+        .filter(|p| p.starts_with(site.path().join("_site/feeds")))
+        .filter(|p| p.extension().is_some_and(|e| e == "xml" || e == "json"))
+        .collect();
+    assert!(feeds.len() >= 3, "{published:?}");
+    let site_url = "https://www.oicheryl.com/";
+    let mut links = 0;
+    for feed in feeds {
+        for entry in parse_feed(feed).entries {
+            let Some(link) = entry.links.first() else {
+                continue;
+            };
+            let path = link
+                .href
+                .strip_prefix(site_url)
+                .unwrap_or_else(|| panic!("{}", link.href));
+            assert!(
+                site.path()
+                    .join("_site")
+                    .join(path)
+                    .join("index.html")
+                    .is_file(),
+                "{} is not a page Jekyll wrote",
+                link.href
+            );
+            links += 1;
+        }
+    }
+    assert!(links >= 8, "{links} links checked");
+}
