@@ -331,9 +331,9 @@ fn the_reference_blog_adopted_with_init_builds_with_jekyll_and_links_match() {
     let config = std::fs::read_to_string(reference.join("jekyll_config.yml")).unwrap();
     let config: String = config
         .lines()
-        .filter(|l| {
-            !l.starts_with("remote_theme:")
-                && !(l.starts_with("  - jekyll-") && !l.starts_with("  - jekyll-feed"))
+        .filter(|l| match l.strip_prefix("  - jekyll-") {
+            Some(plugin) => plugin.starts_with("feed"),
+            None => !l.starts_with("remote_theme:"),
         })
         .map(|l| format!("{l}\n"))
         .collect::<String>()
