@@ -191,7 +191,7 @@ async fn confirm_page(State(state): State<Arc<AppState>>, Query(q): Query<TokenQ
              <p>This unsubscribes the address from every list of this newsletter \
              (you followed a link from the <em>{}</em> list).</p>\
              <form method=\"post\" action=\"?token={}\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
-             <button type=\"submit\">Unsubscribe from all e-mails</button></form>",
+             <button type=\"submit\" style=\"font-size:1rem;padding:.75em 1.25em;min-height:44px\">Unsubscribe from all e-mails</button></form>",
             escape_html(&state.site_title),
             escape_html(&address),
             escape_html(&list),
@@ -259,7 +259,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{0}</title></head><body style=\"font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em\">\
-         <h1>{0}</h1>{1}</body></html>",
+         <h1 style=\"font-size:1.6rem\">{0}</h1>{1}</body></html>",
         escape_html(title),
         body
     );
