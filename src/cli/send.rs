@@ -226,14 +226,15 @@ async fn send(
 fn report(ledger: &Ledger, plan: &Plan, outcome: &Outcome) -> anyhow::Result<ExitCode> {
     let counts = ledger.counts(&plan.id)?;
     println!(
-        "{}: {} sent, {} failed, {} pending (this run: {} sent, {} failed, {} deferred)",
+        "{}: {} sent, {} failed, {} pending (this run: {} sent, {} failed, {} deferred, {} skipped as unsubscribed since freezing)",
         plan.id,
         counts.sent,
         counts.failed,
         counts.pending(),
         outcome.sent,
         outcome.failed,
-        outcome.deferred
+        outcome.deferred,
+        outcome.skipped
     );
     for (address, reply) in ledger.failures(&plan.id)? {
         println!("  failed {address}: {reply}");

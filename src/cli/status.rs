@@ -36,8 +36,13 @@ pub fn run(cli: &Cli, args: &StatusArgs, _clock: &Clock) -> anyhow::Result<ExitC
     let recent = ledger.recent(args.last)?;
     for row in &recent {
         let c = ledger.counts(&row.id)?;
+        let skipped = if c.skipped > 0 {
+            format!(", {} skipped (suppressed after freezing)", c.skipped)
+        } else {
+            String::new()
+        };
         println!(
-            "{} {} ({}, composed for {}): {} sent, {} pending, {} failed",
+            "{} {} ({}, composed for {}): {} sent, {} pending, {} failed{skipped}",
             row.id,
             row.kind,
             row.status,

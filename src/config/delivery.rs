@@ -23,6 +23,8 @@ pub mod ranges {
     pub const MAX_ATTEMPTS: (f64, f64) = (1.0, 100.0);
     /// `delivery.retry_base_seconds`: zero to one hour.
     pub const RETRY_BASE_SECONDS: (f64, f64) = (0.0, 3600.0);
+    /// `delivery.retry_unfinished_seconds`: one second to a day.
+    pub const RETRY_UNFINISHED_SECONDS: (f64, f64) = (1.0, 86_400.0);
 }
 
 /// Why a numeric key is refused.
@@ -128,6 +130,16 @@ fn max_attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     checked(d, "delivery.max_attempts", ranges::MAX_ATTEMPTS, true).map(|v| v as u32)
 }
 
+fn retry_unfinished_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    checked(
+        d,
+        "delivery.retry_unfinished_seconds",
+        ranges::RETRY_UNFINISHED_SECONDS,
+        true,
+    )
+    .map(|v| v as u64)
+}
+
 fn retry_base_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     checked(
         d,
@@ -183,6 +195,8 @@ pub struct DeliverySettings {
     pub max_attempts: u32,
     /// First retry delay; doubled each time, with jitter.
     pub retry_base: Duration,
+    /// How long the daemon waits before it tries a send with deferred messages again.
+    pub retry_unfinished: Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,6 +232,15 @@ pub(super) struct RawDelivery {
     max_attempts: u32,
     #[serde(default = "default_retry", deserialize_with = "retry_base_seconds")]
     retry_base_seconds: f64,
+    #[serde(
+        default = "default_retry_unfinished",
+        deserialize_with = "retry_unfinished_seconds"
+    )]
+    retry_unfinished_seconds: u64,
+}
+
+fn default_retry_unfinished() -> u64 {
+    300
 }
 
 impl Default for RawDelivery {
@@ -227,6 +250,7 @@ impl Default for RawDelivery {
             state_db: default_state(),
             max_attempts: default_attempts(),
             retry_base_seconds: default_retry(),
+            retry_unfinished_seconds: default_retry_unfinished(),
         }
     }
 }
@@ -354,6 +378,7 @@ pub(super) fn validate_delivery(raw: RawDelivery, root: &Path) -> DeliverySettin
             }
             .clamp(ranges::RETRY_BASE_SECONDS.0, ranges::RETRY_BASE_SECONDS.1),
         ),
+        retry_unfinished: Duration::from_secs(raw.retry_unfinished_seconds.clamp(1, 86_400)),
     }
 }
 

@@ -60,28 +60,60 @@ pub enum FireError {
     Cancelled,
 }
 
+/// What a firing left behind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fired {
+    /// The slot's digest was dealt with: sent (perhaps partly, see `unfinished`), skipped as
+    /// not new, or refused by an error that retrying would not fix.
+    pub slot_handled: bool,
+    /// A send is still unfinished in the ledger (its messages were deferred: the SMTP server
+    /// was unreachable or kept answering 4xx): try again after `delivery.retry_unfinished_seconds`.
+    pub unfinished: bool,
+}
+
 /// Runs until shutdown.
 pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch::Receiver<bool>) {
     health.scheduler("resuming any interrupted send");
-    fire(root, clock, &shutdown, Fire::ResumeOnly, &health).await;
+    let started = fire(root, clock, &shutdown, Fire::ResumeOnly, &health).await;
+    let retry_after = || {
+        crate::config::load(root)
+            .map(|c| c.delivery.retry_unfinished)
+            .unwrap_or(Duration::from_secs(300))
+    };
+    let mut retry = started
+        .unfinished
+        .then(|| tokio::time::Instant::now() + retry_after());
     let mut served = None;
     loop {
         if *shutdown.borrow() {
             return;
+        }
+        // An unfinished send is retried before anything else happens, and a due slot waits
+        // for it (its digest follows once the unfinished one is done).
+        if let Some(at) = retry.filter(|at| *at > tokio::time::Instant::now()) {
+            health.scheduler("an unfinished send is retried in a few minutes");
+            tokio::select! {
+                _ = tokio::time::sleep_until(at) => {}
+                _ = crate::util::shutdown::stopped(&mut shutdown) => return,
+            }
         }
         let action = match due(root, clock, served) {
             Some(action) => action,
             // No schedule (or a broken config): look again in a minute.
             None => Action::WaitUntil(clock.now() + chrono::Duration::seconds(60)),
         };
-        match action {
+        let fired = match action {
             Action::SendNow(slot) => {
                 tracing::info!(%slot, "scheduled digest due");
                 health.scheduler(format!("sending the digest for {}", slot.to_rfc3339()));
-                fire(root, clock, &shutdown, Fire::Scheduled, &health).await;
+                let fired = fire(root, clock, &shutdown, Fire::Scheduled, &health).await;
                 health.fired();
-                served = Some(slot);
+                if fired.slot_handled {
+                    served = Some(slot);
+                }
+                fired
             }
+            _ if retry.is_some() => fire(root, clock, &shutdown, Fire::ResumeOnly, &health).await,
             Action::WaitUntil(next) => {
                 tracing::debug!(%next, "next digest");
                 health.scheduler(format!("waiting until {}", next.to_rfc3339()));
@@ -92,13 +124,17 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
                     _ = tokio::time::sleep(wait) => {}
                     _ = crate::util::shutdown::stopped(&mut shutdown) => return,
                 }
+                continue;
             }
             Action::Idle => {
                 health.scheduler("idle: the schedule does not fire again");
                 crate::util::shutdown::stopped(&mut shutdown).await;
                 return;
             }
-        }
+        };
+        retry = fired
+            .unfinished
+            .then(|| tokio::time::Instant::now() + retry_after());
     }
 }
 
@@ -114,7 +150,7 @@ fn due(
     let last_send = Ledger::open_existing(&config.delivery.state_db)
         .ok()
         .flatten()
-        .and_then(|l| l.last_created().ok().flatten());
+        .and_then(|l| l.last_digest_created().ok().flatten());
     Some(next_action(
         schedule,
         clock.now(),
@@ -132,22 +168,33 @@ pub async fn fire(
     shutdown: &watch::Receiver<bool>,
     what: Fire,
     health: &Health,
-) {
+) -> Fired {
     let (root, stop) = (root.to_path_buf(), shutdown.clone());
     let outcome = guarded(move || async move { try_fire(&root, clock, &stop, what).await }).await;
     if let Err(err) = &outcome {
         tracing::error!("digest not sent: {err}");
     }
-    health.run_ended(outcome.map_err(|e| e.to_string()));
+    let fired = match &outcome {
+        Ok(fired) => *fired,
+        // Retrying would not fix a broken config or template: the slot is over; the error is
+        // in /healthz and the log.
+        Err(_) => Fired {
+            slot_handled: true,
+            unfinished: false,
+        },
+    };
+    health.run_ended(outcome.map(|_| ()).map_err(|e| e.to_string()));
+    fired
 }
 
 /// Runs the future `make` returns in its own task; a panic (or cancellation) becomes an
 /// error message. The send holds the (single-threaded) ledger across awaits, so its future is
 /// not `Send`: it is driven on a blocking-pool thread of the same runtime.
-async fn guarded<F, Fut>(make: F) -> Result<(), FireError>
+async fn guarded<F, Fut, T>(make: F) -> Result<T, FireError>
 where
     F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<(), FireError>>,
+    Fut: std::future::Future<Output = Result<T, FireError>>,
+    T: Send + 'static,
 {
     let runtime = tokio::runtime::Handle::current();
     match tokio::task::spawn_blocking(move || runtime.block_on(make())).await {
@@ -170,57 +217,108 @@ async fn try_fire(
     clock: Clock,
     shutdown: &watch::Receiver<bool>,
     what: Fire,
-) -> Result<(), FireError> {
+) -> Result<Fired, FireError> {
     let site = site::load(root, &clock).map_err(|p| FireError::Config(p.len()))?;
     let config = &site.config;
     let Some(settings) = &config.newsletter else {
-        return Ok(());
+        return Ok(Fired::default());
     };
     let _lock = match SiteLock::try_acquire(&config.delivery.state_dir())? {
         Ok(lock) => lock,
         Err(busy) => {
             tracing::warn!("{busy}; not sending now");
-            return Ok(());
+            return Ok(Fired {
+                slot_handled: true,
+                unfinished: false,
+            });
         }
     };
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
     let request = Request::Digest { since: None };
-    let plan = plan::plan(&site, Some(&ledger), &request, clock.now(), false)?;
-    if plan.is_resumed() {
-        tracing::info!(send = %plan.id, "resuming an interrupted send");
-    } else if what == Fire::ResumeOnly {
-        return Ok(());
-    } else if settings.only_if_new && !plan.has_news() {
-        tracing::info!("scheduled digest skipped: no new recaps and no change of next event");
-        return Ok(());
+    let mut plan = plan::plan(&site, Some(&ledger), &request, clock.now(), false)?;
+    if !plan.is_resumed() && what == Fire::ResumeOnly {
+        return Ok(Fired::default());
     }
     let kit = Kit::load(settings, &config.limits, true)?;
     let transport =
         transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
-    let frozen = execute::freeze(&plan, &mut ledger, &clock)?;
-    for s in &frozen.skipped {
-        tracing::debug!(reason = ?s.reason, "skipped: {}", s.detail);
-    }
-    tracing::info!(send = %plan.id, queued = frozen.queued, skipped = frozen.skipped.len(), recaps = plan.items.len(), "digest frozen");
-    let delivery = Delivery {
-        config,
-        settings,
+    let sending = Sending {
+        site: &site,
         kit: &kit,
-        ledger: &ledger,
-        transport,
+        transport: &transport,
         clock,
+        shutdown,
     };
-    let outcome = delivery
-        .run(&plan, shutdown.clone(), &mut Logged::default())
-        .await?;
-    tracing::info!(
-        send = %plan.id,
-        sent = outcome.sent,
-        failed = outcome.failed,
-        deferred = outcome.deferred,
-        "send run ended"
-    );
-    Ok(())
+    if plan.is_resumed() {
+        tracing::info!(send = %plan.id, "resuming an interrupted send");
+        let finished = sending.deliver(&plan, &mut ledger).await?;
+        if !finished || what == Fire::ResumeOnly {
+            return Ok(Fired {
+                slot_handled: false,
+                unfinished: !finished,
+            });
+        }
+        // The interrupted send is done; the slot's own digest comes next.
+        plan = plan::plan(&site, Some(&ledger), &request, clock.now(), false)?;
+    }
+    if settings.only_if_new && !plan.has_news() {
+        tracing::info!("scheduled digest skipped: no new recaps and no change of next event");
+        return Ok(Fired {
+            slot_handled: true,
+            unfinished: false,
+        });
+    }
+    let finished = sending.deliver(&plan, &mut ledger).await?;
+    Ok(Fired {
+        slot_handled: true,
+        unfinished: !finished,
+    })
+}
+
+/// What a scheduled firing sends with.
+struct Sending<'a> {
+    site: &'a site::Site,
+    kit: &'a Kit,
+    transport: &'a std::sync::Arc<dyn transport::Transport>,
+    clock: Clock,
+    shutdown: &'a watch::Receiver<bool>,
+}
+
+impl Sending<'_> {
+    /// Freezes `plan` (unless it is a resumed send) and delivers it; returns whether it
+    /// finished.
+    async fn deliver(&self, plan: &plan::Plan, ledger: &mut Ledger) -> Result<bool, FireError> {
+        let config = &self.site.config;
+        let Some(settings) = &config.newsletter else {
+            return Ok(true);
+        };
+        let frozen = execute::freeze(plan, ledger, &self.clock)?;
+        for s in &frozen.skipped {
+            tracing::debug!(reason = ?s.reason, "skipped: {}", s.detail);
+        }
+        if !plan.is_resumed() {
+            tracing::info!(send = %plan.id, queued = frozen.queued, skipped = frozen.skipped.len(), recaps = plan.items.len(), "digest frozen");
+        }
+        let delivery = Delivery {
+            config,
+            settings,
+            kit: self.kit,
+            ledger,
+            transport: std::sync::Arc::clone(self.transport),
+            clock: self.clock,
+        };
+        let outcome = delivery
+            .run(plan, self.shutdown.clone(), &mut Logged::default())
+            .await?;
+        tracing::info!(
+            send = %plan.id,
+            sent = outcome.sent,
+            failed = outcome.failed,
+            deferred = outcome.deferred,
+            "send run ended"
+        );
+        Ok(outcome.finished)
+    }
 }
 
 #[cfg(test)]

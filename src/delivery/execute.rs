@@ -101,7 +101,15 @@ pub fn freeze(plan: &Plan, ledger: &mut Ledger, clock: &Clock) -> Result<Frozen,
         tally = audience.walk(None, |entry| {
             match entry {
                 Entry::Recipient(sub) => {
-                    insert.add(&sub)?;
+                    if !insert.add(&sub)? {
+                        // Suppressed between planning and freezing (an unsubscribe just now).
+                        skipped.push(Skipped {
+                            address: sub.email,
+                            list: sub.list,
+                            reason: crate::plan::SkipReason::Unsubscribed,
+                            detail: "suppressed while the send was being frozen".to_owned(),
+                        });
+                    }
                 }
                 Entry::Skipped(s) => skipped.push(s),
             }

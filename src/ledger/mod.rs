@@ -60,7 +60,8 @@ impl Inserter<'_> {
                 subscriber.list,
                 subscriber.email,
                 to_json(subscriber),
-                self.now
+                self.now,
+                address_key(&subscriber.email)
             ])
             .map_err(|source| LedgerError {
                 path: self.path.to_owned(),
@@ -169,7 +170,7 @@ impl Ledger {
                 .prepare(
                     "INSERT OR IGNORE INTO deliveries (digest_id, seq, list, address, subscriber, status, updated)
                      SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6
-                     WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE address = lower(?4))",
+                     WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE address = ?7)",
                 )
                 .map_err(fail("prepare recipients"))?;
             let mut inserter = Inserter {
@@ -238,12 +239,16 @@ impl Ledger {
             .map_err(self.fail("find last digest"))
     }
 
-    /// When the newest send of any kind was frozen (to tell whether a scheduled slot was
-    /// served).
-    pub fn last_created(&self) -> Result<Option<DateTime<Utc>>, LedgerError> {
+    /// When the newest *digest* was frozen (to tell whether a scheduled slot was served; a
+    /// single post sent by hand does not serve a digest slot).
+    pub fn last_digest_created(&self) -> Result<Option<DateTime<Utc>>, LedgerError> {
         self.conn
-            .query_row("SELECT max(created) FROM digests", [], |r| r.get(0))
-            .map_err(self.fail("find last send"))
+            .query_row(
+                "SELECT max(created) FROM digests WHERE kind = 'digest'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(self.fail("find last digest"))
     }
 
     /// At most `limit` pending deliveries (queued, or uncertain after a crash) with `seq`
@@ -343,6 +348,7 @@ impl Ledger {
                 Status::Sending => counts.sending = n,
                 Status::Sent => counts.sent = n,
                 Status::Failed => counts.failed = n,
+                Status::Skipped => counts.skipped = n,
             }
         }
         Ok(counts)
@@ -371,8 +377,8 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         self.conn
             .execute(
-                "INSERT INTO suppressions (address, reason, detail, at) VALUES (lower(?1), ?2, ?3, ?4) ON CONFLICT(address) DO NOTHING",
-                params![address, reason, detail, now],
+                "INSERT INTO suppressions (address, reason, detail, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(address) DO NOTHING",
+                params![address_key(address), reason, detail, now],
             )
             .map(|_| ())
             .map_err(self.fail("suppress address"))
@@ -382,8 +388,8 @@ impl Ledger {
     pub fn suppressed(&self, address: &str) -> Result<Option<Suppression>, LedgerError> {
         self.conn
             .query_row(
-                "SELECT address, reason, detail, at FROM suppressions WHERE address = lower(?1)",
-                [address],
+                "SELECT address, reason, detail, at FROM suppressions WHERE address = ?1",
+                [address_key(address)],
                 suppression_row,
             )
             .optional()
@@ -404,6 +410,12 @@ impl Ledger {
             .collect::<Result<_, _>>()
             .map_err(self.fail("list suppressions"))
     }
+}
+
+/// How an address is compared with suppressions: lower-cased by Rust's Unicode rules, in one
+/// place. SQLite's `lower()` folds ASCII only, so `Émile@` and `émile@` would not match.
+pub fn address_key(address: &str) -> String {
+    address.trim().to_lowercase()
 }
 
 fn send_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SendRow> {

@@ -2,7 +2,7 @@
 //! ran; each runs in its own transaction, so a failed migration leaves the file as it was.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 /// One schema change.
 enum Migration {
@@ -48,6 +48,9 @@ const MIGRATIONS: &[Migration] = &[
     // "last digest"); suppression reasons as a word plus a free-text detail.
     Migration::Sql("ALTER TABLE suppressions ADD COLUMN detail TEXT NOT NULL DEFAULT ''"),
     Migration::Rust(times_to_utc_and_reason_words),
+    // 3: suppressed addresses lower-cased by Unicode rules (SQLite's lower() folds ASCII
+    // only), so every lookup compares the same form.
+    Migration::Rust(suppressions_lower_cased),
 ];
 
 /// How many migrations this release knows.
@@ -145,6 +148,47 @@ fn times_to_utc_and_reason_words(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             "UPDATE suppressions SET reason = ?2, detail = ?3 WHERE address = ?1",
             params![address, word, detail],
         )?;
+    }
+    Ok(())
+}
+
+fn suppressions_lower_cased(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let rows: Vec<(String, String)> = {
+        let mut stmt = tx.prepare("SELECT address, at FROM suppressions")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (address, at) in rows {
+        let key = super::address_key(&address);
+        if key == address {
+            continue;
+        }
+        // Two spellings of one address: the earlier suppression is kept.
+        let other: Option<String> = tx
+            .query_row(
+                "SELECT at FROM suppressions WHERE address = ?1",
+                [&key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match other {
+            Some(other_at) if other_at <= at => {
+                tx.execute("DELETE FROM suppressions WHERE address = ?1", [&address])?;
+            }
+            Some(_) => {
+                tx.execute("DELETE FROM suppressions WHERE address = ?1", [&key])?;
+                tx.execute(
+                    "UPDATE suppressions SET address = ?2 WHERE address = ?1",
+                    params![address, key],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "UPDATE suppressions SET address = ?2 WHERE address = ?1",
+                    params![address, key],
+                )?;
+            }
+        }
     }
     Ok(())
 }

@@ -107,7 +107,8 @@ fn freeze_deliver_and_finish_survive_reopening() {
             queued: 0,
             sending: 0,
             sent: 1,
-            failed: 1
+            failed: 1,
+            skipped: 0
         }
     );
     assert_eq!(
@@ -283,4 +284,49 @@ fn processes_opening_a_new_ledger_at_once_all_succeed() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, schema::VERSION);
+}
+
+#[test]
+fn suppressions_match_addresses_whatever_their_unicode_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("crier.db")).unwrap();
+    ledger
+        .suppress(
+            "Émile@Example.com",
+            SuppressionReason::Unsubscribed,
+            "link",
+            now(),
+        )
+        .unwrap();
+    assert!(ledger.suppressed("émile@example.com").unwrap().is_some());
+    assert!(ledger
+        .suppressions()
+        .unwrap()
+        .contains_key("émile@example.com"));
+    assert_eq!(
+        freeze(&mut ledger, "d1", &["ÉMILE@example.com", "ada@example.com"]),
+        1
+    );
+}
+
+#[test]
+fn release_2_suppressions_are_lower_cased_by_unicode_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crier.db");
+    v1_database(&path);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "INSERT INTO suppressions VALUES ('Émile@example.com', 'unsubscribed from members via link', '2026-05-04T10:00:00+01:00');
+         INSERT INTO suppressions VALUES ('émile@example.com', 'unsubscribed from speakers via link', '2026-05-05T10:00:00+01:00');",
+    )
+    .unwrap();
+    drop(conn);
+    let ledger = Ledger::open(&path).unwrap();
+    let all = ledger.suppressions().unwrap();
+    assert_eq!(all.len(), 3, "{all:?}");
+    let emile = &all["émile@example.com"];
+    assert!(
+        emile.detail.contains("members"),
+        "the earliest is kept: {emile:?}"
+    );
 }

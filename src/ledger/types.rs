@@ -82,8 +82,10 @@ pub enum Status {
     Sent,
     /// Refused permanently.
     Failed,
+    /// Not sent: the address was suppressed (unsubscribed, bounced) after the send was frozen.
+    Skipped,
 }
-word_enum!(Status { Queued => "queued", Sending => "sending", Sent => "sent", Failed => "failed" });
+word_enum!(Status { Queued => "queued", Sending => "sending", Sent => "sent", Failed => "failed", Skipped => "skipped" });
 
 /// Why an address is never mailed again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -193,6 +195,8 @@ pub struct Counts {
     pub sent: i64,
     /// Refused permanently.
     pub failed: i64,
+    /// Suppressed after the send was frozen, so not sent.
+    pub skipped: i64,
 }
 
 impl Counts {

@@ -217,7 +217,7 @@ fn classify(
             skipped(email, SkipReason::Duplicate, problem.to_string())
         }
         Row::Valid(sub) => {
-            if let Some(s) = suppressed.get(&sub.email.to_lowercase()) {
+            if let Some(s) = suppressed.get(&crate::ledger::address_key(&sub.email)) {
                 let detail = format!("{} on {}: {}", s.reason, s.at.format("%Y-%m-%d"), s.detail);
                 return skipped(sub.email, s.reason.into(), detail);
             }

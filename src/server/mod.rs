@@ -336,10 +336,11 @@ fn safe_path(url_path: &str) -> Option<PathBuf> {
         .decode_utf8()
         .ok()?;
     let rel = Path::new(decoded.trim_start_matches('/'));
-    // Never a hidden file (an editor's swap file, a temporary file being written).
+    // Never anything hidden (an editor's swap file, a temporary file being written, a `.git`
+    // folder someone put in the output folder), at any depth.
     if rel
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
     {
         return None;
     }
@@ -442,5 +443,8 @@ mod tests {
         assert_eq!(safe_path("/../etc/passwd"), None);
         assert_eq!(safe_path("/%2e%2e/secret"), None);
         assert_eq!(safe_path("/"), None);
+        assert_eq!(safe_path("/.git/config"), None);
+        assert_eq!(safe_path("/tags/.cache/x"), None);
+        assert_eq!(safe_path("/.rss.xml.swp"), None);
     }
 }

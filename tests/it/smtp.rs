@@ -185,3 +185,48 @@ fn kill_9_mid_send_then_resume_delivers_everyone_exactly_once() {
         "{duplicates} duplicates, more than the {CONNECTIONS} in flight"
     );
 }
+
+/// The daemon does not leave a send with deferred messages until the next slot: it tries it
+/// again after `delivery.retry_unfinished_seconds`, and everyone gets exactly one copy.
+#[test]
+fn the_daemon_retries_deferred_messages_without_waiting_for_the_next_slot() {
+    let work = tempfile::tempdir().unwrap();
+    // 451 for the first six attempts: two attempts per run, so three runs defer it.
+    let Some(server) = SmtpServer::start(
+        &work.path().join("mail"),
+        &["--tempfail", "slow@example.com:6"],
+    ) else {
+        return;
+    };
+    let site = smtp_site(
+        server.port,
+        "email,name\nada@example.com,Ada\nslow@example.com,Slow\ngrace@example.org,Grace\n",
+        1,
+    );
+    let config = site
+        .read("crier.yaml")
+        .replace(
+            "  max_attempts: 5\n",
+            "  max_attempts: 2\n  retry_unfinished_seconds: 1\n",
+        )
+        .replace("schedule: \"0 9 * * MON\"", "schedule: \"0 9 * * WED\"");
+    site.write("crier.yaml", config);
+    let daemon = crate::common::daemon::Daemon::start(&site);
+    let started = Instant::now();
+    while !server.received().contains_key("slow@example.com") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the deferred message was never retried: {:?}",
+            server.received()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    daemon.wait_for_health(&["scheduler: waiting until 2026-12-02T09:00:00"]);
+    assert_eq!(daemon.stop(), Some(0));
+    let received = server.received();
+    assert_eq!(received.len(), 3, "{received:?}");
+    assert!(received.values().all(|ids| ids.len() == 1), "{received:?}");
+    let status = site.crier(&["status"]).output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("3 sent, 0 pending, 0 failed"), "{status}");
+}

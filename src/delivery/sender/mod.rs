@@ -42,6 +42,8 @@ pub struct Outcome {
     pub sent: usize,
     /// Refused permanently in this run.
     pub failed: usize,
+    /// Not sent in this run because the address was suppressed after the send was frozen.
+    pub skipped: usize,
     /// Still queued after their attempts ran out (server unavailable): the next run sends them.
     pub deferred: usize,
     /// Stopped early by a shutdown request.
@@ -123,6 +125,11 @@ struct Run<'r, 'a, 'c> {
     progress: &'r mut dyn Progress,
     queue: VecDeque<Job>,
     in_flight: JoinSet<Finished>,
+    /// The address each in-flight task sends to, so a task that panics is not lost.
+    addresses: std::collections::HashMap<tokio::task::Id, String>,
+    /// Addresses whose task died without a reply (a bug): put back in the queue for the next
+    /// run, in the next transaction.
+    lost: Vec<String>,
     cursor: i64,
     exhausted: bool,
     next_slot: Instant,
@@ -149,6 +156,8 @@ pub async fn deliver(
         progress,
         queue: VecDeque::new(),
         in_flight: JoinSet::new(),
+        addresses: std::collections::HashMap::new(),
+        lost: Vec::new(),
         cursor: -1,
         exhausted: false,
         next_slot: Instant::now(),
@@ -184,8 +193,21 @@ impl Run<'_, '_, '_> {
         self.options.concurrency.max(1)
     }
 
-    /// Records replies that arrived, and decides each row's next state.
+    /// Records replies that arrived, and decides each row's next state. A row whose task died
+    /// goes back to `queued` (its message may or may not have gone out: the next run sends it
+    /// again, with the same Message-ID).
     fn record(&mut self, finished: impl Iterator<Item = Finished>) -> Result<(), LedgerError> {
+        for address in std::mem::take(&mut self.lost) {
+            let now = self.with.clock.now_utc();
+            let reply = "internal error while sending; retried on the next run";
+            let id = self.with.send_id;
+            self.with
+                .ledger
+                .mark(id, &address, Status::Queued, Some(reply), true, now)?;
+            self.outcome.deferred += 1;
+            self.progress
+                .advance(&address, &Err(SendError::transient(reply)));
+        }
         for (mut job, result) in finished {
             let now = self.with.clock.now_utc();
             let address = job.delivery.address().to_owned();
@@ -272,6 +294,22 @@ impl Run<'_, '_, '_> {
             }
             let address = job.delivery.address().to_owned();
             let stamp = self.with.clock.now_utc();
+            // Someone may have unsubscribed (or bounced elsewhere) since the send was frozen,
+            // a week ago if it was resumed: ask the ledger right before sending.
+            if let Some(suppression) = self.with.ledger.suppressed(&address)? {
+                let reply = format!(
+                    "not sent: {} since the send was frozen ({})",
+                    suppression.reason, suppression.detail
+                );
+                let id = self.with.send_id;
+                self.with
+                    .ledger
+                    .mark(id, &address, Status::Skipped, Some(&reply), false, stamp)?;
+                self.outcome.skipped += 1;
+                self.progress
+                    .advance(&address, &Err(SendError::permanent(reply)));
+                continue;
+            }
             match self.with.composer.compose(&job.delivery.subscriber) {
                 Ok(message) => {
                     let id = self.with.send_id;
@@ -305,7 +343,8 @@ impl Run<'_, '_, '_> {
             let transport = Arc::clone(&self.with.transport);
             let from = self.options.from.clone();
             let file_stem = outbox_stem(self.with.send_id, &job.delivery);
-            self.in_flight.spawn(async move {
+            let address = job.delivery.address().to_owned();
+            let task = self.in_flight.spawn(async move {
                 let result = transport
                     .send(Outbound {
                         from: &from,
@@ -316,6 +355,26 @@ impl Run<'_, '_, '_> {
                     .await;
                 (job, result)
             });
+            self.addresses.insert(task.id(), address);
+        }
+    }
+
+    /// Takes a joined task's reply, or notes its address as lost if the task died.
+    fn joined(
+        &mut self,
+        joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
+        finished: &mut Vec<Finished>,
+    ) {
+        match joined {
+            Ok((id, done)) => {
+                self.addresses.remove(&id);
+                finished.push(done);
+            }
+            Err(err) => {
+                let address = self.addresses.remove(&err.id());
+                tracing::error!(?address, "a send task died without a reply: {err}");
+                self.lost.extend(address);
+            }
         }
     }
 
@@ -327,15 +386,15 @@ impl Run<'_, '_, '_> {
             next_due = next_due.map(|d| d.max(self.next_slot));
         }
         tokio::select! {
-            Some(joined) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {
-                finished.extend(joined.ok());
+            Some(joined) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => {
+                self.joined(joined, finished);
                 // Everything else that has finished joins the same transaction.
-                while let Some(joined) = self.in_flight.try_join_next() {
-                    finished.extend(joined.ok());
+                while let Some(joined) = self.in_flight.try_join_next_with_id() {
+                    self.joined(joined, finished);
                 }
             }
             // Only wait for a retry when a connection is free; otherwise a reply comes first.
-            _ = sleep_until(next_due), if free => {}
+            _ = sleep_until(next_due), if free && !self.stopping => {}
             changed = shutdown.changed(), if !self.stopping && self.watching => {
                 match changed {
                     Ok(()) => self.stopping = *shutdown.borrow(),

@@ -248,3 +248,45 @@ async fn a_crash_at_any_message_loses_nobody_and_duplicates_only_the_in_flight_o
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn someone_who_unsubscribes_after_the_freeze_is_not_mailed() {
+    let f = fixture(4);
+    let plan = f.frozen();
+    f.ledger()
+        .suppress(
+            "M2@example.com",
+            crate::ledger::SuppressionReason::Unsubscribed,
+            "link",
+            f.clock().now_utc(),
+        )
+        .unwrap();
+    let transport = MemoryTransport::new();
+    let (_tx, rx) = running();
+    let outcome = f.deliver(&plan, transport.clone(), 2, rx).await;
+    assert_eq!((outcome.sent, outcome.skipped), (3, 1));
+    assert!(outcome.finished);
+    assert!(!per_address(&transport.taken()).contains_key("m2@example.com"));
+    let counts = f.ledger().counts(&plan.id).unwrap();
+    assert_eq!((counts.sent, counts.skipped, counts.pending()), (3, 1, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_task_that_panics_leaves_its_row_queued_for_the_next_run() {
+    let f = fixture(3);
+    let plan = f.frozen();
+    let transport = MemoryTransport::new();
+    let (_tx, rx) = running();
+    let outcome = f
+        .deliver(&plan, transport.crashing(Crash::Panic(1)), 1, rx)
+        .await;
+    assert_eq!((outcome.sent, outcome.deferred), (2, 1));
+    assert!(!outcome.finished);
+    let pending = f.ledger().pending_after(&plan.id, -1, 10).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].status, crate::ledger::Status::Queued);
+    let (_tx, rx) = running();
+    let outcome = f.deliver(&plan, transport.clone(), 1, rx).await;
+    assert!(outcome.finished);
+    assert_eq!(per_address(&transport.taken()).len(), 3);
+}

@@ -25,6 +25,8 @@ pub enum Crash {
     /// The n-th hand-over takes the message and never returns: the server had it, but the
     /// process died before the reply was recorded.
     After(usize),
+    /// The n-th hand-over panics (a bug in a transport) without taking the message.
+    Panic(usize),
 }
 
 #[derive(Debug, Default)]
@@ -81,6 +83,9 @@ impl Transport for MemoryTransport {
         state.calls += 1;
         if self.crash == Some(Crash::Before(call)) {
             return Box::pin(std::future::pending());
+        }
+        if self.crash == Some(Crash::Panic(call)) {
+            return Box::pin(async move { panic!("transport bug at message {call}") });
         }
         let reply = state
             .script
