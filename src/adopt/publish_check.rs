@@ -291,7 +291,11 @@ fn only_reserved_addresses(path: &Path) -> bool {
     let mut all_reserved = true;
     let _ = crate::subscribers::read_list(path, "", |sub| {
         any = true;
-        let domain = sub.email.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
+        let domain = sub
+            .email
+            .rsplit_once('@')
+            .map_or("", |(_, d)| d)
+            .to_ascii_lowercase();
         let reserved = ["example.com", "example.org", "example.net"]
             .iter()
             .any(|r| domain == *r || domain.ends_with(&format!(".{r}")))

@@ -66,38 +66,73 @@ pub fn load_posts(config: &Config, clock: &Clock) -> LoadReport {
 
 /// [`load_posts`] with explicit resource limits.
 pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadReport {
-    let mut report = LoadReport::default();
-    // Warnings about the config's `feeds:` section are reported with the posts'.
-    report
-        .diagnostics
-        .extend(config.feeds.warnings.iter().cloned());
-    let files = match post_files(&config.posts_dir) {
+    let files = match list_post_files(&config.posts_dir) {
         Ok(files) => files,
-        Err(err) => {
-            report.unreadable_folder = true;
-            report.diagnostics.push(Diagnostic::error(
-                &config.posts_dir,
-                1,
-                1,
-                format!(
-                    "cannot read the posts folder: {err} (set `posts_dir` in {})",
-                    crate::config::CONFIG_FILE
-                ),
-            ));
-            return report;
-        }
+        Err(err) => return unreadable_folder(config, &err),
     };
     // Reading and parsing front matter is independent per file: spread it over the cores,
     // then fold the results in file order so the output stays deterministic.
     let loaded: Vec<_> = files
         .into_par_iter()
         .map(|(path, name)| {
-            let result = name
-                .map_err(|kind| PostError::at_file(&path, kind))
-                .and_then(|name| load_one(&path, &name, config, limits));
+            let result = load_file(&path, name, config, limits);
             (path, result)
         })
         .collect();
+    assemble(config, clock, loaded)
+}
+
+/// What loading one post file gave: the post and its warnings, or why it was skipped.
+pub type FileLoad = Result<(Post, Vec<Diagnostic>), PostError>;
+
+/// A file in the posts folder, and what its name says (a post's date and slug, or why the
+/// name is not valid).
+pub type PostFile = (PathBuf, Result<PostFileName, PostErrorKind>);
+
+/// Reads and parses one post file (`name` as [`list_post_files`] gave it). The daemon
+/// reloads only the files that changed this way, and [`assemble`]s the report.
+pub fn load_file(
+    path: &Path,
+    name: Result<PostFileName, PostErrorKind>,
+    config: &Config,
+    limits: &Limits,
+) -> FileLoad {
+    name.map_err(|kind| PostError::at_file(path, kind))
+        .and_then(|name| load_one(path, &name, config, limits))
+}
+
+/// The report for a posts folder that cannot be listed.
+pub fn unreadable_folder(config: &Config, err: &std::io::Error) -> LoadReport {
+    let mut report = LoadReport::default();
+    report
+        .diagnostics
+        .extend(config.feeds.warnings.iter().cloned());
+    report.unreadable_folder = true;
+    report.diagnostics.push(Diagnostic::error(
+        &config.posts_dir,
+        1,
+        1,
+        format!(
+            "cannot read the posts folder: {err} (set `posts_dir` in {})",
+            crate::config::CONFIG_FILE
+        ),
+    ));
+    report
+}
+
+/// The report for every post file's result, given in path order (as [`list_post_files`]
+/// lists them): posts sorted newest first, unpublished and scheduled posts counted and left
+/// out (against `clock`), duplicate permalinks and tag folder collisions reported.
+pub fn assemble(
+    config: &Config,
+    clock: &Clock,
+    loaded: impl IntoIterator<Item = (PathBuf, FileLoad)>,
+) -> LoadReport {
+    let mut report = LoadReport::default();
+    // Warnings about the config's `feeds:` section are reported with the posts'.
+    report
+        .diagnostics
+        .extend(config.feeds.warnings.iter().cloned());
     for (path, result) in loaded {
         match result {
             Ok((post, warnings)) => {
@@ -247,11 +282,9 @@ pub fn render_text(post: &Post, text: &str, config: &Config) -> Result<Rendered,
     }
 }
 
-type Listing = Vec<(PathBuf, Result<PostFileName, PostErrorKind>)>;
-
 /// Lists the post files under `dir` (recursively, as Jekyll does), sorted by path, skipping
 /// everything that is not a post: images, text files, editor backups, hidden files.
-fn post_files(dir: &Path) -> std::io::Result<Listing> {
+pub fn list_post_files(dir: &Path) -> std::io::Result<Vec<PostFile>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {

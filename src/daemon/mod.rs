@@ -5,6 +5,7 @@
 
 pub mod health;
 pub mod last_good;
+pub mod post_cache;
 pub mod scheduler;
 pub mod shutdown;
 pub mod watch;

@@ -178,7 +178,10 @@ fn subscriber_lists_tracked_by_git_are_a_warning() {
     assert!(git(site.path(), &["add", "subscribers/speakers.csv"]));
     let (code, stdout) = check(&site);
     assert_eq!(code, 0, "{stdout}");
-    assert!(!stdout.contains("tracked by git"), "example addresses: {stdout}");
+    assert!(
+        !stdout.contains("tracked by git"),
+        "example addresses: {stdout}"
+    );
     // A list with a real-looking address (`.invalid` is never delivered, RFC 2606).
     site.write(
         "subscribers/members.csv",

@@ -1,0 +1,261 @@
+//! The posts as last loaded, so that a rebuild reads and parses only the post files that
+//! changed: the posts folder is listed and every file `stat`ed (cheap), and a file is read
+//! again only when its stamp (length, modification and change times, inode) differs from the
+//! one it was loaded with, or when it appeared. The report is then assembled from every
+//! file's result exactly as a full load does ([`content::assemble`]), so the feeds are the
+//! same bytes.
+//!
+//! A file modified within [`RACY`] of being loaded is not trusted: file systems keep times
+//! at the granularity of the kernel's clock tick, so a second write in the same tick, of the
+//! same length, would leave the stamp unchanged (git's "racy clean" problem). Such files are
+//! read again at every rebuild until they are old enough.
+//!
+//! Everything is dropped when the config changes (it decides how posts parse and render).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use rayon::prelude::*;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::content::{self, FileLoad, LoadReport};
+
+/// How recently modified a file must not be for its stamp to be trusted.
+const RACY: Duration = Duration::from_secs(2);
+
+/// What identifies one version of a file without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    changed: (i64, i64),
+    #[cfg(unix)]
+    inode: (u64, u64),
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` (following links, as reading does).
+    fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Some(Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            changed: (meta.ctime(), meta.ctime_nsec()),
+            #[cfg(unix)]
+            inode: (meta.dev(), meta.ino()),
+        })
+    }
+
+    /// Whether the file was last modified long enough before `read_at` that any later write
+    /// is sure to change the stamp.
+    fn settled(&self, read_at: SystemTime) -> bool {
+        let old_enough = |t: SystemTime| t + RACY < read_at;
+        #[cfg(unix)]
+        let changed_old = {
+            let (secs, nanos) = self.changed;
+            u64::try_from(secs).is_ok_and(|secs| {
+                let nanos = u32::try_from(nanos).unwrap_or(0);
+                old_enough(SystemTime::UNIX_EPOCH + Duration::new(secs, nanos))
+            })
+        };
+        #[cfg(not(unix))]
+        let changed_old = true;
+        self.modified.is_some_and(old_enough) && changed_old
+    }
+}
+
+/// One post file as last loaded.
+#[derive(Debug)]
+struct Cached {
+    /// The file's stamp when it was loaded, if it can be trusted to change with the file.
+    stamp: Option<Stamp>,
+    load: FileLoad,
+}
+
+/// What [`PostCache::load`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LoadStats {
+    /// Post files listed.
+    pub files: usize,
+    /// Files read and parsed again (the others came from the cache).
+    pub reloaded: usize,
+    /// The config differed from the previous load's, so nothing cached was used.
+    pub config_changed: bool,
+}
+
+/// Every post file's last load, by path, for the config it was loaded with.
+#[derive(Debug, Default)]
+pub struct PostCache {
+    /// The config the entries were loaded with (its `Debug` text: `Config` has no maps, so
+    /// the text is deterministic).
+    config: Option<String>,
+    files: HashMap<PathBuf, Cached>,
+}
+
+impl PostCache {
+    /// Forgets everything: the next load reads every file.
+    pub fn clear(&mut self) {
+        self.config = None;
+        self.files.clear();
+    }
+
+    /// The stamp `path` was loaded with, if its file has not changed since as far as the
+    /// stamp can tell (what a rendered body may be cached against).
+    pub fn stamp(&self, path: &Path) -> Option<Stamp> {
+        self.files.get(path).and_then(|c| c.stamp)
+    }
+
+    /// Loads the posts as [`content::load_posts`] does, reading only the files that changed
+    /// since the last load.
+    pub fn load(&mut self, config: &Config, clock: &Clock) -> (LoadReport, LoadStats) {
+        let key = format!("{config:?}");
+        let mut stats = LoadStats::default();
+        if self.config.as_deref() != Some(key.as_str()) {
+            stats.config_changed = self.config.is_some();
+            self.files.clear();
+            self.config = Some(key);
+        }
+        let listed = match content::list_post_files(&config.posts_dir) {
+            Ok(listed) => listed,
+            // Keep the cache: the folder is probably being replaced, and files that come
+            // back unchanged need not be read again.
+            Err(err) => return (content::unreadable_folder(config, &err), stats),
+        };
+        stats.files = listed.len();
+        let read_at = SystemTime::now();
+        let limits = &config.limits;
+        let files = &self.files;
+        // `None`: the cached load is still good; else the file's new load.
+        let fresh: Vec<(PathBuf, Option<Cached>)> = listed
+            .into_par_iter()
+            .map(|(path, name)| {
+                let stamp = Stamp::of(&path);
+                let hit = files
+                    .get(&path)
+                    .is_some_and(|c| c.stamp.is_some() && c.stamp == stamp);
+                if hit {
+                    return (path, None);
+                }
+                let load = content::load_file(&path, name, config, limits);
+                let stamp = stamp.filter(|s| s.settled(read_at));
+                (path, Some(Cached { stamp, load }))
+            })
+            .collect();
+        let mut kept = HashMap::with_capacity(fresh.len());
+        let mut loaded = Vec::with_capacity(fresh.len());
+        for (path, new) in fresh {
+            let cached = match new {
+                Some(new) => {
+                    stats.reloaded += 1;
+                    new
+                }
+                None => match self.files.remove(&path) {
+                    Some(old) => old,
+                    None => continue, // Cannot happen: a hit was in the map.
+                },
+            };
+            loaded.push((path.clone(), cached.load.clone()));
+            kept.insert(path, cached);
+        }
+        self.files = kept;
+        (content::assemble(config, clock, loaded), stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(root: &Path, extra: &str) -> Config {
+        let yaml = format!(
+            "site:\n  title: T\n  url: https://example.com\n  author: A\n  timezone: UTC\n{extra}"
+        );
+        crate::config::parse(root, &root.join("crier.yaml"), &yaml).unwrap()
+    }
+
+    fn clock() -> Clock {
+        Clock::fixed(chrono::DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").unwrap())
+    }
+
+    fn post(dir: &Path, name: &str, front: &str) {
+        std::fs::write(
+            dir.join(name),
+            format!("---\n{front}---\nBody of {name}.\n"),
+        )
+        .unwrap();
+    }
+
+    /// The cached load and a full load agree on everything the daemon uses.
+    fn assert_same(cache: &mut PostCache, config: &Config) -> LoadStats {
+        let (cached, stats) = cache.load(config, &clock());
+        let full = content::load_posts(config, &clock());
+        assert_eq!(cached.posts, full.posts);
+        assert_eq!(cached.diagnostics, full.diagnostics);
+        assert_eq!(cached.failed, full.failed);
+        assert_eq!(
+            (cached.skipped, cached.unpublished, cached.scheduled),
+            (full.skipped, full.unpublished, full.scheduled)
+        );
+        assert_eq!(cached.unreadable_folder, full.unreadable_folder);
+        stats
+    }
+
+    #[test]
+    fn only_changed_files_are_read_again_and_the_report_matches_a_full_load() {
+        let root = tempfile::tempdir().unwrap();
+        let posts = root.path().join("posts");
+        std::fs::create_dir(&posts).unwrap();
+        post(&posts, "2026-01-01-a.md", "title: A\ntags: [x]\n");
+        post(&posts, "2026-02-01-b.md", "title: B\n");
+        post(&posts, "2026-03-01-c.md", "title: C\npublished: false\n");
+        post(&posts, "2026-12-01-future.md", "title: F\n");
+        post(&posts, "2026-04-01-broken.md", "title: [oops\n");
+        let config = config(root.path(), "");
+        let mut cache = PostCache::default();
+        let stats = assert_same(&mut cache, &config);
+        assert_eq!((stats.files, stats.reloaded), (5, 5));
+
+        // Files just written are not trusted yet (a second write in the same clock tick
+        // could keep their stamp): read again.
+        let stats = assert_same(&mut cache, &config);
+        assert_eq!(stats.reloaded, 5);
+
+        // Once settled, an unchanged file is not read again; changed, added and deleted
+        // files are seen.
+        let old = SystemTime::now() - Duration::from_secs(60);
+        for entry in std::fs::read_dir(&posts).unwrap() {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(entry.unwrap().path())
+                .unwrap();
+            file.set_modified(old).unwrap();
+        }
+        // The change time moved with set_modified: wait until it is settled too.
+        std::thread::sleep(RACY + Duration::from_millis(100));
+        assert_same(&mut cache, &config);
+        let stats = assert_same(&mut cache, &config);
+        assert_eq!(stats.reloaded, 0);
+
+        post(&posts, "2026-02-01-b.md", "title: B edited\ntags: [x, y]\n");
+        post(&posts, "2026-05-01-new.md", "title: New\n");
+        std::fs::remove_file(posts.join("2026-01-01-a.md")).unwrap();
+        let stats = assert_same(&mut cache, &config);
+        assert_eq!((stats.files, stats.reloaded), (5, 2));
+
+        // A config change reads everything again.
+        let other = config_with_permalink(root.path());
+        let stats = assert_same(&mut cache, &other);
+        assert!(stats.config_changed);
+        assert_eq!(stats.reloaded, 5);
+    }
+
+    fn config_with_permalink(root: &Path) -> Config {
+        config(root, "permalink: date\n")
+    }
+}
