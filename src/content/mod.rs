@@ -295,7 +295,7 @@ pub fn list_post_files(dir: &Path) -> std::io::Result<Vec<PostFile>> {
             let Some(name) = file_name.to_str() else {
                 continue;
             };
-            if name.starts_with(['.', '_', '#']) || name.ends_with('~') {
+            if is_hidden(name) {
                 continue;
             }
             let file_type = entry.file_type()?;
@@ -311,6 +311,33 @@ pub fn list_post_files(dir: &Path) -> std::io::Result<Vec<PostFile>> {
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
+}
+
+/// Whether a file or folder in the posts folder is skipped by its name: hidden files and
+/// folders, Jekyll's `_drafts`-style folders, editor backups and autosaves.
+fn is_hidden(name: &str) -> bool {
+    name.starts_with(['.', '_', '#']) || name.ends_with('~')
+}
+
+/// What [`list_post_files`] would list for the file at `relative` (a path inside the posts
+/// folder, not a folder): `None` if it is not a post file (or is in a skipped folder), else
+/// what its name says.
+pub fn post_file_name(relative: &Path) -> Option<Result<PostFileName, PostErrorKind>> {
+    let mut names = Vec::new();
+    for component in relative.components() {
+        let std::path::Component::Normal(name) = component else {
+            return None;
+        };
+        let name = name.to_str()?;
+        if is_hidden(name) {
+            return None;
+        }
+        names.push(name);
+    }
+    match classify(names.last()?) {
+        FileKind::NotAPost => None,
+        FileKind::Post(parsed) => Some(parsed),
+    }
 }
 
 /// Newest first; ties broken by permalink so the order never depends on the file system.

@@ -10,9 +10,13 @@
 //! same length, would leave the stamp unchanged (git's "racy clean" problem). Such files are
 //! read again at every rebuild until they are old enough.
 //!
+//! When the watcher names the files that changed, [`PostCache::load_changed`] does not even
+//! list the folder: it loads those files (or forgets them if they are gone) and reuses the
+//! others, falling back to the full listing when a folder appeared or went.
+//!
 //! Everything is dropped when the config changes (it decides how posts parse and render).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -95,7 +99,8 @@ pub struct PostCache {
     /// The config the entries were loaded with (its `Debug` text: `Config` has no maps, so
     /// the text is deterministic).
     config: Option<String>,
-    files: HashMap<PathBuf, Cached>,
+    /// By path, in the order [`content::list_post_files`] lists them.
+    files: BTreeMap<PathBuf, Cached>,
 }
 
 impl PostCache {
@@ -147,8 +152,7 @@ impl PostCache {
                 (path, Some(Cached { stamp, load }))
             })
             .collect();
-        let mut kept = HashMap::with_capacity(fresh.len());
-        let mut loaded = Vec::with_capacity(fresh.len());
+        let mut kept = BTreeMap::new();
         for (path, new) in fresh {
             let cached = match new {
                 Some(new) => {
@@ -160,11 +164,93 @@ impl PostCache {
                     None => continue, // Cannot happen: a hit was in the map.
                 },
             };
-            loaded.push((path.clone(), cached.load.clone()));
             kept.insert(path, cached);
         }
         self.files = kept;
-        (content::assemble(config, clock, loaded), stats)
+        (self.report(config, clock), stats)
+    }
+
+    /// Loads the posts as [`Self::load`] does, when only the files at `changed` (absolute
+    /// paths, as the watcher reports them; others are ignored) can have changed since the
+    /// last load: without listing the folder. Falls back to [`Self::load`] when a folder
+    /// inside the posts folder appeared or went, or the config changed.
+    pub fn load_changed(
+        &mut self,
+        config: &Config,
+        clock: &Clock,
+        changed: &[PathBuf],
+    ) -> (LoadReport, LoadStats) {
+        let key = format!("{config:?}");
+        if self.config.as_deref() != Some(key.as_str()) || !config.posts_dir.is_dir() {
+            return self.load(config, clock);
+        }
+        let dir = std::path::absolute(&config.posts_dir).unwrap_or(config.posts_dir.clone());
+        let mut wanted = Vec::new();
+        for path in changed {
+            let Ok(relative) = path.strip_prefix(&dir) else {
+                continue;
+            };
+            if relative.as_os_str().is_empty() {
+                return self.load(config, clock);
+            }
+            let at = config.posts_dir.join(relative);
+            let is_dir = std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir());
+            let was_dir = self
+                .files
+                .range(at.clone()..)
+                .next()
+                .is_some_and(|(p, _)| p != &at && p.starts_with(&at));
+            if is_dir || was_dir {
+                return self.load(config, clock);
+            }
+            if let Some(name) = content::post_file_name(relative) {
+                wanted.push((at, name));
+            }
+        }
+        wanted.sort_by(|a, b| a.0.cmp(&b.0));
+        wanted.dedup_by(|a, b| a.0 == b.0);
+        let read_at = SystemTime::now();
+        let limits = &config.limits;
+        let fresh: Vec<(PathBuf, Option<Cached>)> = wanted
+            .into_par_iter()
+            .map(|(path, name)| {
+                if std::fs::symlink_metadata(&path).is_err() {
+                    return (path, None);
+                }
+                let stamp = Stamp::of(&path);
+                let load = content::load_file(&path, name, config, limits);
+                let stamp = stamp.filter(|s| s.settled(read_at));
+                (path, Some(Cached { stamp, load }))
+            })
+            .collect();
+        let mut stats = LoadStats {
+            files: self.files.len(),
+            ..LoadStats::default()
+        };
+        for (path, new) in fresh {
+            match new {
+                Some(new) => {
+                    stats.reloaded += 1;
+                    self.files.insert(path, new);
+                }
+                None => {
+                    self.files.remove(&path);
+                }
+            }
+        }
+        stats.files = self.files.len();
+        (self.report(config, clock), stats)
+    }
+
+    /// The report from every file's cached load.
+    fn report(&self, config: &Config, clock: &Clock) -> LoadReport {
+        let entries: Vec<(&PathBuf, &Cached)> = self.files.iter().collect();
+        // Cloning 10,000 posts is the bulk of an incremental load: use the cores.
+        let loaded: Vec<(PathBuf, FileLoad)> = entries
+            .into_par_iter()
+            .map(|(path, cached)| (path.clone(), cached.load.clone()))
+            .collect();
+        content::assemble(config, clock, loaded)
     }
 }
 

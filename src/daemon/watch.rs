@@ -53,11 +53,22 @@ pub struct Rebuilder {
     state: Arc<Mutex<State>>,
 }
 
+/// Which post files a rebuild reads again.
+enum Scope {
+    /// Those whose stamp changed (the folder is listed).
+    Scan,
+    /// These (the watcher named them), and no others.
+    Changed(Vec<PathBuf>),
+    /// All of them, and every post is rendered again.
+    All,
+}
+
 /// What rebuilds remember between them.
 #[derive(Default)]
 struct State {
     last_good: LastGood,
     posts: PostCache,
+    feeds: feeds::FeedCache,
 }
 
 impl Rebuilder {
@@ -82,20 +93,35 @@ impl Rebuilder {
         self.rebuild_with(true);
     }
 
+    /// Rebuilds the feeds once (blocking) when the watcher says which files changed
+    /// (absolute paths): the posts folder is not listed, only those files are read.
+    pub fn rebuild_changed(&self, changed: Vec<PathBuf>) {
+        self.rebuild_inner(Scope::Changed(changed));
+    }
+
     fn rebuild_with(&self, full: bool) {
+        self.rebuild_inner(if full { Scope::All } else { Scope::Scan });
+    }
+
+    fn rebuild_inner(&self, scope: Scope) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let full = matches!(scope, Scope::All);
         if full {
             state.posts.clear();
         }
         let started = std::time::Instant::now();
-        let problem = self.try_rebuild(&mut state, full).err();
+        let problem = self.try_rebuild(&mut state, &scope).err();
         tracing::debug!(elapsed = ?started.elapsed(), full, "rebuild done");
         self.health.rebuilt(problem.map(|e| e.to_string()));
     }
 
     /// Rebuilds the feeds; the error says why the previous files are still served.
-    fn try_rebuild(&self, state: &mut State, full: bool) -> Result<(), RebuildError> {
-        let State { last_good, posts } = state;
+    fn try_rebuild(&self, state: &mut State, scope: &Scope) -> Result<(), RebuildError> {
+        let State {
+            last_good,
+            posts,
+            feeds: feed_cache,
+        } = state;
         let config = config::load(&self.root).map_err(|problems| {
             for d in &problems {
                 tracing::error!("{d}");
@@ -105,7 +131,10 @@ impl Rebuilder {
             RebuildError::Config(first.unwrap_or_default())
         })?;
         let started = std::time::Instant::now();
-        let (content, stats) = posts.load(&config, &self.clock);
+        let (content, stats) = match scope {
+            Scope::Changed(paths) => posts.load_changed(&config, &self.clock, paths),
+            Scope::Scan | Scope::All => posts.load(&config, &self.clock),
+        };
         tracing::debug!(
             files = stats.files,
             reloaded = stats.reloaded,
@@ -113,7 +142,7 @@ impl Rebuilder {
             "posts loaded"
         );
         // Renderings are reused only for the config they were made with.
-        let reuse = !full && !stats.config_changed;
+        let reuse = !matches!(scope, Scope::All) && !stats.config_changed;
         let site = crate::site::Site { config, content };
         for d in &site.content.diagnostics {
             tracing::warn!("{d}");
@@ -138,14 +167,26 @@ impl Rebuilder {
             last_good.render(post, &site.config, &broken_paths, stamp, &fresh)
         };
         let started = std::time::Instant::now();
-        let built = feeds::build_with(&posts, &site.config, self.clock.now(), &render);
+        if !reuse {
+            feed_cache.clear();
+        }
+        let built = feeds::build_cached(
+            &posts,
+            &site.config,
+            self.clock.now(),
+            &render,
+            Some(feed_cache),
+        );
+        let reused = feed_cache.take_reused();
         tracing::debug!(elapsed = ?started.elapsed(), "feeds made");
         let started = std::time::Instant::now();
         for d in &built.diagnostics {
             tracing::warn!("{d}");
         }
-        let changed =
-            feeds::write_all(&built, &site.config.feeds.output_dir).inspect_err(|err| {
+        let changed = feeds::write_changed(&built, &site.config.feeds.output_dir, &reused)
+            .inspect_err(|err| {
+                // What is on disk is not known: compare every file next time.
+                feed_cache.clear();
                 tracing::error!(%err, "cannot write feeds; the previous files are still served");
             })?;
         tracing::debug!(elapsed = ?started.elapsed(), "feeds written");
@@ -157,10 +198,10 @@ impl Rebuilder {
 }
 
 /// What a file-system event asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Signal {
-    /// Something inside a watched path changed: rebuild.
-    Changed,
+    /// Something inside a watched path changed (these paths): rebuild.
+    Changed(Vec<PathBuf>),
     /// A watched path itself appeared or went, or the watcher erred: attach again, rescan.
     Reattach,
 }
@@ -245,7 +286,7 @@ fn classify(event: &notify::Result<notify::Event>, targets: &[PathBuf]) -> Optio
     paths
         .iter()
         .any(|p| targets.iter().any(|t| p.starts_with(t)))
-        .then_some(Signal::Changed)
+        .then(|| Signal::Changed(paths.clone()))
 }
 
 impl Watcher {
@@ -296,9 +337,15 @@ pub async fn rebuild_on_change(
                 // replaced sends one per file. Rebuilds are incremental, so a short wait is
                 // enough: events that arrive during a rebuild start another one.
                 tokio::time::sleep(DEBOUNCE).await;
-                let mut reattach = first == Signal::Reattach;
-                while let Ok(signal) = watcher.events.try_recv() {
-                    reattach |= signal == Signal::Reattach;
+                let mut reattach = false;
+                let mut changed = Vec::new();
+                let mut signal = Some(first);
+                while let Some(next) = signal.take() {
+                    match next {
+                        Signal::Reattach => reattach = true,
+                        Signal::Changed(paths) => changed.extend(paths),
+                    }
+                    signal = watcher.events.try_recv().ok();
                 }
                 if reattach {
                     tracing::info!("a watched folder appeared, went or was replaced: watching again");
@@ -309,7 +356,7 @@ pub async fn rebuild_on_change(
                     if reattach {
                         rebuilder.rebuild_all();
                     } else {
-                        rebuilder.rebuild();
+                        rebuilder.rebuild_changed(changed);
                     }
                 })
                 .await;
