@@ -123,10 +123,10 @@ pub fn unreadable_folder(config: &Config, err: &std::io::Error) -> LoadReport {
 /// The report for every post file's result, given in path order (as [`list_post_files`]
 /// lists them): posts sorted newest first, unpublished and scheduled posts counted and left
 /// out (against `clock`), duplicate permalinks and tag folder collisions reported.
-pub fn assemble(
+pub fn assemble<P: Into<PathBuf>>(
     config: &Config,
     clock: &Clock,
-    loaded: impl IntoIterator<Item = (PathBuf, FileLoad)>,
+    loaded: impl IntoIterator<Item = (P, FileLoad)>,
 ) -> LoadReport {
     let mut report = LoadReport::default();
     // Warnings about the config's `feeds:` section are reported with the posts'.
@@ -147,7 +147,7 @@ pub fn assemble(
             }
             Err(err) => {
                 report.skipped += 1;
-                report.failed.push(path);
+                report.failed.push(path.into());
                 report.diagnostics.push(err.into());
             }
         }

@@ -16,7 +16,7 @@
 //!
 //! Everything is dropped when the config changes (it decides how posts parse and render).
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -24,7 +24,8 @@ use rayon::prelude::*;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::content::{self, FileLoad, LoadReport};
+use crate::content::{self, FileLoad, LoadReport, Post, PostError, Status};
+use crate::diagnostics::Diagnostic;
 
 /// How recently modified a file must not be for its stamp to be trusted.
 const RACY: Duration = Duration::from_secs(2);
@@ -79,7 +80,18 @@ impl Stamp {
 struct Cached {
     /// The file's stamp when it was loaded, if it can be trusted to change with the file.
     stamp: Option<Stamp>,
-    load: FileLoad,
+    /// The load. The post is `None` while it is lent to a rebuild (see
+    /// [`PostCache::give_back`]).
+    load: Result<(Option<Post>, Vec<Diagnostic>), PostError>,
+}
+
+impl Cached {
+    fn new(stamp: Option<Stamp>, load: FileLoad) -> Self {
+        Cached {
+            stamp,
+            load: load.map(|(post, warnings)| (Some(post), warnings)),
+        }
+    }
 }
 
 /// What [`PostCache::load`] did.
@@ -94,13 +106,22 @@ pub struct LoadStats {
 }
 
 /// Every post file's last load, by path, for the config it was loaded with.
+///
+/// Copying 10,000 posts into each report would cost more than everything else an
+/// incremental rebuild does, so the report's posts are moved out of the cache (lent) and
+/// must be handed back with [`PostCache::give_back`] once the feeds are built. Posts that the
+/// report might leave out (unpublished, scheduled, or sharing a permalink) are copied
+/// instead. If they are not all handed back, the next load reads every file again.
 #[derive(Debug, Default)]
 pub struct PostCache {
     /// The config the entries were loaded with (its `Debug` text: `Config` has no maps, so
     /// the text is deterministic).
     config: Option<String>,
-    /// By path, in the order [`content::list_post_files`] lists them.
-    files: BTreeMap<PathBuf, Cached>,
+    files: HashMap<PathBuf, Cached>,
+    /// The paths in `files`, in the order [`content::list_post_files`] lists them.
+    order: Vec<PathBuf>,
+    /// Some posts are lent out.
+    lent: bool,
 }
 
 impl PostCache {
@@ -108,6 +129,8 @@ impl PostCache {
     pub fn clear(&mut self) {
         self.config = None;
         self.files.clear();
+        self.order.clear();
+        self.lent = false;
     }
 
     /// The stamp `path` was loaded with, if its file has not changed since as far as the
@@ -116,16 +139,30 @@ impl PostCache {
         self.files.get(path).and_then(|c| c.stamp)
     }
 
-    /// Loads the posts as [`content::load_posts`] does, reading only the files that changed
-    /// since the last load.
-    pub fn load(&mut self, config: &Config, clock: &Clock) -> (LoadReport, LoadStats) {
-        let key = format!("{config:?}");
-        let mut stats = LoadStats::default();
-        if self.config.as_deref() != Some(key.as_str()) {
-            stats.config_changed = self.config.is_some();
-            self.files.clear();
-            self.config = Some(key);
+    /// Drops everything if the config changed or posts were not given back; says whether
+    /// the config changed.
+    fn check(&mut self, config: &Config) -> bool {
+        if self.lent {
+            tracing::warn!("posts were not handed back after a rebuild: reading every post");
+            self.clear();
         }
+        let key = format!("{config:?}");
+        if self.config.as_deref() == Some(key.as_str()) {
+            return false;
+        }
+        let changed = self.config.is_some();
+        self.clear();
+        self.config = Some(key);
+        changed
+    }
+
+    /// Loads the posts as [`content::load_posts`] does, reading only the files that changed
+    /// since the last load. The report's posts must be handed back ([`Self::give_back`]).
+    pub fn load(&mut self, config: &Config, clock: &Clock) -> (LoadReport, LoadStats) {
+        let mut stats = LoadStats {
+            config_changed: self.check(config),
+            ..LoadStats::default()
+        };
         let listed = match content::list_post_files(&config.posts_dir) {
             Ok(listed) => listed,
             // Keep the cache: the folder is probably being replaced, and files that come
@@ -149,10 +186,11 @@ impl PostCache {
                 }
                 let load = content::load_file(&path, name, config, limits);
                 let stamp = stamp.filter(|s| s.settled(read_at));
-                (path, Some(Cached { stamp, load }))
+                (path, Some(Cached::new(stamp, load)))
             })
             .collect();
-        let mut kept = BTreeMap::new();
+        let mut kept = HashMap::with_capacity(fresh.len());
+        let mut order = Vec::with_capacity(fresh.len());
         for (path, new) in fresh {
             let cached = match new {
                 Some(new) => {
@@ -164,9 +202,11 @@ impl PostCache {
                     None => continue, // Cannot happen: a hit was in the map.
                 },
             };
+            order.push(path.clone());
             kept.insert(path, cached);
         }
         self.files = kept;
+        self.order = order;
         (self.report(config, clock), stats)
     }
 
@@ -180,9 +220,11 @@ impl PostCache {
         clock: &Clock,
         changed: &[PathBuf],
     ) -> (LoadReport, LoadStats) {
-        let key = format!("{config:?}");
-        if self.config.as_deref() != Some(key.as_str()) || !config.posts_dir.is_dir() {
-            return self.load(config, clock);
+        let config_changed = self.check(config);
+        if config_changed || self.order.is_empty() || !config.posts_dir.is_dir() {
+            let (report, mut stats) = self.load(config, clock);
+            stats.config_changed |= config_changed;
+            return (report, stats);
         }
         let dir = std::path::absolute(&config.posts_dir).unwrap_or(config.posts_dir.clone());
         let mut wanted = Vec::new();
@@ -195,11 +237,9 @@ impl PostCache {
             }
             let at = config.posts_dir.join(relative);
             let is_dir = std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir());
-            let was_dir = self
-                .files
-                .range(at.clone()..)
-                .next()
-                .is_some_and(|(p, _)| p != &at && p.starts_with(&at));
+            let was_dir = self.order[self.order.partition_point(|p| p <= &at)..]
+                .first()
+                .is_some_and(|p| p.starts_with(&at));
             if is_dir || was_dir {
                 return self.load(config, clock);
             }
@@ -220,37 +260,87 @@ impl PostCache {
                 let stamp = Stamp::of(&path);
                 let load = content::load_file(&path, name, config, limits);
                 let stamp = stamp.filter(|s| s.settled(read_at));
-                (path, Some(Cached { stamp, load }))
+                (path, Some(Cached::new(stamp, load)))
             })
             .collect();
-        let mut stats = LoadStats {
-            files: self.files.len(),
-            ..LoadStats::default()
-        };
+        let mut stats = LoadStats::default();
+        let mut reorder = false;
         for (path, new) in fresh {
             match new {
                 Some(new) => {
                     stats.reloaded += 1;
-                    self.files.insert(path, new);
+                    reorder |= self.files.insert(path, new).is_none();
                 }
-                None => {
-                    self.files.remove(&path);
-                }
+                None => reorder |= self.files.remove(&path).is_some(),
             }
+        }
+        if reorder {
+            self.order = self.files.keys().cloned().collect();
+            self.order.sort();
         }
         stats.files = self.files.len();
         (self.report(config, clock), stats)
     }
 
-    /// The report from every file's cached load.
-    fn report(&self, config: &Config, clock: &Clock) -> LoadReport {
-        let entries: Vec<(&PathBuf, &Cached)> = self.files.iter().collect();
-        // Cloning 10,000 posts is the bulk of an incremental load: use the cores.
-        let loaded: Vec<(PathBuf, FileLoad)> = entries
-            .into_par_iter()
-            .map(|(path, cached)| (path.clone(), cached.load.clone()))
+    /// The report from every file's cached load, lending it the posts it surely keeps.
+    fn report(&mut self, config: &Config, clock: &Clock) -> LoadReport {
+        let now = clock.now();
+        // Permalinks shared by several published posts: one of them is dropped.
+        let mut urls: HashMap<&str, u32> = HashMap::with_capacity(self.files.len());
+        for cached in self.files.values() {
+            if let Ok((Some(post), _)) = &cached.load {
+                if post.status == Status::Published {
+                    *urls.entry(post.url.as_str()).or_default() += 1;
+                }
+            }
+        }
+        let shared: HashSet<String> = urls
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(url, _)| url.to_owned())
             .collect();
+        let files = &mut self.files;
+        let mut loaded = Vec::with_capacity(self.order.len());
+        for path in &self.order {
+            let Some(cached) = files.get_mut(path) else {
+                continue;
+            };
+            let load = match &mut cached.load {
+                Ok((slot, warnings)) => {
+                    let Some(post) = slot.as_ref() else {
+                        continue; // Cannot happen: lent posts are checked for.
+                    };
+                    let kept = post.status == Status::Published
+                        && (config.future || post.date <= now)
+                        && !shared.contains(&post.url);
+                    let post = if kept {
+                        slot.take().expect("checked above")
+                    } else {
+                        post.clone()
+                    };
+                    Ok((post, warnings.clone()))
+                }
+                Err(err) => Err(err.clone()),
+            };
+            loaded.push((path.as_path(), load));
+        }
+        self.lent = true;
         content::assemble(config, clock, loaded)
+    }
+
+    /// Takes back the posts lent by the last load: every post the feeds were built from
+    /// (others, such as the last good versions of broken posts, are dropped).
+    pub fn give_back(&mut self, posts: Vec<Post>) {
+        for post in posts {
+            if let Some(Cached {
+                load: Ok((slot @ None, _)),
+                ..
+            }) = self.files.get_mut(&post.source)
+            {
+                *slot = Some(post);
+            }
+        }
+        self.lent = self.files.values().any(|c| matches!(c.load, Ok((None, _))));
     }
 }
 
@@ -289,6 +379,8 @@ mod tests {
             (full.skipped, full.unpublished, full.scheduled)
         );
         assert_eq!(cached.unreadable_folder, full.unreadable_folder);
+        cache.give_back(cached.posts);
+        assert!(!cache.lent);
         stats
     }
 
@@ -302,25 +394,31 @@ mod tests {
         post(&posts, "2026-03-01-c.md", "title: C\npublished: false\n");
         post(&posts, "2026-12-01-future.md", "title: F\n");
         post(&posts, "2026-04-01-broken.md", "title: [oops\n");
+        // The same permalink as posts/2026-02-01-b.md: one of them is left out.
+        std::fs::create_dir(posts.join("sub")).unwrap();
+        post(&posts.join("sub"), "2026-02-01-b.md", "title: B too\n");
         let config = config(root.path(), "");
         let mut cache = PostCache::default();
         let stats = assert_same(&mut cache, &config);
-        assert_eq!((stats.files, stats.reloaded), (5, 5));
+        assert_eq!((stats.files, stats.reloaded), (6, 6));
 
         // Files just written are not trusted yet (a second write in the same clock tick
         // could keep their stamp): read again.
         let stats = assert_same(&mut cache, &config);
-        assert_eq!(stats.reloaded, 5);
+        assert_eq!(stats.reloaded, 6);
 
         // Once settled, an unchanged file is not read again; changed, added and deleted
         // files are seen.
         let old = SystemTime::now() - Duration::from_secs(60);
-        for entry in std::fs::read_dir(&posts).unwrap() {
-            let file = std::fs::File::options()
-                .write(true)
-                .open(entry.unwrap().path())
-                .unwrap();
-            file.set_modified(old).unwrap();
+        for entry in std::fs::read_dir(&posts)
+            .unwrap()
+            .chain(std::fs::read_dir(posts.join("sub")).unwrap())
+        {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                let file = std::fs::File::options().write(true).open(path).unwrap();
+                file.set_modified(old).unwrap();
+            }
         }
         // The change time moved with set_modified: wait until it is settled too.
         std::thread::sleep(RACY + Duration::from_millis(100));
@@ -332,7 +430,23 @@ mod tests {
         post(&posts, "2026-05-01-new.md", "title: New\n");
         std::fs::remove_file(posts.join("2026-01-01-a.md")).unwrap();
         let stats = assert_same(&mut cache, &config);
-        assert_eq!((stats.files, stats.reloaded), (5, 2));
+        assert_eq!((stats.files, stats.reloaded), (6, 2));
+
+        // Told which files changed, the cache reads only those.
+        post(&posts, "2026-03-01-c.md", "title: C\n");
+        std::fs::remove_file(posts.join("sub/2026-02-01-b.md")).unwrap();
+        let changed = [
+            std::path::absolute(posts.join("2026-03-01-c.md")).unwrap(),
+            std::path::absolute(posts.join("sub/2026-02-01-b.md")).unwrap(),
+            std::path::absolute(posts.join("notes.txt")).unwrap(),
+        ];
+        let (cached, stats) = cache.load_changed(&config, &clock(), &changed);
+        let full = content::load_posts(&config, &clock());
+        assert_eq!(cached.posts, full.posts);
+        assert_eq!(cached.diagnostics, full.diagnostics);
+        assert_eq!((stats.files, stats.reloaded), (5, 1));
+        cache.give_back(cached.posts);
+        assert_same(&mut cache, &config);
 
         // A config change reads everything again.
         let other = config_with_permalink(root.path());

@@ -119,7 +119,7 @@ impl Rebuilder {
     fn try_rebuild(&self, state: &mut State, scope: &Scope) -> Result<(), RebuildError> {
         let State {
             last_good,
-            posts,
+            posts: post_cache,
             feeds: feed_cache,
         } = state;
         let config = config::load(&self.root).map_err(|problems| {
@@ -132,8 +132,8 @@ impl Rebuilder {
         })?;
         let started = std::time::Instant::now();
         let (content, stats) = match scope {
-            Scope::Changed(paths) => posts.load_changed(&config, &self.clock, paths),
-            Scope::Scan | Scope::All => posts.load(&config, &self.clock),
+            Scope::Changed(paths) => post_cache.load_changed(&config, &self.clock, paths),
+            Scope::Scan | Scope::All => post_cache.load(&config, &self.clock),
         };
         tracing::debug!(
             files = stats.files,
@@ -154,7 +154,7 @@ impl Rebuilder {
             tracing::error!(dir = %dir.display(), "cannot read the posts folder; the previous feeds are still served");
             return Err(RebuildError::PostsFolder(dir));
         }
-        let cache = &*posts;
+        let cache = &*post_cache;
         let (posts, broken) = last_good.posts(site.content, &site.config, &self.clock);
         let broken_paths: HashSet<PathBuf> = broken
             .iter()
@@ -178,6 +178,7 @@ impl Rebuilder {
             Some(feed_cache),
         );
         let reused = feed_cache.take_reused();
+        post_cache.give_back(posts);
         tracing::debug!(elapsed = ?started.elapsed(), "feeds made");
         let started = std::time::Instant::now();
         for d in &built.diagnostics {
