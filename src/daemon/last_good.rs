@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -22,7 +22,7 @@ use super::post_cache::Stamp;
 /// The text of each post (by source path) as last rendered successfully.
 #[derive(Debug, Default)]
 pub struct LastGood {
-    texts: HashMap<PathBuf, Kept>,
+    texts: HashMap<PathBuf, Arc<Kept>>,
 }
 
 /// A post's text as last rendered, and the rendering if it may be used again.
@@ -35,7 +35,7 @@ pub struct Kept {
 }
 
 /// The texts (and renderings) of the posts rendered by a rebuild in progress.
-pub type Fresh = Mutex<HashMap<PathBuf, Kept>>;
+pub type Fresh = Mutex<HashMap<PathBuf, Arc<Kept>>>;
 
 /// A post that failed to load at this rebuild.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +110,7 @@ impl LastGood {
             if let Some((was, rendered)) = &kept.rendered {
                 if *was == stamp {
                     let rendered = rendered.clone();
-                    remember(fresh, &post.source, kept.clone());
+                    remember(fresh, &post.source, Arc::clone(kept));
                     return Ok(rendered);
                 }
             }
@@ -126,10 +126,10 @@ impl LastGood {
         remember(
             fresh,
             &post.source,
-            Kept {
+            Arc::new(Kept {
                 text,
                 rendered: reusable,
-            },
+            }),
         );
         Ok(rendered)
     }
@@ -140,7 +140,7 @@ impl LastGood {
     }
 }
 
-fn remember(fresh: &Fresh, path: &Path, kept: Kept) {
+fn remember(fresh: &Fresh, path: &Path, kept: Arc<Kept>) {
     fresh
         .lock()
         .unwrap_or_else(PoisonError::into_inner)

@@ -17,6 +17,8 @@
 //! Everything is dropped when the config changes (it decides how posts parse and render).
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -117,7 +119,9 @@ pub struct PostCache {
     /// The config the entries were loaded with (its `Debug` text: `Config` has no maps, so
     /// the text is deterministic).
     config: Option<String>,
-    files: HashMap<PathBuf, Cached>,
+    /// By path (its bytes: hashing a `Path` walks its components, and this map is looked up
+    /// twice per post at each rebuild).
+    files: HashMap<OsString, Cached, BuildHasherDefault<FastHasher>>,
     /// The paths in `files`, in the order [`content::list_post_files`] lists them.
     order: Vec<PathBuf>,
     /// Some posts are lent out.
@@ -136,7 +140,7 @@ impl PostCache {
     /// The stamp `path` was loaded with, if its file has not changed since as far as the
     /// stamp can tell (what a rendered body may be cached against).
     pub fn stamp(&self, path: &Path) -> Option<Stamp> {
-        self.files.get(path).and_then(|c| c.stamp)
+        self.files.get(path.as_os_str()).and_then(|c| c.stamp)
     }
 
     /// Drops everything if the config changed or posts were not given back; says whether
@@ -179,7 +183,7 @@ impl PostCache {
             .map(|(path, name)| {
                 let stamp = Stamp::of(&path);
                 let hit = files
-                    .get(&path)
+                    .get(path.as_os_str())
                     .is_some_and(|c| c.stamp.is_some() && c.stamp == stamp);
                 if hit {
                     return (path, None);
@@ -189,7 +193,7 @@ impl PostCache {
                 (path, Some(Cached::new(stamp, load)))
             })
             .collect();
-        let mut kept = HashMap::with_capacity(fresh.len());
+        let mut kept = HashMap::with_capacity_and_hasher(fresh.len(), Default::default());
         let mut order = Vec::with_capacity(fresh.len());
         for (path, new) in fresh {
             let cached = match new {
@@ -197,13 +201,13 @@ impl PostCache {
                     stats.reloaded += 1;
                     new
                 }
-                None => match self.files.remove(&path) {
+                None => match self.files.remove(path.as_os_str()) {
                     Some(old) => old,
                     None => continue, // Cannot happen: a hit was in the map.
                 },
             };
             order.push(path.clone());
-            kept.insert(path, cached);
+            kept.insert(path.into_os_string(), cached);
         }
         self.files = kept;
         self.order = order;
@@ -269,13 +273,13 @@ impl PostCache {
             match new {
                 Some(new) => {
                     stats.reloaded += 1;
-                    reorder |= self.files.insert(path, new).is_none();
+                    reorder |= self.files.insert(path.into_os_string(), new).is_none();
                 }
-                None => reorder |= self.files.remove(&path).is_some(),
+                None => reorder |= self.files.remove(path.as_os_str()).is_some(),
             }
         }
         if reorder {
-            self.order = self.files.keys().cloned().collect();
+            self.order = self.files.keys().map(PathBuf::from).collect();
             self.order.sort();
         }
         stats.files = self.files.len();
@@ -302,7 +306,7 @@ impl PostCache {
         let files = &mut self.files;
         let mut loaded = Vec::with_capacity(self.order.len());
         for path in &self.order {
-            let Some(cached) = files.get_mut(path) else {
+            let Some(cached) = files.get_mut(path.as_os_str()) else {
                 continue;
             };
             let load = match &mut cached.load {
@@ -335,12 +339,31 @@ impl PostCache {
             if let Some(Cached {
                 load: Ok((slot @ None, _)),
                 ..
-            }) = self.files.get_mut(&post.source)
+            }) = self.files.get_mut(post.source.as_os_str())
             {
                 *slot = Some(post);
             }
         }
         self.lent = self.files.values().any(|c| matches!(c.load, Ok((None, _))));
+    }
+}
+
+/// A fast non-cryptographic hasher (the Fx hash) for the paths of local files.
+#[derive(Default)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

@@ -122,16 +122,19 @@ pub fn write_changed(
     out_dir: &std::path::Path,
     unchanged: &std::collections::HashSet<String>,
 ) -> std::io::Result<usize> {
-    let mut changed = 0;
-    for file in &built.files {
-        let len = file.bytes.len() as u64;
-        if unchanged.contains(&file.path)
-            && std::fs::metadata(out_dir.join(&file.path)).is_ok_and(|m| m.len() == len)
-        {
-            continue;
-        }
-        changed += usize::from(write_one(file, out_dir)?);
-    }
+    // Each write ends with an fsync: overlap them.
+    let changed = built
+        .files
+        .par_iter()
+        .filter(|file| {
+            let len = file.bytes.len() as u64;
+            !(unchanged.contains(&file.path)
+                && std::fs::metadata(out_dir.join(&file.path)).is_ok_and(|m| m.len() == len))
+        })
+        .map(|file| write_one(file, out_dir).map(usize::from))
+        .collect::<std::io::Result<Vec<usize>>>()?
+        .into_iter()
+        .sum();
     let planned: Vec<&str> = built.files.iter().map(|f| f.path.as_str()).collect();
     remove_stale_tag_feeds(out_dir, &planned)?;
     Ok(changed)
@@ -217,9 +220,14 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
         // [`tags::assign_slugs`]).
         let (slugs, _) = tags::assign_slugs(posts);
         let mut by_slug: BTreeMap<&str, (String, Vec<usize>)> = BTreeMap::new();
+        // Each spelling of a tag is lower-cased once, not once per post.
+        let mut slug_of: HashMap<&str, Option<&String>> = HashMap::new();
         for (index, post) in posts.iter().enumerate() {
             for tag in &post.tags {
-                let Some(slug) = slugs.get(&tag.to_lowercase()) else {
+                let slug = *slug_of
+                    .entry(tag.as_str())
+                    .or_insert_with(|| slugs.get(&tag.to_lowercase()));
+                let Some(slug) = slug else {
                     continue;
                 };
                 let entry = by_slug

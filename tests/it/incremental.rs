@@ -30,7 +30,11 @@ fn feed_files(dir: &Path) -> BTreeMap<String, String> {
                     .unwrap()
                     .to_string_lossy()
                     .into_owned();
-                out.insert(rel, std::fs::read_to_string(&path).unwrap());
+                // A stale tag feed may be removed while the daemon rebuilds: the next
+                // comparison sees the result.
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    out.insert(rel, text);
+                }
             }
         }
     }
