@@ -8,7 +8,7 @@
 # In the same run it times a config edit (the daemon then reads and renders every post again)
 # and a full `crier build` of the same site. Prints a Markdown table.
 #
-# usage: bench/rebuild.sh                 # N=10000 RUNS=20 FULL_RUNS=5
+# usage: bench/rebuild.sh                 # N=10000 RUNS=20 FULL_RUNS=5 (BENCHMARKS.md: RUNS=30)
 #        N=100000 RUNS=10 bench/rebuild.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -28,7 +28,7 @@ use crate::{config, feeds};
 
 /// How long after a change event the rebuild starts, gathering the other events of one save
 /// (an editor truncates, writes and renames; a folder being replaced sends one per file).
-pub const DEBOUNCE: Duration = Duration::from_millis(20);
+pub const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Why a rebuild kept the previous feeds (shown in `/healthz`).
 #[derive(Debug, thiserror::Error)]
