@@ -67,38 +67,73 @@ pub fn load_posts(config: &Config, clock: &Clock) -> LoadReport {
 
 /// [`load_posts`] with explicit resource limits.
 pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadReport {
-    let mut report = LoadReport::default();
-    // Warnings about the config's `feeds:` section are reported with the posts'.
-    report
-        .diagnostics
-        .extend(config.feeds.warnings.iter().cloned());
-    let files = match post_files(&config.posts_dir) {
+    let files = match list_post_files(&config.posts_dir) {
         Ok(files) => files,
-        Err(err) => {
-            report.unreadable_folder = true;
-            report.diagnostics.push(Diagnostic::error(
-                &config.posts_dir,
-                1,
-                1,
-                format!(
-                    "cannot read the posts folder: {err} (set `posts_dir` in {})",
-                    crate::config::CONFIG_FILE
-                ),
-            ));
-            return report;
-        }
+        Err(err) => return unreadable_folder(config, &err),
     };
     // Reading and parsing front matter is independent per file: spread it over the cores,
     // then fold the results in file order so the output stays deterministic.
     let loaded: Vec<_> = files
         .into_par_iter()
         .map(|(path, name)| {
-            let result = name
-                .map_err(|kind| PostError::at_file(&path, kind))
-                .and_then(|name| load_one(&path, &name, config, limits));
+            let result = load_file(&path, name, config, limits);
             (path, result)
         })
         .collect();
+    assemble(config, clock, loaded)
+}
+
+/// What loading one post file gave: the post and its warnings, or why it was skipped.
+pub type FileLoad = Result<(Post, Vec<Diagnostic>), PostError>;
+
+/// A file in the posts folder, and what its name says (a post's date and slug, or why the
+/// name is not valid).
+pub type PostFile = (PathBuf, Result<PostFileName, PostErrorKind>);
+
+/// Reads and parses one post file (`name` as [`list_post_files`] gave it). The daemon
+/// reloads only the files that changed this way, and [`assemble`]s the report.
+pub fn load_file(
+    path: &Path,
+    name: Result<PostFileName, PostErrorKind>,
+    config: &Config,
+    limits: &Limits,
+) -> FileLoad {
+    name.map_err(|kind| PostError::at_file(path, kind))
+        .and_then(|name| load_one(path, &name, config, limits))
+}
+
+/// The report for a posts folder that cannot be listed.
+pub fn unreadable_folder(config: &Config, err: &std::io::Error) -> LoadReport {
+    let mut report = LoadReport::default();
+    report
+        .diagnostics
+        .extend(config.feeds.warnings.iter().cloned());
+    report.unreadable_folder = true;
+    report.diagnostics.push(Diagnostic::error(
+        &config.posts_dir,
+        1,
+        1,
+        format!(
+            "cannot read the posts folder: {err} (set `posts_dir` in {})",
+            crate::config::CONFIG_FILE
+        ),
+    ));
+    report
+}
+
+/// The report for every post file's result, given in path order (as [`list_post_files`]
+/// lists them): posts sorted newest first, unpublished and scheduled posts counted and left
+/// out (against `clock`), duplicate permalinks and tag folder collisions reported.
+pub fn assemble<P: Into<PathBuf>>(
+    config: &Config,
+    clock: &Clock,
+    loaded: impl IntoIterator<Item = (P, FileLoad)>,
+) -> LoadReport {
+    let mut report = LoadReport::default();
+    // Warnings about the config's `feeds:` section are reported with the posts'.
+    report
+        .diagnostics
+        .extend(config.feeds.warnings.iter().cloned());
     for (path, result) in loaded {
         match result {
             Ok((post, warnings)) => {
@@ -113,7 +148,7 @@ pub fn load_posts_with(config: &Config, clock: &Clock, limits: &Limits) -> LoadR
             }
             Err(err) => {
                 report.skipped += 1;
-                report.failed.push(path);
+                report.failed.push(path.into());
                 report.diagnostics.push(err.into());
             }
         }
@@ -248,11 +283,9 @@ pub fn render_text(post: &Post, text: &str, config: &Config) -> Result<Rendered,
     }
 }
 
-type Listing = Vec<(PathBuf, Result<PostFileName, PostErrorKind>)>;
-
 /// Lists the post files under `dir` (recursively, as Jekyll does), sorted by path, skipping
 /// everything that is not a post: images, text files, editor backups, hidden files.
-fn post_files(dir: &Path) -> std::io::Result<Listing> {
+pub fn list_post_files(dir: &Path) -> std::io::Result<Vec<PostFile>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -263,7 +296,7 @@ fn post_files(dir: &Path) -> std::io::Result<Listing> {
             let Some(name) = file_name.to_str() else {
                 continue;
             };
-            if name.starts_with(['.', '_', '#']) || name.ends_with('~') {
+            if is_hidden(name) {
                 continue;
             }
             let file_type = entry.file_type()?;
@@ -279,6 +312,33 @@ fn post_files(dir: &Path) -> std::io::Result<Listing> {
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
+}
+
+/// Whether a file or folder in the posts folder is skipped by its name: hidden files and
+/// folders, Jekyll's `_drafts`-style folders, editor backups and autosaves.
+fn is_hidden(name: &str) -> bool {
+    name.starts_with(['.', '_', '#']) || name.ends_with('~')
+}
+
+/// What [`list_post_files`] would list for the file at `relative` (a path inside the posts
+/// folder, not a folder): `None` if it is not a post file (or is in a skipped folder), else
+/// what its name says.
+pub fn post_file_name(relative: &Path) -> Option<Result<PostFileName, PostErrorKind>> {
+    let mut names = Vec::new();
+    for component in relative.components() {
+        let std::path::Component::Normal(name) = component else {
+            return None;
+        };
+        let name = name.to_str()?;
+        if is_hidden(name) {
+            return None;
+        }
+        names.push(name);
+    }
+    match classify(names.last()?) {
+        FileKind::NotAPost => None,
+        FileKind::Post(parsed) => Some(parsed),
+    }
 }
 
 /// Newest first; ties broken by permalink so the order never depends on the file system.

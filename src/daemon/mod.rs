@@ -4,6 +4,7 @@
 //! no new messages, messages in flight finished and recorded.
 
 pub mod last_good;
+pub mod post_cache;
 pub mod scheduler;
 pub mod watch;
 

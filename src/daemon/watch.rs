@@ -2,6 +2,12 @@
 //! logged and the previous good files stay in place; a broken post keeps its last good
 //! version (see [`super::last_good`]).
 //!
+//! Rebuilds are incremental: only the post files whose stamp changed are read and parsed
+//! again (see [`super::post_cache`]), and only the posts whose file changed are rendered
+//! again; the feeds are then planned and serialised from every post, as a full build does, so
+//! the bytes are the same. A config change, or a watched folder appearing or being replaced,
+//! reads everything again.
+//!
 //! A watch on a folder dies with the folder (`git checkout` or a deploy tool deleting,
 //! renaming or replacing `posts/`), so each watched folder's parent is watched too: when a
 //! watched path itself appears or disappears, or the watcher reports an error, every watch is
@@ -15,9 +21,14 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::last_good::LastGood;
+use super::post_cache::PostCache;
 use crate::clock::Clock;
 use crate::server::health::Health;
-use crate::{config, feeds, site};
+use crate::{config, feeds};
+
+/// How long after a change event the rebuild starts, gathering the other events of one save
+/// (an editor truncates, writes and renames; a folder being replaced sends one per file).
+pub const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Why a rebuild kept the previous feeds (shown in `/healthz`).
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +50,25 @@ pub struct Rebuilder {
     root: PathBuf,
     clock: Clock,
     health: Health,
-    last_good: Arc<Mutex<LastGood>>,
+    state: Arc<Mutex<State>>,
+}
+
+/// Which post files a rebuild reads again.
+enum Scope {
+    /// Those whose stamp changed (the folder is listed).
+    Scan,
+    /// These (the watcher named them), and no others.
+    Changed(Vec<PathBuf>),
+    /// All of them, and every post is rendered again.
+    All,
+}
+
+/// What rebuilds remember between them.
+#[derive(Default)]
+struct State {
+    last_good: LastGood,
+    posts: PostCache,
+    feeds: feeds::FeedCache,
 }
 
 impl Rebuilder {
@@ -49,23 +78,51 @@ impl Rebuilder {
             root,
             clock,
             health,
-            last_good: Arc::default(),
+            state: Arc::default(),
         }
     }
 
-    /// Rebuilds the feeds once (blocking), and records how it went.
+    /// Rebuilds the feeds once (blocking), reading only the post files that changed since
+    /// the last rebuild, and records how it went.
     pub fn rebuild(&self) {
-        let mut last_good = self
-            .last_good
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let problem = self.try_rebuild(&mut last_good).err();
+        self.rebuild_with(false);
+    }
+
+    /// Rebuilds the feeds once (blocking), reading every post file again.
+    pub fn rebuild_all(&self) {
+        self.rebuild_with(true);
+    }
+
+    /// Rebuilds the feeds once (blocking) when the watcher says which files changed
+    /// (absolute paths): the posts folder is not listed, only those files are read.
+    pub fn rebuild_changed(&self, changed: Vec<PathBuf>) {
+        self.rebuild_inner(Scope::Changed(changed));
+    }
+
+    fn rebuild_with(&self, full: bool) {
+        self.rebuild_inner(if full { Scope::All } else { Scope::Scan });
+    }
+
+    fn rebuild_inner(&self, scope: Scope) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let full = matches!(scope, Scope::All);
+        if full {
+            state.posts.clear();
+        }
+        let started = std::time::Instant::now();
+        let problem = self.try_rebuild(&mut state, &scope).err();
+        tracing::debug!(elapsed = ?started.elapsed(), full, "rebuild done");
         self.health.rebuilt(problem.map(|e| e.to_string()));
     }
 
     /// Rebuilds the feeds; the error says why the previous files are still served.
-    fn try_rebuild(&self, last_good: &mut LastGood) -> Result<(), RebuildError> {
-        let site = site::load(&self.root, &self.clock).map_err(|problems| {
+    fn try_rebuild(&self, state: &mut State, scope: &Scope) -> Result<(), RebuildError> {
+        let State {
+            last_good,
+            posts: post_cache,
+            feeds: feed_cache,
+        } = state;
+        let config = config::load(&self.root).map_err(|problems| {
             for d in &problems {
                 tracing::error!("{d}");
             }
@@ -73,6 +130,20 @@ impl Rebuilder {
             let first = problems.first().map(ToString::to_string);
             RebuildError::Config(first.unwrap_or_default())
         })?;
+        let started = std::time::Instant::now();
+        let (content, stats) = match scope {
+            Scope::Changed(paths) => post_cache.load_changed(&config, &self.clock, paths),
+            Scope::Scan | Scope::All => post_cache.load(&config, &self.clock),
+        };
+        tracing::debug!(
+            files = stats.files,
+            reloaded = stats.reloaded,
+            elapsed = ?started.elapsed(),
+            "posts loaded"
+        );
+        // Renderings are reused only for the config they were made with.
+        let reuse = !matches!(scope, Scope::All) && !stats.config_changed;
+        let site = crate::site::Site { config, content };
         for d in &site.content.diagnostics {
             tracing::warn!("{d}");
         }
@@ -83,6 +154,7 @@ impl Rebuilder {
             tracing::error!(dir = %dir.display(), "cannot read the posts folder; the previous feeds are still served");
             return Err(RebuildError::PostsFolder(dir));
         }
+        let cache = &*post_cache;
         let (posts, broken) = last_good.posts(site.content, &site.config, &self.clock);
         let broken_paths: HashSet<PathBuf> = broken
             .iter()
@@ -91,16 +163,34 @@ impl Rebuilder {
             .collect();
         let fresh = Mutex::new(HashMap::new());
         let render = |post: &crate::content::Post| {
-            last_good.render(post, &site.config, &broken_paths, &fresh)
+            let stamp = cache.stamp(&post.source).filter(|_| reuse);
+            last_good.render(post, &site.config, &broken_paths, stamp, &fresh)
         };
-        let built = feeds::build_with(&posts, &site.config, self.clock.now(), &render);
+        let started = std::time::Instant::now();
+        if !reuse {
+            feed_cache.clear();
+        }
+        let built = feeds::build_cached(
+            &posts,
+            &site.config,
+            self.clock.now(),
+            &render,
+            Some(feed_cache),
+        );
+        let reused = feed_cache.take_reused();
+        post_cache.give_back(posts);
+        tracing::debug!(elapsed = ?started.elapsed(), "feeds made");
+        let started = std::time::Instant::now();
         for d in &built.diagnostics {
             tracing::warn!("{d}");
         }
-        let changed =
-            feeds::write_all(&built, &site.config.feeds.output_dir).inspect_err(|err| {
+        let changed = feeds::write_changed(&built, &site.config.feeds.output_dir, &reused)
+            .inspect_err(|err| {
+                // What is on disk is not known: compare every file next time.
+                feed_cache.clear();
                 tracing::error!(%err, "cannot write feeds; the previous files are still served");
             })?;
+        tracing::debug!(elapsed = ?started.elapsed(), "feeds written");
         tracing::info!(feeds = built.feeds, changed, "feeds built");
         last_good.replace(fresh);
         self.health.broken_posts(broken);
@@ -109,10 +199,10 @@ impl Rebuilder {
 }
 
 /// What a file-system event asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Signal {
-    /// Something inside a watched path changed: rebuild.
-    Changed,
+    /// Something inside a watched path changed (these paths): rebuild.
+    Changed(Vec<PathBuf>),
     /// A watched path itself appeared or went, or the watcher erred: attach again, rescan.
     Reattach,
 }
@@ -197,7 +287,7 @@ fn classify(event: &notify::Result<notify::Event>, targets: &[PathBuf]) -> Optio
     paths
         .iter()
         .any(|p| targets.iter().any(|t| p.starts_with(t)))
-        .then_some(Signal::Changed)
+        .then(|| Signal::Changed(paths.clone()))
 }
 
 impl Watcher {
@@ -245,18 +335,32 @@ pub async fn rebuild_on_change(
         tokio::select! {
             Some(first) = watcher.events.recv() => {
                 // Debounce: editors write several events per save, and a folder being
-                // replaced sends one per file.
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                let mut reattach = first == Signal::Reattach;
-                while let Ok(signal) = watcher.events.try_recv() {
-                    reattach |= signal == Signal::Reattach;
+                // replaced sends one per file. Rebuilds are incremental, so a short wait is
+                // enough: events that arrive during a rebuild start another one.
+                tokio::time::sleep(DEBOUNCE).await;
+                let mut reattach = false;
+                let mut changed = Vec::new();
+                let mut signal = Some(first);
+                while let Some(next) = signal.take() {
+                    match next {
+                        Signal::Reattach => reattach = true,
+                        Signal::Changed(paths) => changed.extend(paths),
+                    }
+                    signal = watcher.events.try_recv().ok();
                 }
                 if reattach {
                     tracing::info!("a watched folder appeared, went or was replaced: watching again");
                     watcher.attach();
                 }
                 let rebuilder = rebuilder.clone();
-                let _ = tokio::task::spawn_blocking(move || rebuilder.rebuild()).await;
+                let _ = tokio::task::spawn_blocking(move || {
+                    if reattach {
+                        rebuilder.rebuild_all();
+                    } else {
+                        rebuilder.rebuild_changed(changed);
+                    }
+                })
+                .await;
             }
             _ = crate::util::shutdown::stopped(&mut shutdown) => return,
         }

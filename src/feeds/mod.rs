@@ -110,10 +110,30 @@ pub struct BuildOutput {
 /// Writes every file of `built` into `out_dir` atomically; returns how many changed.
 /// Tag feeds that are no longer planned are then removed (see [`remove_stale_tag_feeds`]).
 pub fn write_all(built: &BuildOutput, out_dir: &std::path::Path) -> std::io::Result<usize> {
-    let mut changed = 0;
-    for file in &built.files {
-        changed += usize::from(write_one(file, out_dir)?);
-    }
+    write_changed(built, out_dir, &Default::default())
+}
+
+/// [`write_all`], not even comparing the files in `unchanged` (paths relative to `out_dir`)
+/// with what is on disk, so long as a file of their length is there: the daemon knows which
+/// feeds are the same as at its previous build.
+pub fn write_changed(
+    built: &BuildOutput,
+    out_dir: &std::path::Path,
+    unchanged: &std::collections::HashSet<String>,
+) -> std::io::Result<usize> {
+    // Each write ends with an fsync: overlap them.
+    let changed = built
+        .files
+        .par_iter()
+        .filter(|file| {
+            let len = file.bytes.len() as u64;
+            !(unchanged.contains(&file.path)
+                && std::fs::metadata(out_dir.join(&file.path)).is_ok_and(|m| m.len() == len))
+        })
+        .map(|file| write_one(file, out_dir).map(usize::from))
+        .collect::<std::io::Result<Vec<usize>>>()?
+        .into_iter()
+        .sum();
     let planned: Vec<&str> = built.files.iter().map(|f| f.path.as_str()).collect();
     remove_stale_tag_feeds(out_dir, &planned)?;
     Ok(changed)
@@ -199,9 +219,14 @@ pub fn plan(posts: &[Post], config: &Config) -> Vec<FeedPlan> {
         // [`crate::content::tags::assign_slugs`]).
         let (slugs, _) = assign_slugs(posts);
         let mut by_slug: BTreeMap<&str, (String, Vec<usize>)> = BTreeMap::new();
+        // Each spelling of a tag is lower-cased once, not once per post.
+        let mut slug_of: HashMap<&str, Option<&String>> = HashMap::new();
         for (index, post) in posts.iter().enumerate() {
             for tag in &post.tags {
-                let Some(slug) = slugs.get(&tag.to_lowercase()) else {
+                let slug = *slug_of
+                    .entry(tag.as_str())
+                    .or_insert_with(|| slugs.get(&tag.to_lowercase()));
+                let Some(slug) = slug else {
                     continue;
                 };
                 let entry = by_slug
@@ -239,8 +264,99 @@ pub fn build_with(
     now: DateTime<FixedOffset>,
     render: &Renderer<'_>,
 ) -> BuildOutput {
+    build_cached(posts, config, now, render, None)
+}
+
+/// The feeds of the last build, to serialise again only those whose entries or feed-level
+/// facts changed (the daemon rebuilds after each edit; most feeds stay the same). Valid for
+/// one config: [`FeedCache::clear`] it when the config changes.
+#[derive(Debug, Default)]
+pub struct FeedCache {
+    feeds: std::sync::Mutex<HashMap<String, CachedFeed>>,
+    /// The files of the last build that came from the cache.
+    reused: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+#[derive(Debug)]
+struct CachedFeed {
+    meta: FeedMeta,
+    entries: Vec<FeedEntry>,
+    files: Vec<OutputFile>,
+}
+
+impl FeedCache {
+    /// Forgets every feed.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The paths of the files of the last build that were the same as the build before's
+    /// (their feed was not serialised again).
+    pub fn take_reused(&self) -> std::collections::HashSet<String> {
+        std::mem::take(
+            &mut self
+                .reused
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedFeed>> {
+        self.feeds
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The files of the feed in `dir` if it was made from the same `doc`.
+    fn get(&self, dir: &str, doc: &FeedDoc<'_>) -> Option<Vec<OutputFile>> {
+        let feeds = self.lock();
+        let cached = feeds.get(dir)?;
+        let same = cached.meta == doc.meta
+            && cached.entries.len() == doc.entries.len()
+            && cached
+                .entries
+                .iter()
+                .zip(&doc.entries)
+                .all(|(a, b)| a == *b);
+        if !same {
+            return None;
+        }
+        self.reused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(cached.files.iter().map(|f| f.path.clone()));
+        Some(cached.files.clone())
+    }
+
+    fn put(&self, dir: &str, doc: &FeedDoc<'_>, files: &[OutputFile]) {
+        let feed = CachedFeed {
+            meta: doc.meta.clone(),
+            entries: doc.entries.iter().map(|e| (*e).clone()).collect(),
+            files: files.to_vec(),
+        };
+        self.lock().insert(dir.to_owned(), feed);
+    }
+
+    /// Forgets the feeds not in `plans`.
+    fn retain(&self, plans: &[FeedPlan]) {
+        self.take_reused();
+        let planned: std::collections::HashSet<&str> =
+            plans.iter().map(|p| p.dir.as_str()).collect();
+        self.lock().retain(|dir, _| planned.contains(dir.as_str()));
+    }
+}
+
+/// [`build_with`], reusing the bytes of the feeds in `cache` that did not change, and
+/// remembering the others there.
+pub fn build_cached(
+    posts: &[Post],
+    config: &Config,
+    now: DateTime<FixedOffset>,
+    render: &Renderer<'_>,
+    cache: Option<&FeedCache>,
+) -> BuildOutput {
     let files = std::sync::Mutex::new(Vec::new());
-    let mut output = build_into(posts, config, now, render, &|file| {
+    let mut output = build_into(posts, config, now, render, cache, &|file| {
         files
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -290,7 +406,7 @@ pub fn build_and_write(
     let render = |post: &Post| content::render(post, config);
     let counts = std::sync::Mutex::new((0usize, 0usize));
     let written = std::sync::Mutex::new(Vec::new());
-    let built = build_into(posts, config, now, &render, &|file| {
+    let built = build_into(posts, config, now, &render, None, &|file| {
         let changed = write_one(&file, out_dir)?;
         written
             .lock()
@@ -329,11 +445,15 @@ fn build_into(
     config: &Config,
     now: DateTime<FixedOffset>,
     render: &Renderer<'_>,
+    cache: Option<&FeedCache>,
     sink: &(dyn Fn(OutputFile) -> std::io::Result<()> + Sync),
 ) -> std::io::Result<BuildOutput> {
     let plans = plan(posts, config);
     let mut output = BuildOutput::default();
     let entries = render_entries(posts, config, render, &plans, &mut output.diagnostics);
+    if let Some(cache) = cache {
+        cache.retain(&plans);
+    }
     plans.par_iter().try_for_each(|plan| {
         let doc_entries: Vec<&FeedEntry> =
             plan.posts.iter().filter_map(|i| entries.get(i)).collect();
@@ -341,30 +461,60 @@ fn build_into(
             meta: meta(config, plan, &doc_entries, now),
             entries: doc_entries,
         };
-        let formats: [(&str, Serialise); 3] = [
-            (RSS_FILE, rss::write),
-            (ATOM_FILE, atom::write),
-            (JSON_FILE, json::write),
-        ];
-        for (name, write) in formats {
-            sink(OutputFile {
-                path: format!("{}{name}", plan.dir),
-                bytes: write(&doc),
-            })?;
-        }
-        if config.feeds.paths == FeedPaths::JekyllFeed {
-            if let Some(path) = jekyll_feed_path(plan) {
-                let self_url = format!("{}{}", config.feeds.url, encode_illegal(&path));
-                sink(OutputFile {
-                    bytes: atom::write_at(&doc, &self_url),
-                    path,
-                })?;
+        if let Some(cache) = cache {
+            if let Some(files) = cache.get(&plan.dir, &doc) {
+                for file in files {
+                    sink(file)?;
+                }
+                return Ok(());
             }
+            let made = std::sync::Mutex::new(Vec::new());
+            serialise(config, plan, &doc, &|file| {
+                made.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(file.clone());
+                sink(file)
+            })?;
+            let made = made
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache.put(&plan.dir, &doc, &made);
+            return Ok(());
         }
-        Ok::<(), std::io::Error>(())
+        serialise(config, plan, &doc, sink)
     })?;
     output.feeds = plans.len();
     Ok(output)
+}
+
+/// Writes `doc`, the feed of `plan`, in every format, handing each file to `sink`.
+fn serialise(
+    config: &Config,
+    plan: &FeedPlan,
+    doc: &FeedDoc<'_>,
+    sink: &(dyn Fn(OutputFile) -> std::io::Result<()> + Sync),
+) -> std::io::Result<()> {
+    let formats: [(&str, Serialise); 3] = [
+        (RSS_FILE, rss::write),
+        (ATOM_FILE, atom::write),
+        (JSON_FILE, json::write),
+    ];
+    for (name, write) in formats {
+        sink(OutputFile {
+            path: format!("{}{name}", plan.dir),
+            bytes: write(doc),
+        })?;
+    }
+    if config.feeds.paths == FeedPaths::JekyllFeed {
+        if let Some(path) = jekyll_feed_path(plan) {
+            let self_url = format!("{}{}", config.feeds.url, encode_illegal(&path));
+            sink(OutputFile {
+                bytes: atom::write_at(doc, &self_url),
+                path,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Renders each post that some feed needs exactly once, in parallel.

@@ -11,6 +11,7 @@ mod feed_fixes;
 mod fuzz;
 mod hardening;
 mod hardening_props;
+mod incremental;
 mod init;
 mod invariant;
 mod jekyll;
