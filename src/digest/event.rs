@@ -30,6 +30,15 @@ pub struct Event {
     pub sentence: String,
     /// When the post that announced it was published (the anchor of the UID).
     pub announced: DateTime<FixedOffset>,
+    /// What it is about, in the source's own words (speakers, topics, sponsors), if it says.
+    pub about: Option<String>,
+    /// The source says the meetup is online.
+    pub online: bool,
+    /// The source states a start time; otherwise `start` uses the configured `event_time`
+    /// (or midnight) and the e-mail marks the time as not confirmed.
+    pub time_stated: bool,
+    /// The organisers cancelled it (`event: {cancelled: true}`).
+    pub cancelled: bool,
 }
 
 impl Event {
@@ -132,6 +141,10 @@ pub fn find(
         uid: uid(post, config),
         announced: post.date,
         sentence,
+        about: None,
+        online: false,
+        time_stated: date.time.is_some(),
+        cancelled: false,
     });
     found
 }
@@ -184,6 +197,10 @@ fn from_front_matter(
         uid: uid(post, config),
         announced: post.date,
         sentence: "front matter".to_owned(),
+        about: text("about"),
+        online: false,
+        time_stated: raw_date.trim().len() > 10,
+        cancelled: value.get("cancelled").and_then(serde_json::Value::as_bool) == Some(true),
     });
     found
 }

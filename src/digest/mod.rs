@@ -40,6 +40,19 @@ pub struct Recap {
     pub video: Option<Video>,
     /// Tags.
     pub tags: Vec<String>,
+    /// The talks, as the recap's body lists them.
+    pub talks: Vec<Talk>,
+}
+
+/// One talk at a meetup, as a recap lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Talk {
+    /// The talk's title.
+    pub title: String,
+    /// Who gave it ("Ada Lovelace (Example Ltd)"), if the recap says.
+    pub speakers: Option<String>,
+    /// Where to watch it, with its start time in the video when the recap gives one.
+    pub video: Option<String>,
 }
 
 /// A video link for e-mail: clients cannot play embeds, so a thumbnail links to the watch page.
@@ -63,6 +76,14 @@ pub struct EventView {
     pub time_display: String,
     /// "Wednesday".
     pub weekday: String,
+    /// "Wed 9 December", for subjects.
+    pub date_short: String,
+    /// "Online", or the venue the source names; `None` when the source does not say.
+    pub place: Option<String>,
+    /// Adds the event to Google Calendar.
+    pub google_calendar_url: String,
+    /// Adds the event to Outlook.com.
+    pub outlook_calendar_url: String,
 }
 
 /// A composed-to-be digest.
@@ -147,6 +168,7 @@ fn recap(post: &Post, excerpt: &str) -> Recap {
                 .map(|id| format!("https://img.youtube.com/vi/{id}/hqdefault.jpg")),
         }),
         tags: post.tags.clone(),
+        talks: Vec::new(),
     }
 }
 
@@ -182,6 +204,14 @@ fn view(event: Event, _config: &Config) -> EventView {
         date_display: event.start.format("%A %-d %B %Y").to_string(),
         time_display: event.start.format("%H:%M").to_string(),
         weekday: event.start.format("%A").to_string(),
+        date_short: event.start.format("%a %-d %B").to_string(),
+        place: if event.online {
+            Some("Online".to_owned())
+        } else {
+            event.location.clone()
+        },
+        google_calendar_url: String::new(),
+        outlook_calendar_url: String::new(),
         event,
     }
 }

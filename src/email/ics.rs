@@ -96,6 +96,10 @@ mod tests {
             uid: "next-meetup-2026-11-12-november@meetup.example.com".into(),
             sentence: String::new(),
             announced: DateTime::parse_from_rfc3339("2026-11-12T00:00:00+00:00").unwrap(),
+            about: None,
+            online: false,
+            time_stated: true,
+            cancelled: false,
         }
     }
 
