@@ -68,7 +68,11 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
         ) {
             diagnostics.extend(problems);
         }
-        let lists = subscribers::load(&settings.subscribers_dir, &settings.lists);
+        let lists = subscribers::load(
+            &settings.subscribers_dir,
+            &settings.lists,
+            &crate::plan::store_lists(&site.config, settings),
+        );
         diagnostics.extend(lists.diagnostics.iter().cloned());
         diagnostics.extend(suppressed(&site.config, &lists)?);
         diagnostics.extend(digest::check_events(&report.posts, &site.config, settings));

@@ -10,6 +10,7 @@ mod progress;
 mod run;
 mod send;
 mod status;
+mod subscribers;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -69,6 +70,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Run the daemon: serve feeds and unsubscribe links, rebuild on change, send on schedule.
     Run(run::RunArgs),
+    /// Manage the subscriber store: list, add, remove, import, export, count.
+    Subscribers(subscribers::SubscribersArgs),
 }
 
 /// A command-line time that is not RFC 3339.
@@ -100,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Send(args) => send::run(&cli, args, &clock),
         Command::Status(args) => status::run(&cli, args, &clock),
         Command::Run(args) => run::run(&cli, args, &clock),
+        Command::Subscribers(args) => subscribers::run(&cli, args, &clock),
     });
     let Ok(result) = outcome else {
         eprintln!(

@@ -12,6 +12,7 @@ use crate::diagnostics::Diagnostic;
 /// Re-exported for the stages that point diagnostics at config keys.
 pub use crate::util::key_line;
 
+mod audience;
 mod delivery;
 mod feeds;
 pub mod limits;
@@ -20,6 +21,7 @@ mod posts;
 mod server;
 mod site;
 
+pub use audience::{valid_list_name, AudienceSettings, PublicList, DEFAULT_LIST, REMINDERS};
 pub use delivery::{DeliverySettings, Security, SmtpSettings};
 pub use feeds::{EntryIds, FeedPaths, FeedSettings};
 pub use limits::Limits;
@@ -60,6 +62,8 @@ pub struct Config {
     pub server: ServerSettings,
     /// Resource limits on posts and templates.
     pub limits: Limits,
+    /// Who may join which lists on their own, and the form's abuse limits.
+    pub audience: AudienceSettings,
 }
 
 /// The daemon's HTTP server.
@@ -99,6 +103,9 @@ struct RawConfig {
     /// Resource limits on input.
     #[serde(default)]
     limits: limits::RawLimits,
+    /// Self-service lists and form limits.
+    #[serde(default)]
+    audience: audience::RawAudience,
 }
 
 /// Reads and validates `crier.yaml` in the site folder `root`.
@@ -194,6 +201,7 @@ fn validate(
     let delivery = delivery::validate_delivery(raw.delivery, root);
     let server = server::validate(raw.server, &mut problem);
     let limits = limits::validate(raw.limits, &mut problem);
+    let audience = audience::validate(raw.audience, &mut problem);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -212,6 +220,7 @@ fn validate(
         delivery,
         server,
         limits,
+        audience,
     })
 }
 

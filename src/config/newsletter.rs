@@ -30,6 +30,9 @@ pub struct NewsletterSettings {
     pub event_minutes: u32,
     /// The https URL the unsubscribe token is appended to.
     pub unsubscribe_url: String,
+    /// Where the daemon's subscriber pages are (`<base>/confirm`, `<base>/preferences`): the
+    /// unsubscribe URL's folder, since `crier run` serves them all side by side.
+    pub pages_base: String,
     /// Address for `mailto:` unsubscribes.
     pub unsubscribe_mailto: String,
     /// Domain part of `List-Id` (`<list>.<domain>`).
@@ -298,6 +301,7 @@ pub(super) fn validate(
         max_recaps: raw.max_recaps,
         event_time,
         event_minutes: raw.event_minutes,
+        pages_base: pages_base(&unsubscribe_url),
         unsubscribe_url,
         unsubscribe_mailto,
         list_id_domain: raw.list_id_domain.unwrap_or_else(|| host.to_owned()),
@@ -345,4 +349,20 @@ fn mailbox(name: &str, address: &str) -> Result<Mailbox, MailboxError> {
         (!name.is_empty()).then(|| name.to_owned()),
         address,
     ))
+}
+
+/// `https://x.example/news/unsubscribe?a=b` -> `https://x.example/news`.
+fn pages_base(unsubscribe_url: &str) -> String {
+    let path = unsubscribe_url.split(['?', '#']).next().unwrap_or("");
+    match path.rsplit_once('/') {
+        Some((base, _)) if base.matches('/').count() >= 2 => base.to_owned(),
+        _ => path.trim_end_matches('/').to_owned(),
+    }
+}
+
+impl NewsletterSettings {
+    /// The URL of the daemon's page `name` (`confirm`, `preferences`) with `token`.
+    pub fn page_url(&self, name: &str, token: &str) -> String {
+        format!("{}/{name}?token={token}", self.pages_base)
+    }
 }

@@ -180,7 +180,10 @@ impl<'a> Composer<'a> {
     /// encodes), for previews.
     pub fn parts(&mut self, sub: &Subscriber) -> Result<Parts, Diagnostic> {
         let unsubscribe = self.unsubscribe_url(sub);
-        let (values, shape_key) = personal_values(sub, &unsubscribe);
+        let preferences = self
+            .settings
+            .page_url("preferences", &self.key.preferences_token(&sub.email));
+        let (values, shape_key) = personal_values(sub, &unsubscribe, &preferences);
         if !self.shapes.contains_key(&shape_key) {
             let shape = self.render_shape(sub)?;
             self.shapes.insert(shape_key.clone(), shape);
@@ -221,6 +224,10 @@ impl<'a> Composer<'a> {
         if let Value::Object(map) = &mut data {
             map.insert("subscriber".into(), Value::Object(subscriber));
             map.insert("unsubscribe_url".into(), json!(marker(1)));
+            map.insert(
+                "preferences_url".into(),
+                json!(marker(3 + sub.attrs.len())),
+            );
         }
         let html = self.templates.html(self.kind, &data)?;
         let html = self.inliner.inline(&html).map_err(|e| {
@@ -366,7 +373,13 @@ fn list_label(list: &str) -> String {
 }
 
 /// The subscriber's values in marker order, and the shape: which of them are filled in.
-fn personal_values(sub: &Subscriber, unsubscribe: &str) -> (Vec<String>, Vec<String>) {
+/// The subscriber's values in marker order: address, unsubscribe URL, name, each attribute,
+/// then the preferences URL.
+fn personal_values(
+    sub: &Subscriber,
+    unsubscribe: &str,
+    preferences: &str,
+) -> (Vec<String>, Vec<String>) {
     let mut values = vec![
         sub.email.clone(),
         unsubscribe.to_owned(),
@@ -385,6 +398,7 @@ fn personal_values(sub: &Subscriber, unsubscribe: &str) -> (Vec<String>, Vec<Str
             k.clone()
         });
     }
+    values.push(preferences.to_owned());
     (values, shape)
 }
 

@@ -2,6 +2,7 @@
 //! here sends anything.
 
 pub mod compose;
+pub mod confirm;
 pub mod dkim;
 pub mod ics;
 pub mod kit;

@@ -1,5 +1,8 @@
-//! Unsubscribe tokens: an HMAC-SHA256 over (list, address) with a secret key, so a token can be
-//! checked without a database and cannot be forged or guessed for someone else's address.
+//! Signed tokens for the links in messages and pages: unsubscribe, preferences, confirm, and
+//! the subscribe form's timestamp. A token is its fields encrypted and authenticated with
+//! AES-SIV under a key derived from the secret *per purpose*: it can be checked without a
+//! database, cannot be forged, does not show the address to proxies or referrers, and a token
+//! made for one purpose is useless for another.
 //!
 //! The key comes from `CRIER_TOKEN_KEY` (at least 32 characters) or from a key file outside the
 //! repository, generated with mode 0600 on first use. It is never logged.
@@ -9,6 +12,8 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use aes_siv::siv::Aes128Siv;
+
 use sha2::Sha256;
 
 /// Environment variable holding the key material.
@@ -114,20 +119,121 @@ impl TokenKey {
         }
     }
 
-    /// The token for `address` on `list`.
+    /// The unsubscribe token for `address` on `list`.
     pub fn token(&self, list: &str, address: &str) -> String {
-        let payload = format!("{list}\n{}", address.to_lowercase());
-        let mac = self.mac(payload.as_bytes());
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(payload.as_bytes()),
-            URL_SAFE_NO_PAD.encode(&mac[..MAC_BYTES])
-        )
+        self.seal(Purpose::Unsubscribe, 0, &[list, &address.to_lowercase()])
     }
 
-    /// Checks a token in constant time and returns its (list, address).
+    /// Checks an unsubscribe token and returns its (list, address). Tokens of release 1 (a
+    /// readable payload and a MAC, joined by `.`) are still accepted here, and only here: they
+    /// are in messages people have already received.
     pub fn verify(&self, token: &str) -> Option<(String, String)> {
-        let (payload, mac) = token.trim().split_once('.')?;
+        let token = token.trim();
+        if token.contains('.') {
+            return self.verify_legacy(token);
+        }
+        let (_, mut fields) = self.open(Purpose::Unsubscribe, token, 2)?;
+        let address = fields.pop()?;
+        let list = fields.pop()?;
+        Some((list, address))
+    }
+
+    /// The token of `address`'s preferences page.
+    pub fn preferences_token(&self, address: &str) -> String {
+        self.seal(Purpose::Preferences, 0, &[&address.to_lowercase()])
+    }
+
+    /// The address a preferences token names.
+    pub fn verify_preferences(&self, token: &str) -> Option<String> {
+        let (_, mut fields) = self.open(Purpose::Preferences, token.trim(), 1)?;
+        fields.pop()
+    }
+
+    /// The token of a confirmation link: `address` asked at `issued` (Unix seconds) to join
+    /// `lists`.
+    pub fn confirm_token(&self, address: &str, lists: &[String], issued: i64) -> String {
+        let lists = lists.join(",");
+        self.seal(Purpose::Confirm, issued, &[&address.to_lowercase(), &lists])
+    }
+
+    /// Checks a confirmation token issued at most `max_age_secs` before `now` (Unix seconds);
+    /// returns the address and the lists.
+    pub fn verify_confirm(
+        &self,
+        token: &str,
+        now: i64,
+        max_age_secs: i64,
+    ) -> Option<(String, Vec<String>)> {
+        let (issued, mut fields) = self.open(Purpose::Confirm, token.trim(), 2)?;
+        if now < issued.saturating_sub(300) || now.saturating_sub(issued) > max_age_secs {
+            return None;
+        }
+        let lists = fields.pop()?;
+        let address = fields.pop()?;
+        let lists = lists
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Some((address, lists))
+    }
+
+    /// The hidden field of crier's own subscribe form: when the page was served.
+    pub fn form_token(&self, issued: i64) -> String {
+        self.seal(Purpose::Form, issued, &[])
+    }
+
+    /// When a form token was issued (Unix seconds).
+    pub fn verify_form(&self, token: &str) -> Option<i64> {
+        self.open(Purpose::Form, token.trim(), 0).map(|(at, _)| at)
+    }
+
+    /// Encrypts and authenticates `issued` and `fields` with the purpose's own key.
+    /// Deterministic (AES-SIV), so a preview's links are the sent links, byte for byte.
+    fn seal(&self, purpose: Purpose, issued: i64, fields: &[&str]) -> String {
+        let mut plain = issued.to_be_bytes().to_vec();
+        plain.extend_from_slice(fields.join("\n").as_bytes());
+        let mut cipher = self.cipher(purpose);
+        match cipher.encrypt([purpose.label().as_bytes()], &plain) {
+            Ok(sealed) => URL_SAFE_NO_PAD.encode(sealed),
+            // Only fails for more than 126 headers; there is one.
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Decrypts a token of `purpose` with exactly `count` fields.
+    fn open(&self, purpose: Purpose, token: &str, count: usize) -> Option<(i64, Vec<String>)> {
+        if token.len() > MAX_TOKEN_CHARS {
+            return None;
+        }
+        let sealed = URL_SAFE_NO_PAD.decode(token).ok()?;
+        let plain = self
+            .cipher(purpose)
+            .decrypt([purpose.label().as_bytes()], &sealed)
+            .ok()?;
+        let (issued, rest) = plain.split_at_checked(8)?;
+        let issued = i64::from_be_bytes(issued.try_into().ok()?);
+        let text = String::from_utf8(rest.to_vec()).ok()?;
+        let fields: Vec<String> = if count == 0 {
+            Vec::new()
+        } else {
+            text.splitn(count, '\n').map(str::to_owned).collect()
+        };
+        (fields.len() == count && (count > 0 || text.is_empty())).then_some((issued, fields))
+    }
+
+    /// The purpose's own AES-SIV key, derived from the secret: a token made for one purpose
+    /// cannot be opened as another.
+    fn cipher(&self, purpose: Purpose) -> Aes128Siv {
+        let derived = self.mac(format!("crier token key: {}", purpose.label()).as_bytes());
+        // A SHA-256 MAC is exactly the 32 bytes AES-128-SIV takes.
+        <Aes128Siv as aes_siv::KeyInit>::new_from_slice(&derived)
+            .unwrap_or_else(|_| <Aes128Siv as aes_siv::KeyInit>::new(&Default::default()))
+    }
+
+    /// Release 1's tokens: base64 of "list\naddress", a dot, and a truncated HMAC of it.
+    fn verify_legacy(&self, token: &str) -> Option<(String, String)> {
+        let (payload, mac) = token.split_once('.')?;
         let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
         let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
         if mac.len() != MAC_BYTES {
@@ -151,6 +257,33 @@ impl TokenKey {
         mac.finalize().into_bytes().to_vec()
     }
 }
+
+/// What a token is for. Each purpose has its own key, so a token is useless for any other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Leave every list (the link in every message's footer and `List-Unsubscribe`).
+    Unsubscribe,
+    /// See and change one's lists.
+    Preferences,
+    /// Confirm a subscription (expires).
+    Confirm,
+    /// Proves a form post came from a page crier served, and when.
+    Form,
+}
+
+impl Purpose {
+    fn label(self) -> &'static str {
+        match self {
+            Purpose::Unsubscribe => "unsubscribe",
+            Purpose::Preferences => "preferences",
+            Purpose::Confirm => "confirm",
+            Purpose::Form => "form",
+        }
+    }
+}
+
+/// Longer tokens are not ours (an address is at most 254 bytes): refuse before decoding.
+const MAX_TOKEN_CHARS: usize = 2048;
 
 /// `$XDG_CONFIG_HOME/crier/token.key`, else `~/.config/crier/token.key`.
 pub fn default_key_file() -> Option<PathBuf> {
@@ -201,17 +334,80 @@ mod tests {
     }
 
     #[test]
+    fn tokens_do_not_show_the_address_and_are_deterministic() {
+        let t = key().token("members", "ada@example.com");
+        assert_eq!(t, key().token("members", "ADA@example.com"));
+        let decoded = URL_SAFE_NO_PAD.decode(&t).unwrap();
+        assert!(!String::from_utf8_lossy(&decoded).contains("ada"));
+        assert!(!t.contains('.'));
+    }
+
+    #[test]
+    fn a_token_is_useless_for_another_purpose() {
+        let k = key();
+        let unsubscribe = k.token("members", "ada@example.com");
+        let preferences = k.preferences_token("ada@example.com");
+        let confirm = k.confirm_token("ada@example.com", &["members".into()], 1_000);
+        assert_eq!(k.verify_preferences(&unsubscribe), None);
+        assert_eq!(k.verify_confirm(&unsubscribe, 1_000, 60), None);
+        assert_eq!(k.verify(&preferences), None);
+        assert_eq!(k.verify_confirm(&preferences, 1_000, 60), None);
+        assert_eq!(k.verify(&confirm), None);
+        assert_eq!(k.verify_preferences(&confirm), None);
+        assert_eq!(k.verify_form(&confirm), None);
+        assert_eq!(k.verify_preferences(&preferences).as_deref(), Some("ada@example.com"));
+    }
+
+    #[test]
+    fn confirmation_tokens_expire() {
+        let k = key();
+        let t = k.confirm_token("ada@example.com", &["members".into(), "reminders".into()], 1_000);
+        let week = 7 * 24 * 3600;
+        assert_eq!(
+            k.verify_confirm(&t, 1_000 + week, week),
+            Some(("ada@example.com".into(), vec!["members".into(), "reminders".into()]))
+        );
+        assert_eq!(k.verify_confirm(&t, 1_001 + week, week), None, "expired");
+        assert_eq!(k.verify_confirm(&t, 0, week), None, "issued in the future");
+        assert_eq!(k.verify_form(&k.form_token(42)), Some(42));
+    }
+
+    #[test]
+    fn release_one_unsubscribe_tokens_still_work() {
+        let k = key();
+        let payload = URL_SAFE_NO_PAD.encode("members\nada@example.com");
+        let mac = k.mac(b"members\nada@example.com");
+        let legacy = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&mac[..MAC_BYTES]));
+        assert_eq!(k.verify(&legacy), Some(("members".into(), "ada@example.com".into())));
+        assert_eq!(k.verify_preferences(&legacy), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_tokens_never_verify_or_panic(token in ".{0,300}") {
+            let k = key();
+            proptest::prop_assert!(k.verify(&token).is_none());
+            proptest::prop_assert!(k.verify_preferences(&token).is_none());
+            proptest::prop_assert!(k.verify_confirm(&token, 0, i64::MAX).is_none());
+        }
+
+        #[test]
+        fn any_address_round_trips(list in "[a-z-]{1,20}", address in "[^\n]{1,200}") {
+            let k = key();
+            let t = k.token(&list, &address);
+            proptest::prop_assert_eq!(k.verify(&t), Some((list, address.to_lowercase())));
+        }
+    }
+
+    #[test]
     fn forged_truncated_and_foreign_tokens_fail() {
         let t = key().token("members", "ada@example.com");
-        let (payload, mac) = t.split_once('.').unwrap();
-        let other = URL_SAFE_NO_PAD.encode("members\nbob@example.com");
-        assert_eq!(
-            key().verify(&format!("{other}.{mac}")),
-            None,
-            "mac from another address"
-        );
+        let payload = URL_SAFE_NO_PAD.encode("members\nada@example.com");
+        assert_eq!(key().verify(&format!("{payload}.AAAA")), None, "legacy with a bad mac");
+        let mut flipped = URL_SAFE_NO_PAD.decode(&t).unwrap();
+        flipped[20] ^= 1;
+        assert_eq!(key().verify(&URL_SAFE_NO_PAD.encode(flipped)), None, "tampered");
         assert_eq!(key().verify(&t[..t.len() - 2]), None, "truncated");
-        assert_eq!(key().verify(payload), None, "no mac");
         assert_eq!(key().verify(""), None);
         assert_eq!(key().verify("..."), None);
         assert_eq!(

@@ -8,6 +8,7 @@
 //! Message-ID. Nothing marked `sent` is ever sent again.
 
 mod schema;
+mod store;
 mod types;
 
 use std::collections::HashMap;

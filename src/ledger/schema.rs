@@ -51,6 +51,38 @@ const MIGRATIONS: &[Migration] = &[
     // 3: suppressed addresses lower-cased by Unicode rules (SQLite's lower() folds ASCII
     // only), so every lookup compares the same form.
     Migration::Rust(suppressions_lower_cased),
+    // 4: the subscriber store: people who joined on their own or were imported, their status
+    // per list with the record of their consent, and the confirmation e-mails sent (for the
+    // per-address and hourly limits).
+    Migration::Sql(
+        "CREATE TABLE people (
+            address_key TEXT PRIMARY KEY,
+            address TEXT NOT NULL,
+            name TEXT,
+            attrs TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE memberships (
+            address_key TEXT NOT NULL,
+            list TEXT NOT NULL,
+            status TEXT NOT NULL,
+            source TEXT NOT NULL,
+            opted_in_at TEXT,
+            page TEXT,
+            ip TEXT,
+            confirmed_at TEXT,
+            changed_at TEXT NOT NULL,
+            PRIMARY KEY (address_key, list)
+        );
+        CREATE INDEX memberships_list ON memberships(list, status);
+        CREATE TABLE confirmation_mails (
+            address_key TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            result TEXT NOT NULL DEFAULT 'queued'
+        );
+        CREATE INDEX confirmation_mails_address ON confirmation_mails(address_key, sent_at);
+        CREATE INDEX confirmation_mails_at ON confirmation_mails(sent_at);",
+    ),
 ];
 
 /// How many migrations this release knows.

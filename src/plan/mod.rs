@@ -158,6 +158,18 @@ pub fn settings(site: &Site) -> Result<&NewsletterSettings, PlanError> {
         .ok_or_else(|| PlanError::NoNewsletter(site.config.path.clone()))
 }
 
+/// The subscriber store's lists a digest or post goes to: the lists people can join
+/// (`audience.lists`), limited to `newsletter.lists` when that names any.
+pub fn store_lists(config: &crate::config::Config, settings: &NewsletterSettings) -> Vec<String> {
+    config
+        .audience
+        .lists
+        .iter()
+        .map(|l| l.name.clone())
+        .filter(|name| settings.lists.is_empty() || settings.lists.contains(name))
+        .collect()
+}
+
 /// Plans the send due at `at`: the unfinished send in the ledger if there is one (it is
 /// resumed, whatever was asked), else what `request` asks for. `skip_invalid` lets a digest go
 /// out although some posts failed to load.
@@ -174,7 +186,12 @@ pub fn plan(
     }
     let at = at.with_nanosecond(0).unwrap_or(at);
     let previous = ledger.map(Ledger::last_digest).transpose()?.flatten();
-    let audience = Audience::from_lists(&settings.subscribers_dir, &settings.lists, ledger)?;
+    let audience = Audience::from_lists(
+        &settings.subscribers_dir,
+        &settings.lists,
+        &store_lists(&site.config, settings),
+        ledger,
+    )?;
     let mut plan = match request {
         Request::Digest { since } => {
             let context = DigestContext {

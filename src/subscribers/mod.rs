@@ -7,6 +7,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+pub mod export;
+pub mod import;
+pub mod store;
+
 use crate::diagnostics::Diagnostic;
 
 /// One subscriber on one list.
@@ -67,8 +71,12 @@ pub struct ListFile {
 }
 
 /// Finds the list files in `dir`; `wanted` limits them by name (empty: all). A wanted list
-/// with no file is an error.
-pub fn list_files(dir: &Path, wanted: &[String]) -> (Vec<ListFile>, Vec<Diagnostic>) {
+/// with no file is an error, unless it is one of `stored` (lists kept in the subscriber store).
+pub fn list_files(
+    dir: &Path,
+    wanted: &[String],
+    stored: &[String],
+) -> (Vec<ListFile>, Vec<Diagnostic>) {
     let mut problems = Vec::new();
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
@@ -79,6 +87,10 @@ pub fn list_files(dir: &Path, wanted: &[String]) -> (Vec<ListFile>, Vec<Diagnost
                     .is_some_and(|n| n.to_string_lossy().starts_with('.'))
             })
             .collect(),
+        // A site whose members all joined through the form has no folder: that is fine.
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !stored.is_empty() => {
+            Vec::new()
+        }
         Err(err) => {
             problems.push(Diagnostic::error(
                 dir,
@@ -90,7 +102,7 @@ pub fn list_files(dir: &Path, wanted: &[String]) -> (Vec<ListFile>, Vec<Diagnost
         }
     };
     files.sort();
-    for name in wanted {
+    for name in wanted.iter().filter(|w| !stored.contains(w)) {
         if !files.iter().any(|p| stem(p) == *name) {
             problems.push(Diagnostic::error(
                 &dir.join(format!("{name}.csv")),
@@ -113,8 +125,8 @@ pub fn list_files(dir: &Path, wanted: &[String]) -> (Vec<ListFile>, Vec<Diagnost
 
 /// Loads every list into memory (for `check` and small sites; sending streams instead, see
 /// [`read_list`]).
-pub fn load(dir: &Path, wanted: &[String]) -> Lists {
-    let (files, diagnostics) = list_files(dir, wanted);
+pub fn load(dir: &Path, wanted: &[String], stored: &[String]) -> Lists {
+    let (files, diagnostics) = list_files(dir, wanted, stored);
     let mut out = Lists {
         lists: Vec::new(),
         diagnostics,
@@ -368,7 +380,7 @@ fn read_error(path: &Path, err: &csv::Error, what: &str) -> Diagnostic {
 }
 
 /// Control characters (a CR/LF pasted into a cell) become spaces: names end up in headers.
-fn clean_text(value: &str) -> String {
+pub(crate) fn clean_text(value: &str) -> String {
     value
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

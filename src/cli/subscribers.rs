@@ -1,0 +1,348 @@
+//! `crier subscribers`: the subscriber store from the terminal.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::{print_diagnostics, Cli};
+use crate::clock::Clock;
+use crate::config::{self, Config};
+use crate::ledger::{Ledger, SuppressionReason};
+use crate::subscribers::store::{Consent, Filter, MemberStatus, Person, Record, Store};
+use crate::subscribers::{export, import, validate_address};
+
+/// Options of `crier subscribers`.
+#[derive(Debug, Args)]
+pub struct SubscribersArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: SubscribersCommand,
+}
+
+/// The subcommands of `crier subscribers`.
+#[derive(Debug, Subcommand)]
+pub enum SubscribersCommand {
+    /// List people in the store (address, name, lists); filter by list and status.
+    List(ListArgs),
+    /// Add (or update) one person, confirmed, on a list: for people who asked you in person.
+    Add(AddArgs),
+    /// Unsubscribe a person from a list or from everything; `--erase` forgets them entirely.
+    Remove(RemoveArgs),
+    /// Import a CSV, a Mailchimp audience export (zip or CSV) or a Meetup member list.
+    Import(ImportArgs),
+    /// Write the store as CSV to stdout, with the consent columns.
+    Export(ExportArgs),
+    /// Count people per list and status (the store, and the CSV lists).
+    Count,
+}
+
+/// A status, as the command line spells it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    /// Asked to join, not confirmed.
+    Pending,
+    /// Gets mail.
+    Confirmed,
+    /// Left.
+    Unsubscribed,
+    /// Bounced.
+    Bounced,
+    /// Reported spam.
+    Complained,
+}
+
+impl From<StatusArg> for MemberStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Pending => MemberStatus::Pending,
+            StatusArg::Confirmed => MemberStatus::Confirmed,
+            StatusArg::Unsubscribed => MemberStatus::Unsubscribed,
+            StatusArg::Bounced => MemberStatus::Bounced,
+            StatusArg::Complained => MemberStatus::Complained,
+        }
+    }
+}
+
+/// Options of `subscribers list` and `export`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this list.
+    #[arg(long)]
+    pub list: Option<String>,
+    /// Only this status.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+    /// One JSON object per person, with every consent record.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `subscribers add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The address.
+    pub address: String,
+    /// Their name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The list (default: the first of `audience.lists`).
+    #[arg(long)]
+    pub list: Option<String>,
+}
+
+/// Options of `subscribers remove`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The address.
+    pub address: String,
+    /// Only from this list (default: every list, and no mail of any kind any more).
+    #[arg(long, conflicts_with = "erase")]
+    pub list: Option<String>,
+    /// Erase everything stored about the address: store, consent, delivery history and
+    /// suppression (a data-protection erasure request).
+    #[arg(long)]
+    pub erase: bool,
+}
+
+/// The format of an import file.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// A CSV with an `email` column (crier's export included).
+    Csv,
+    /// Mailchimp's audience export (the zip, or one of its CSV files).
+    Mailchimp,
+    /// Meetup's member list.
+    Meetup,
+}
+
+/// Options of `subscribers import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// The list to import into (needed unless the file has a `list` column).
+    #[arg(long)]
+    pub list: Option<String>,
+    /// The file's format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: FormatArg,
+}
+
+/// Options of `subscribers export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only this list.
+    #[arg(long)]
+    pub list: Option<String>,
+    /// Only this status.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+}
+
+/// Runs a `subscribers` subcommand.
+pub fn run(cli: &Cli, args: &SubscribersArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
+    let config = match config::load(&cli.site) {
+        Ok(c) => c,
+        Err(problems) => {
+            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+            anyhow::bail!("config is invalid");
+        }
+    };
+    let now = clock.now().with_timezone(&chrono::Utc);
+    match &args.command {
+        SubscribersCommand::List(a) => list(&config, a),
+        SubscribersCommand::Add(a) => add(&config, a, now),
+        SubscribersCommand::Remove(a) => remove(&config, a, now),
+        SubscribersCommand::Import(a) => import_file(&config, a, now),
+        SubscribersCommand::Export(a) => export_csv(&config, a),
+        SubscribersCommand::Count => count(&config),
+    }
+}
+
+fn people(config: &Config, list: Option<&String>, status: Option<StatusArg>) -> anyhow::Result<Vec<Person>> {
+    let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
+        return Ok(Vec::new());
+    };
+    let filter = Filter {
+        list: list.cloned(),
+        status: status.map(Into::into),
+    };
+    let mut out = Vec::new();
+    ledger.each_person(&filter, &mut |p| out.push(p))?;
+    Ok(out)
+}
+
+fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let people = people(config, args.list.as_ref(), args.status)?;
+    let mut out = std::io::stdout().lock();
+    for p in &people {
+        if args.json {
+            serde_json::to_writer(&mut out, p)?;
+            writeln!(out)?;
+        } else {
+            let lists: Vec<String> = p
+                .memberships
+                .iter()
+                .map(|m| format!("{}:{}", m.list, m.status))
+                .collect();
+            writeln!(out, "{}\t{}\t{}", p.address, p.name.as_deref().unwrap_or(""), lists.join(" "))?;
+        }
+    }
+    if people.is_empty() && !args.json {
+        eprintln!("no one in the subscriber store matches");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The list named on the command line, which people must be able to be on.
+fn target_list(config: &Config, list: Option<&String>) -> anyhow::Result<String> {
+    let name = match list {
+        Some(l) => l.clone(),
+        None => config
+            .audience
+            .lists
+            .first()
+            .map(|l| l.name.clone())
+            .ok_or_else(|| anyhow::anyhow!("`audience.lists` is empty: name a list with --list"))?,
+    };
+    if config.audience.list(&name).is_none() {
+        anyhow::bail!(
+            "list `{name}` is not in `audience.lists` of crier.yaml ({}); add it there first, or digests would never reach its members",
+            config.audience.lists.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(name)
+}
+
+fn add(config: &Config, args: &AddArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
+    let address = args.address.trim();
+    if let Err(why) = validate_address(address) {
+        anyhow::bail!("invalid address '{address}': {why}");
+    }
+    let list = target_list(config, args.list.as_ref())?;
+    let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    let record = Record {
+        address: address.to_owned(),
+        name: args.name.as_deref().map(crate::subscribers::clean_text).filter(|n| !n.is_empty()),
+        attrs: BTreeMap::new(),
+        status: MemberStatus::Confirmed,
+        consent: Consent {
+            source: "cli".into(),
+            opted_in_at: Some(now),
+            confirmed_at: Some(now),
+            ..Consent::default()
+        },
+    };
+    let applied = ledger.apply(&list, &[record], now)?;
+    if applied.kept_out > 0 {
+        println!("{address} left `{list}` earlier; only their own confirmation brings them back (they can subscribe on the form)");
+    } else {
+        println!("{address} is confirmed on `{list}`");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove(config: &Config, args: &RemoveArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
+    let address = args.address.trim();
+    let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    if args.erase {
+        let found = ledger.erase(address)?;
+        println!(
+            "{}",
+            if found {
+                format!("erased everything stored about {address}")
+            } else {
+                format!("nothing was stored about {address}")
+            }
+        );
+        warn_if_in_csv(config, address);
+        return Ok(ExitCode::SUCCESS);
+    }
+    match &args.list {
+        Some(list) => {
+            ledger.set_status(address, &[(list.clone(), MemberStatus::Unsubscribed)], "cli", now)?;
+            println!("{address} is unsubscribed from `{list}`");
+        }
+        None => {
+            let lists: Vec<(String, MemberStatus)> = ledger
+                .person(address)?
+                .map(|p| p.memberships.iter().map(|m| (m.list.clone(), MemberStatus::Unsubscribed)).collect())
+                .unwrap_or_default();
+            ledger.set_status(address, &lists, "cli", now)?;
+            ledger.suppress(address, SuppressionReason::Unsubscribed, "removed with `crier subscribers remove`", now)?;
+            println!("{address} gets no more mail from any list");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An erased address still in a CSV list would be mailed again: say so.
+fn warn_if_in_csv(config: &Config, address: &str) {
+    let Some(settings) = &config.newsletter else { return };
+    let lists = crate::subscribers::load(&settings.subscribers_dir, &[], &[]);
+    let key = address.to_lowercase();
+    for list in &lists.lists {
+        if list.subscribers.iter().any(|s| s.email.to_lowercase() == key) {
+            tracing::warn!(
+                file = %list.path.display(),
+                "the address is still in this CSV list, which you manage: delete its row, or it will be mailed again"
+            );
+        }
+    }
+}
+
+fn import_file(config: &Config, args: &ImportArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
+    let format = match args.format {
+        FormatArg::Csv => import::Format::Csv,
+        FormatArg::Mailchimp => import::Format::Mailchimp,
+        FormatArg::Meetup => import::Format::Meetup,
+    };
+    let list = match &args.list {
+        Some(l) => Some(target_list(config, Some(l))?),
+        None => None,
+    };
+    let parsed = import::read(&args.file, format)?;
+    let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    let allowed = |name: &str| config.audience.list(name).is_some();
+    let report = import::apply(&mut ledger, parsed, list.as_deref(), &allowed, now)?;
+    for line in &report.skipped {
+        eprintln!("{line}");
+    }
+    for (name, a) in &report.lists {
+        println!(
+            "{name}: {} added, {} updated, {} unchanged, {} left alone (they had left the list)",
+            a.added, a.updated, a.unchanged, a.kept_out
+        );
+    }
+    println!("{} rows skipped", report.skipped.len());
+    if report.lists.is_empty() && list.is_none() {
+        eprintln!("nothing imported: name the list with --list NAME");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_csv(config: &Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let people = people(config, args.list.as_ref(), args.status)?;
+    export::write_csv(&people, args.list.as_deref(), std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn count(config: &Config) -> anyhow::Result<ExitCode> {
+    if let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? {
+        let counts = ledger.count()?;
+        for ((list, status), n) in &counts {
+            println!("store\t{list}\t{status}\t{n}");
+        }
+    }
+    if let Some(settings) = &config.newsletter {
+        let lists = crate::subscribers::load(&settings.subscribers_dir, &[], &[]);
+        for list in &lists.lists {
+            println!("csv\t{}\tlisted\t{}", list.name, list.subscribers.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
