@@ -330,3 +330,37 @@ mod tests {
         );
     }
 }
+
+/// One feed a page announces with `<link rel="alternate">`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FeedLink {
+    /// "Riverside Cloud Native (Atom)".
+    pub title: String,
+    /// Where it is: `base` followed by the file.
+    pub url: String,
+    /// Its media type.
+    #[serde(rename = "type")]
+    pub media_type: &'static str,
+}
+
+/// The site's main feeds under `base` (the published `feeds.url`, or the daemon's path for
+/// its own pages).
+pub fn feed_links(title: &str, base: &str) -> Vec<FeedLink> {
+    let base = if base.ends_with('/') {
+        base.to_owned()
+    } else {
+        format!("{base}/")
+    };
+    [
+        ("RSS", "rss.xml", "application/rss+xml"),
+        ("Atom", "atom.xml", "application/atom+xml"),
+        ("JSON Feed", "feed.json", "application/feed+json"),
+    ]
+    .into_iter()
+    .map(|(kind, file, media_type)| FeedLink {
+        title: format!("{title} ({kind})"),
+        url: format!("{base}{file}"),
+        media_type,
+    })
+    .collect()
+}

@@ -24,6 +24,9 @@ pub enum DaemonError {
     /// The token key is unusable.
     #[error("cannot load the unsubscribe token key: {0}")]
     Key(#[from] KeyError),
+    /// The mail transport for confirmation e-mails cannot be set up.
+    #[error("cannot set up the mail transport: {0}")]
+    Transport(String),
     /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -80,6 +83,8 @@ impl Daemon {
             site_title: config.site.title.clone(),
             clock,
             health: health.clone(),
+            pages: pages(config),
+            signup: signup_desk(config)?,
         });
         prepare_ledger(&site);
         // Watch before announcing the address: a change made right after start-up is not missed.
@@ -124,4 +129,42 @@ fn prepare_ledger(site: &Site) {
     if let Err(err) = crate::ledger::Ledger::open(&site.config.delivery.state_db) {
         tracing::warn!(%err, "cannot open the delivery ledger");
     }
+}
+
+/// The page templates, with the site's facts and main feeds (linked relative to the daemon).
+fn pages(config: &crate::config::Config) -> server::pages::Pages {
+    let dir = config
+        .newsletter
+        .as_ref()
+        .map_or_else(|| config.root.join("templates"), |n| n.templates_dir.clone());
+    let site = serde_json::json!({
+        "title": config.site.title,
+        "description": config.site.description,
+        "url": config.site.url,
+        "language": config.site.language,
+    });
+    let feeds = crate::urls::feed_links(&config.site.title, &server::feeds_path(&config.feeds.url));
+    server::pages::Pages::load(&dir, site, serde_json::json!(feeds))
+}
+
+/// What the sign-up endpoints need, when the site has a newsletter.
+fn signup_desk(
+    config: &crate::config::Config,
+) -> Result<Option<server::audience::SignupDesk>, DaemonError> {
+    let Some(settings) = &config.newsletter else {
+        return Ok(None);
+    };
+    let transport = crate::delivery::transport::from_settings(
+        config.smtp.as_ref(),
+        config.delivery.outbox_dir.clone(),
+    )
+    .map_err(|e| DaemonError::Transport(e.to_string()))?;
+    Ok(Some(server::audience::SignupDesk {
+        settings: settings.clone(),
+        site: config.site.clone(),
+        audience: config.audience.clone(),
+        transport,
+        templates: crate::email::confirm::ConfirmTemplates::load(&settings.templates_dir),
+        per_ip: Default::default(),
+    }))
 }

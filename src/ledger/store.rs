@@ -8,7 +8,8 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use super::types::{to_json, Json};
 use super::{address_key, Ledger, LedgerError, SuppressionReason};
 use crate::subscribers::store::{
-    Applied, Consent, Filter, MemberStatus, Membership, Person, Record, SignUp, Store,
+    Applied, Consent, Filter, MemberStatus, Membership, Person, Record, SignUp, SignUpLimits,
+    Store,
 };
 use crate::subscribers::Subscriber;
 
@@ -223,6 +224,18 @@ impl Ledger {
         Ok((members, opted_out))
     }
 
+    /// Lifts an `unsubscribed` suppression (not a bounce or complaint): the person chose a
+    /// list again on their preferences page.
+    pub fn unsuppress_unsubscribed(&self, address: &str) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "DELETE FROM suppressions WHERE address = ?1 AND reason = 'unsubscribed'",
+                [address_key(address)],
+            )
+            .map(|_| ())
+            .map_err(self.fail("lift a suppression"))
+    }
+
     /// Records how sending a confirmation e-mail went (`sent`, or the error).
     pub fn confirmation_result(
         &self,
@@ -337,7 +350,7 @@ impl Store for Ledger {
         record: &Record,
         lists: &[String],
         now: DateTime<Utc>,
-        resend_after: DateTime<Utc>,
+        limits: SignUpLimits,
     ) -> Result<SignUp, LedgerError> {
         let path = self.path.clone();
         let fail = |source| LedgerError {
@@ -370,8 +383,17 @@ impl Store for Ledger {
                 |r| r.get(0),
             )
             .map_err(fail)?;
-        let outcome = if last.is_some_and(|t| t > resend_after) {
+        let this_hour: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM confirmation_mails WHERE sent_at > ?1",
+                [limits.hour_ago],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        let outcome = if last.is_some_and(|t| t > limits.resend_after) {
             SignUp::TooSoon
+        } else if this_hour as usize >= limits.per_hour {
+            SignUp::CapReached
         } else {
             tx.execute(
                 "INSERT INTO confirmation_mails (address_key, sent_at) VALUES (?1, ?2)",
@@ -469,6 +491,12 @@ impl Store for Ledger {
             let mut consent = current.map(|m| m.consent.clone()).unwrap_or_default();
             if consent.source.is_empty() {
                 consent.source = source.to_owned();
+            }
+            // Choosing a list on one's own preferences page (reached from one's mailbox) is
+            // an opt-in and its confirmation at once.
+            if *status == MemberStatus::Confirmed && consent.confirmed_at.is_none() {
+                consent.opted_in_at.get_or_insert(now);
+                consent.confirmed_at = Some(now);
             }
             put_membership(&tx, &key, list, *status, &consent, now).map_err(fail)?;
         }

@@ -7,7 +7,9 @@
 //! unsubscribes and answers 200 without a redirect. Both are idempotent; a bad or forged token
 //! gets a 400 page, never a 500.
 
+pub mod audience;
 pub mod health;
+pub mod pages;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -25,7 +27,6 @@ use crate::clock::Clock;
 use crate::email::TokenKey;
 use crate::ledger::Ledger;
 use crate::ledger::SuppressionReason;
-use crate::util::escape_html;
 
 /// What the handlers need.
 pub struct AppState {
@@ -44,6 +45,10 @@ pub struct AppState {
     pub clock: Clock,
     /// What `/healthz` reports.
     pub health: health::Health,
+    /// The HTML pages.
+    pub pages: pages::Pages,
+    /// Sign-ups, confirmations and preferences; `None` without a newsletter.
+    pub signup: Option<audience::SignupDesk>,
 }
 
 /// Limits that keep one slow or hostile client from holding the daemon (or its shutdown).
@@ -80,8 +85,18 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub fn router_with(state: Arc<AppState>, limits: &HttpLimits) -> Router {
     let timeout = limits.request;
     Router::new()
+        .route("/", get(audience::index))
         .route("/healthz", get(healthz))
         .route("/unsubscribe", get(confirm_page).post(unsubscribe))
+        .route("/subscribe", axum::routing::post(audience::subscribe))
+        .route(
+            "/confirm",
+            get(audience::confirm_page).post(audience::confirm),
+        )
+        .route(
+            "/preferences",
+            get(audience::preferences_page).post(audience::preferences),
+        )
         .fallback(get(feed_file))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))
@@ -109,8 +124,9 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let conn = serve_connection(stream, app.clone(), limits, shutdown.clone());
+                Ok((stream, peer)) => {
+                    let app = app.clone().layer(axum::Extension(audience::Peer(peer)));
+                    let conn = serve_connection(stream, app, limits, shutdown.clone());
                     connections.spawn(conn);
                 }
                 Err(err) => {
@@ -173,30 +189,26 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     response
 }
 
-#[derive(serde::Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
-}
+use audience::TokenQuery;
 
 async fn confirm_page(State(state): State<Arc<AppState>>, Query(q): Query<TokenQuery>) -> Response {
-    let Some((list, address)) = q.token.as_deref().and_then(|t| state.key.verify(t)) else {
+    let Some((_, address)) = q.token.as_deref().and_then(|t| state.key.verify(t)) else {
         return bad_token(&state);
     };
-    let token = q.token.unwrap_or_default();
-    page(
+    let question = format!(
+        "Stop all e-mails from {} to {}?",
+        state.site_title, address
+    );
+    let form = serde_json::json!({
+        "action": "unsubscribe",
+        "button": "Unsubscribe from all e-mails",
+        "hidden": [{"name": "token", "value": q.token}, {"name": "List-Unsubscribe", "value": "One-Click"}],
+    });
+    state.pages.message(
         StatusCode::OK,
-        &state.site_title,
-        &format!(
-            "<p>Stop all e-mails from {} to <strong>{}</strong>?</p>\
-             <p>This unsubscribes the address from every list of this newsletter \
-             (you followed a link from the <em>{}</em> list).</p>\
-             <form method=\"post\" action=\"?token={}\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
-             <button type=\"submit\" style=\"font-size:1rem;padding:.75em 1.25em;min-height:44px\">Unsubscribe from all e-mails</button></form>",
-            escape_html(&state.site_title),
-            escape_html(&address),
-            escape_html(&list),
-            escape_html(&token)
-        ),
+        "Unsubscribe",
+        &[&question, "This unsubscribes the address from every list of this newsletter. You can choose lists one by one with the preferences link in any of our e-mails."],
+        Some(form),
     )
 }
 
@@ -223,47 +235,25 @@ async fn unsubscribe(
     })
     .await;
     match stored {
-        Ok(Ok(())) => page(
-            StatusCode::OK,
-            &state.site_title,
-            &format!(
-                "<p><strong>{}</strong> is unsubscribed and will not get any more e-mails from this newsletter.</p>",
-                escape_html(&address)
-            ),
-        ),
+        Ok(Ok(())) => {
+            let done = format!("{address} is unsubscribed and will not get any more e-mails from this newsletter.");
+            state.pages.message(StatusCode::OK, "You are unsubscribed", &[&done], None)
+        }
         Ok(Err(err)) => {
             tracing::error!(%err, "cannot record an unsubscribe");
-            page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &state.site_title,
-                "<p>Sorry, that did not work. Please try again in a minute.</p>",
-            )
+            audience::try_again(&state)
         }
-        Err(_) => page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &state.site_title,
-            "<p>Sorry, that did not work. Please try again in a minute.</p>",
-        ),
+        Err(_) => audience::try_again(&state),
     }
 }
 
 fn bad_token(state: &AppState) -> Response {
-    page(
+    state.pages.message(
         StatusCode::BAD_REQUEST,
-        &state.site_title,
-        "<p>This unsubscribe link is not valid. Please use the link from the most recent e-mail.</p>",
+        "This link does not work",
+        &["This unsubscribe link is not valid. Please use the link from the most recent e-mail."],
+        None,
     )
-}
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{0}</title></head><body style=\"font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em\">\
-         <h1 style=\"font-size:1.6rem\">{0}</h1>{1}</body></html>",
-        escape_html(title),
-        body
-    );
-    (status, Html(html)).into_response()
 }
 
 async fn feed_file(

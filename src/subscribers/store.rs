@@ -166,6 +166,20 @@ pub enum SignUp {
     AlreadyConfirmed,
     /// A confirmation went to this address less than a day ago: do not send another.
     TooSoon,
+    /// The hourly cap on confirmation e-mails is reached: do not send.
+    CapReached,
+}
+
+/// The limits a sign-up is checked against, inside the store's transaction so concurrent
+/// form posts cannot slip past them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignUpLimits {
+    /// No second confirmation e-mail to an address that got one after this.
+    pub resend_after: DateTime<Utc>,
+    /// The start of the hour the cap counts.
+    pub hour_ago: DateTime<Utc>,
+    /// Confirmation e-mails per hour, all addresses together.
+    pub per_hour: usize,
 }
 
 /// A subscriber store.
@@ -189,14 +203,14 @@ pub trait Store {
     /// Adds or updates `records` on `list` in one transaction: all or nothing.
     fn apply(&mut self, list: &str, records: &[Record], now: DateTime<Utc>) -> Result<Applied, Self::Error>;
 
-    /// A form sign-up: marks the address pending on `lists` it is not confirmed on, unless a
-    /// confirmation went to it after `resend_after`.
+    /// A form sign-up: marks the address pending on the `lists` it is not confirmed on, and
+    /// says whether a confirmation e-mail may go (and records that it does).
     fn sign_up(
         &mut self,
         record: &Record,
         lists: &[String],
         now: DateTime<Utc>,
-        resend_after: DateTime<Utc>,
+        limits: SignUpLimits,
     ) -> Result<SignUp, Self::Error>;
 
     /// Confirmation e-mails sent since `since`, all addresses together.
