@@ -162,7 +162,11 @@ pub fn run(cli: &Cli, args: &SubscribersArgs, clock: &Clock) -> anyhow::Result<E
     }
 }
 
-fn people(config: &Config, list: Option<&String>, status: Option<StatusArg>) -> anyhow::Result<Vec<Person>> {
+fn people(
+    config: &Config,
+    list: Option<&String>,
+    status: Option<StatusArg>,
+) -> anyhow::Result<Vec<Person>> {
     let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
         return Ok(Vec::new());
     };
@@ -188,7 +192,13 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|m| format!("{}:{}", m.list, m.status))
                 .collect();
-            writeln!(out, "{}\t{}\t{}", p.address, p.name.as_deref().unwrap_or(""), lists.join(" "))?;
+            writeln!(
+                out,
+                "{}\t{}\t{}",
+                p.address,
+                p.name.as_deref().unwrap_or(""),
+                lists.join(" ")
+            )?;
         }
     }
     if people.is_empty() && !args.json {
@@ -217,7 +227,11 @@ fn target_list(config: &Config, list: Option<&String>) -> anyhow::Result<String>
     Ok(name)
 }
 
-fn add(config: &Config, args: &AddArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
+fn add(
+    config: &Config,
+    args: &AddArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<ExitCode> {
     let address = args.address.trim();
     if let Err(why) = validate_address(address) {
         anyhow::bail!("invalid address '{address}': {why}");
@@ -226,7 +240,11 @@ fn add(config: &Config, args: &AddArgs, now: chrono::DateTime<chrono::Utc>) -> a
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
     let record = Record {
         address: address.to_owned(),
-        name: args.name.as_deref().map(crate::subscribers::clean_text).filter(|n| !n.is_empty()),
+        name: args
+            .name
+            .as_deref()
+            .map(crate::subscribers::clean_text)
+            .filter(|n| !n.is_empty()),
         attrs: BTreeMap::new(),
         status: MemberStatus::Confirmed,
         consent: Consent {
@@ -245,7 +263,11 @@ fn add(config: &Config, args: &AddArgs, now: chrono::DateTime<chrono::Utc>) -> a
     Ok(ExitCode::SUCCESS)
 }
 
-fn remove(config: &Config, args: &RemoveArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
+fn remove(
+    config: &Config,
+    args: &RemoveArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<ExitCode> {
     let address = args.address.trim();
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
     if args.erase {
@@ -263,16 +285,31 @@ fn remove(config: &Config, args: &RemoveArgs, now: chrono::DateTime<chrono::Utc>
     }
     match &args.list {
         Some(list) => {
-            ledger.set_status(address, &[(list.clone(), MemberStatus::Unsubscribed)], "cli", now)?;
+            ledger.set_status(
+                address,
+                &[(list.clone(), MemberStatus::Unsubscribed)],
+                "cli",
+                now,
+            )?;
             println!("{address} is unsubscribed from `{list}`");
         }
         None => {
             let lists: Vec<(String, MemberStatus)> = ledger
                 .person(address)?
-                .map(|p| p.memberships.iter().map(|m| (m.list.clone(), MemberStatus::Unsubscribed)).collect())
+                .map(|p| {
+                    p.memberships
+                        .iter()
+                        .map(|m| (m.list.clone(), MemberStatus::Unsubscribed))
+                        .collect()
+                })
                 .unwrap_or_default();
             ledger.set_status(address, &lists, "cli", now)?;
-            ledger.suppress(address, SuppressionReason::Unsubscribed, "removed with `crier subscribers remove`", now)?;
+            ledger.suppress(
+                address,
+                SuppressionReason::Unsubscribed,
+                "removed with `crier subscribers remove`",
+                now,
+            )?;
             println!("{address} gets no more mail from any list");
         }
     }
@@ -281,11 +318,17 @@ fn remove(config: &Config, args: &RemoveArgs, now: chrono::DateTime<chrono::Utc>
 
 /// An erased address still in a CSV list would be mailed again: say so.
 fn warn_if_in_csv(config: &Config, address: &str) {
-    let Some(settings) = &config.newsletter else { return };
+    let Some(settings) = &config.newsletter else {
+        return;
+    };
     let lists = crate::subscribers::load(&settings.subscribers_dir, &[], &[]);
     let key = address.to_lowercase();
     for list in &lists.lists {
-        if list.subscribers.iter().any(|s| s.email.to_lowercase() == key) {
+        if list
+            .subscribers
+            .iter()
+            .any(|s| s.email.to_lowercase() == key)
+        {
             tracing::warn!(
                 file = %list.path.display(),
                 "the address is still in this CSV list, which you manage: delete its row, or it will be mailed again"
@@ -294,7 +337,11 @@ fn warn_if_in_csv(config: &Config, address: &str) {
     }
 }
 
-fn import_file(config: &Config, args: &ImportArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
+fn import_file(
+    config: &Config,
+    args: &ImportArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<ExitCode> {
     let format = match args.format {
         FormatArg::Csv => import::Format::Csv,
         FormatArg::Mailchimp => import::Format::Mailchimp,

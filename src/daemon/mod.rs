@@ -133,10 +133,10 @@ fn prepare_ledger(site: &Site) {
 
 /// The page templates, with the site's facts and main feeds (linked relative to the daemon).
 fn pages(config: &crate::config::Config) -> server::pages::Pages {
-    let dir = config
-        .newsletter
-        .as_ref()
-        .map_or_else(|| config.root.join("templates"), |n| n.templates_dir.clone());
+    let dir = config.newsletter.as_ref().map_or_else(
+        || config.root.join("templates"),
+        |n| n.templates_dir.clone(),
+    );
     let site = serde_json::json!({
         "title": config.site.title,
         "description": config.site.description,

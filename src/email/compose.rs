@@ -224,10 +224,7 @@ impl<'a> Composer<'a> {
         if let Value::Object(map) = &mut data {
             map.insert("subscriber".into(), Value::Object(subscriber));
             map.insert("unsubscribe_url".into(), json!(marker(1)));
-            map.insert(
-                "preferences_url".into(),
-                json!(marker(3 + sub.attrs.len())),
-            );
+            map.insert("preferences_url".into(), json!(marker(3 + sub.attrs.len())));
         }
         let html = self.templates.html(self.kind, &data)?;
         let html = self.inliner.inline(&html).map_err(|e| {

@@ -38,7 +38,11 @@ impl ConfirmTemplates {
     }
 }
 
-fn registry(mut registry: Handlebars<'static>, path: &std::path::Path, builtin: &str) -> Handlebars<'static> {
+fn registry(
+    mut registry: Handlebars<'static>,
+    path: &std::path::Path,
+    builtin: &str,
+) -> Handlebars<'static> {
     let site = std::fs::read_to_string(path).ok();
     let ok = site
         .as_deref()
@@ -76,10 +80,16 @@ pub fn compose(
         "confirm_url": confirm_url,
         "confirm_days": confirm_days,
     });
-    let render = |r: &Handlebars<'static>| r.render("t", &data).map_err(|e| ConfirmError(e.to_string()));
+    let render = |r: &Handlebars<'static>| {
+        r.render("t", &data)
+            .map_err(|e| ConfirmError(e.to_string()))
+    };
     let html = render(&templates.html)?;
     let text = render(&templates.text)?;
-    let to: Mailbox = Mailbox::new(None, address.parse().map_err(|e| ConfirmError(format!("{e}")))?);
+    let to: Mailbox = Mailbox::new(
+        None,
+        address.parse().map_err(|e| ConfirmError(format!("{e}")))?,
+    );
     let hash: String = Sha256::digest(format!("{address}\n{}", at.timestamp()).as_bytes())[..8]
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -87,9 +97,16 @@ pub fn compose(
     let message = Message::builder()
         .from(settings.from.clone())
         .to(to)
-        .subject(one_line(&format!("Confirm your subscription to {}", site.title)))
+        .subject(one_line(&format!(
+            "Confirm your subscription to {}",
+            site.title
+        )))
         .date(SystemTime::from(at))
-        .message_id(Some(format!("<confirm-{}.{hash}@{}>", at.timestamp(), settings.list_id_domain)))
+        .message_id(Some(format!(
+            "<confirm-{}.{hash}@{}>",
+            at.timestamp(),
+            settings.list_id_domain
+        )))
         .multipart(
             MultiPart::alternative()
                 .boundary(format!("crier-alt-{hash}"))

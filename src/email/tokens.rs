@@ -9,10 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
+use aes_siv::siv::Aes128Siv;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use aes_siv::siv::Aes128Siv;
 
 use sha2::Sha256;
 
@@ -355,17 +355,27 @@ mod tests {
         assert_eq!(k.verify(&confirm), None);
         assert_eq!(k.verify_preferences(&confirm), None);
         assert_eq!(k.verify_form(&confirm), None);
-        assert_eq!(k.verify_preferences(&preferences).as_deref(), Some("ada@example.com"));
+        assert_eq!(
+            k.verify_preferences(&preferences).as_deref(),
+            Some("ada@example.com")
+        );
     }
 
     #[test]
     fn confirmation_tokens_expire() {
         let k = key();
-        let t = k.confirm_token("ada@example.com", &["members".into(), "reminders".into()], 1_000);
+        let t = k.confirm_token(
+            "ada@example.com",
+            &["members".into(), "reminders".into()],
+            1_000,
+        );
         let week = 7 * 24 * 3600;
         assert_eq!(
             k.verify_confirm(&t, 1_000 + week, week),
-            Some(("ada@example.com".into(), vec!["members".into(), "reminders".into()]))
+            Some((
+                "ada@example.com".into(),
+                vec!["members".into(), "reminders".into()]
+            ))
         );
         assert_eq!(k.verify_confirm(&t, 1_001 + week, week), None, "expired");
         assert_eq!(k.verify_confirm(&t, 0, week), None, "issued in the future");
@@ -378,7 +388,10 @@ mod tests {
         let payload = URL_SAFE_NO_PAD.encode("members\nada@example.com");
         let mac = k.mac(b"members\nada@example.com");
         let legacy = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&mac[..MAC_BYTES]));
-        assert_eq!(k.verify(&legacy), Some(("members".into(), "ada@example.com".into())));
+        assert_eq!(
+            k.verify(&legacy),
+            Some(("members".into(), "ada@example.com".into()))
+        );
         assert_eq!(k.verify_preferences(&legacy), None);
     }
 
@@ -403,10 +416,18 @@ mod tests {
     fn forged_truncated_and_foreign_tokens_fail() {
         let t = key().token("members", "ada@example.com");
         let payload = URL_SAFE_NO_PAD.encode("members\nada@example.com");
-        assert_eq!(key().verify(&format!("{payload}.AAAA")), None, "legacy with a bad mac");
+        assert_eq!(
+            key().verify(&format!("{payload}.AAAA")),
+            None,
+            "legacy with a bad mac"
+        );
         let mut flipped = URL_SAFE_NO_PAD.decode(&t).unwrap();
         flipped[20] ^= 1;
-        assert_eq!(key().verify(&URL_SAFE_NO_PAD.encode(flipped)), None, "tampered");
+        assert_eq!(
+            key().verify(&URL_SAFE_NO_PAD.encode(flipped)),
+            None,
+            "tampered"
+        );
         assert_eq!(key().verify(&t[..t.len() - 2]), None, "truncated");
         assert_eq!(key().verify(""), None);
         assert_eq!(key().verify("..."), None);

@@ -8,8 +8,7 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use super::types::{to_json, Json};
 use super::{address_key, Ledger, LedgerError, SuppressionReason};
 use crate::subscribers::store::{
-    Applied, Consent, Filter, MemberStatus, Membership, Person, Record, SignUp, SignUpLimits,
-    Store,
+    Applied, Consent, Filter, MemberStatus, Membership, Person, Record, SignUp, SignUpLimits, Store,
 };
 use crate::subscribers::Subscriber;
 
@@ -83,7 +82,11 @@ fn load_person(tx: &rusqlite::Connection, key: &str) -> rusqlite::Result<Option<
 
 /// Inserts the person if new; updates the name and merges attributes if given. Returns
 /// whether anything changed.
-fn upsert_person(tx: &Transaction<'_>, record: &Record, now: DateTime<Utc>) -> rusqlite::Result<bool> {
+fn upsert_person(
+    tx: &Transaction<'_>,
+    record: &Record,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
     let key = address_key(&record.address);
     let existing = tx
         .query_row(
@@ -127,7 +130,9 @@ fn put_membership(
 ) -> rusqlite::Result<Change> {
     let current: Option<Membership> = tx
         .query_row(
-            &format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE address_key = ?1 AND list = ?2"),
+            &format!(
+                "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE address_key = ?1 AND list = ?2"
+            ),
             [key, list],
             membership_row,
         )
@@ -168,6 +173,9 @@ fn suppression_for(status: MemberStatus) -> Option<SuppressionReason> {
     }
 }
 
+/// (address key, list) -> the status of someone who left that list or bounced.
+pub type OptOuts = HashMap<(String, String), MemberStatus>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Change {
     Added,
@@ -187,7 +195,7 @@ impl Ledger {
     pub fn store_audience(
         &self,
         lists: &[String],
-    ) -> Result<(Vec<Subscriber>, HashMap<(String, String), MemberStatus>), LedgerError> {
+    ) -> Result<(Vec<Subscriber>, OptOuts), LedgerError> {
         let fail = self.fail("read the subscriber store");
         let mut members = Vec::new();
         let mut stmt = self

@@ -79,7 +79,8 @@ pub async fn index(State(state): State<Arc<AppState>>) -> Response {
             "action": "subscribe",
             "choose": lists.len() > 1,
             "lists": lists,
-            "ts": state.key.form_token(state.clock.now_utc().timestamp()),
+            // Real time, not the injected clock: the fill time is a person's real seconds.
+            "ts": state.key.form_token(Utc::now().timestamp()),
         })
     });
     let tags = tag_feeds(&state.public_dir, &state.feeds_path).await;
@@ -145,18 +146,31 @@ pub async fn subscribe(
     body: String,
 ) -> Response {
     let Some(desk) = state.signup.as_ref() else {
-        return state.pages.message(StatusCode::NOT_FOUND, "No newsletter here", &["This site has no mailing list."], None);
+        return state.pages.message(
+            StatusCode::NOT_FOUND,
+            "No newsletter here",
+            &["This site has no mailing list."],
+            None,
+        );
     };
     let form = parse_form(&body);
     if let Err(why) = validate_address(&form.email) {
         if !form.honeypot {
-            let msg = format!("“{}” does not look like an e-mail address ({why}). Please go back and check it.", form.email.chars().take(100).collect::<String>());
-            return state.pages.message(StatusCode::BAD_REQUEST, "Please check your address", &[&msg], None);
+            let msg = format!(
+                "“{}” does not look like an e-mail address ({why}). Please go back and check it.",
+                form.email.chars().take(100).collect::<String>()
+            );
+            return state.pages.message(
+                StatusCode::BAD_REQUEST,
+                "Please check your address",
+                &[&msg],
+                None,
+            );
         }
     }
     let now = state.clock.now_utc();
     let ip = client_ip(peer.map(|p| p.0 .0), &headers, desk.audience.behind_proxy);
-    let human = is_human(&state, desk, &form, now);
+    let human = is_human(&state, desk, &form, Utc::now());
     let allowed = ip.is_none_or(|ip| {
         desk.per_ip
             .lock()
@@ -190,7 +204,8 @@ pub async fn subscribe(
 }
 
 /// Whether a form post passes the bot checks: the honeypot is empty and, when the form came
-/// from crier's own page, it was not filled in faster than a person can.
+/// from crier's own page, it was not filled in faster than a person can (measured in real
+/// time, `now`, whatever clock the daemon is given).
 fn is_human(state: &AppState, desk: &SignupDesk, form: &Form, now: DateTime<Utc>) -> bool {
     if form.honeypot {
         return false;
@@ -217,7 +232,11 @@ fn chosen_lists(audience: &AudienceSettings, asked: &[String]) -> Vec<String> {
     lists
 }
 
-fn client_ip(peer: Option<std::net::SocketAddr>, headers: &HeaderMap, behind_proxy: bool) -> Option<IpAddr> {
+fn client_ip(
+    peer: Option<std::net::SocketAddr>,
+    headers: &HeaderMap,
+    behind_proxy: bool,
+) -> Option<IpAddr> {
     if behind_proxy {
         let forwarded = headers
             .get("x-forwarded-for")
@@ -233,8 +252,15 @@ fn client_ip(peer: Option<std::net::SocketAddr>, headers: &HeaderMap, behind_pro
 
 /// Records the sign-up and, if the limits allow, sends the confirmation e-mail in the
 /// background (the form's answer must not wait for, or reveal, it).
-async fn record_sign_up(state: &Arc<AppState>, record: Record, lists: Vec<String>, now: DateTime<Utc>) {
-    let Some(desk) = state.signup.as_ref() else { return };
+async fn record_sign_up(
+    state: &Arc<AppState>,
+    record: Record,
+    lists: Vec<String>,
+    now: DateTime<Utc>,
+) {
+    let Some(desk) = state.signup.as_ref() else {
+        return;
+    };
     let limits = SignUpLimits {
         resend_after: now - Duration::days(1),
         hour_ago: now - Duration::hours(1),
@@ -262,17 +288,42 @@ async fn record_sign_up(state: &Arc<AppState>, record: Record, lists: Vec<String
 }
 
 async fn send_confirmation(state: &AppState, address: &str, lists: &[String], now: DateTime<Utc>) {
-    let Some(desk) = state.signup.as_ref() else { return };
+    let Some(desk) = state.signup.as_ref() else {
+        return;
+    };
     let token = state.key.confirm_token(address, lists, now.timestamp());
     let url = desk.settings.page_url("confirm", &token);
     let titles: Vec<&PublicList> = lists.iter().filter_map(|l| desk.audience.list(l)).collect();
     let at = now.with_timezone(&desk.site.timezone).fixed_offset();
-    let result = match confirm::compose(&desk.templates, &desk.settings, &desk.site, address, &titles, &url, desk.audience.confirm_days, at) {
+    let result = match confirm::compose(
+        &desk.templates,
+        &desk.settings,
+        &desk.site,
+        address,
+        &titles,
+        &url,
+        desk.audience.confirm_days,
+        at,
+    ) {
         Ok(bytes) => {
-            let stem = format!("confirm/{}-{}", now.format("%Y%m%dT%H%M%S"), crate::ledger::address_key(address));
+            let stem = format!(
+                "confirm/{}-{}",
+                now.format("%Y%m%dT%H%M%S"),
+                crate::ledger::address_key(address)
+            );
             let from = desk.settings.from.email.to_string();
-            let message = Outbound { from: &from, to: address, bytes: &bytes, file_stem: &stem };
-            match tokio::time::timeout(std::time::Duration::from_secs(120), desk.transport.send(message)).await {
+            let message = Outbound {
+                from: &from,
+                to: address,
+                bytes: &bytes,
+                file_stem: &stem,
+            };
+            match tokio::time::timeout(
+                std::time::Duration::from_secs(120),
+                desk.transport.send(message),
+            )
+            .await
+            {
                 Ok(Ok(_)) => "sent".to_owned(),
                 Ok(Err(err)) => format!("failed: {err}"),
                 Err(_) => "failed: timed out".to_owned(),
@@ -325,25 +376,44 @@ fn token_of(query: Option<String>, body: &str) -> Option<String> {
 fn confirm_claims(state: &AppState, token: Option<&str>) -> Option<(String, Vec<String>)> {
     let desk = state.signup.as_ref()?;
     let max_age = i64::from(desk.audience.confirm_days) * 24 * 3600;
-    state.key.verify_confirm(token?, state.clock.now_utc().timestamp(), max_age)
+    state
+        .key
+        .verify_confirm(token?, state.clock.now_utc().timestamp(), max_age)
 }
 
 fn bad_link(state: &AppState, what: &str) -> Response {
     let msg = format!("This {what} link has expired or is not valid. Please use the link from your most recent e-mail, or subscribe again on the home page.");
-    state.pages.message(StatusCode::BAD_REQUEST, "This link does not work", &[&msg], None)
+    state.pages.message(
+        StatusCode::BAD_REQUEST,
+        "This link does not work",
+        &[&msg],
+        None,
+    )
 }
 
 /// `GET /confirm`: a page with a button; nothing is confirmed yet.
-pub async fn confirm_page(State(state): State<Arc<AppState>>, Query(q): Query<TokenQuery>) -> Response {
+pub async fn confirm_page(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     let Some(_) = confirm_claims(&state, q.token.as_deref()) else {
         return bad_link(&state, "confirmation");
     };
     let form = json!({"action": "confirm", "button": "Yes, subscribe me", "hidden": [{"name": "token", "value": q.token}]});
-    state.pages.message(StatusCode::OK, "Confirm your subscription", &["One last step: press the button to start getting our e-mails."], Some(form))
+    state.pages.message(
+        StatusCode::OK,
+        "Confirm your subscription",
+        &["One last step: press the button to start getting our e-mails."],
+        Some(form),
+    )
 }
 
 /// `POST /confirm`.
-pub async fn confirm(State(state): State<Arc<AppState>>, Query(q): Query<TokenQuery>, body: String) -> Response {
+pub async fn confirm(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<TokenQuery>,
+    body: String,
+) -> Response {
     let token = token_of(q.token, &body);
     let Some((address, lists)) = confirm_claims(&state, token.as_deref()) else {
         return bad_link(&state, "confirmation");
@@ -364,11 +434,22 @@ pub async fn confirm(State(state): State<Arc<AppState>>, Query(q): Query<TokenQu
 }
 
 pub(super) fn try_again(state: &AppState) -> Response {
-    state.pages.message(StatusCode::SERVICE_UNAVAILABLE, "Sorry, that did not work", &["Please try again in a minute."], None)
+    state.pages.message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Sorry, that did not work",
+        &["Please try again in a minute."],
+        None,
+    )
 }
 
 /// What the preferences page shows for one person.
-fn preferences_data(state: &AppState, desk: &SignupDesk, address: &str, token: &str, saved: Option<&str>) -> Result<serde_json::Value, crate::ledger::LedgerError> {
+fn preferences_data(
+    state: &AppState,
+    desk: &SignupDesk,
+    address: &str,
+    token: &str,
+    saved: Option<&str>,
+) -> Result<serde_json::Value, crate::ledger::LedgerError> {
     let ledger = Ledger::open(&state.ledger_path)?;
     let person = ledger.person(address)?;
     let suppressed = ledger.suppressed(address)?.is_some();
@@ -387,9 +468,9 @@ fn preferences_data(state: &AppState, desk: &SignupDesk, address: &str, token: &
     for list in csv_lists.iter().filter(|l| desk.audience.list(l).is_none()) {
         lists.push(json!({"name": list, "title": list, "on": !suppressed && on(list)}));
     }
-    let reminders = desk.audience.reminders.then(|| {
-        json!({"on": !suppressed && status(REMINDERS) != Some(MemberStatus::Unsubscribed)})
-    });
+    let reminders = desk.audience.reminders.then(
+        || json!({"on": !suppressed && status(REMINDERS) != Some(MemberStatus::Unsubscribed)}),
+    );
     Ok(json!({
         "heading": "Your e-mail preferences",
         "address": address,
@@ -421,9 +502,13 @@ fn csv_lists_of(dir: &std::path::Path, address: &str) -> Vec<String> {
 }
 
 /// `GET /preferences`.
-pub async fn preferences_page(State(state): State<Arc<AppState>>, Query(q): Query<TokenQuery>) -> Response {
+pub async fn preferences_page(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     let token = q.token.unwrap_or_default();
-    let (Some(_), Some(address)) = (state.signup.as_ref(), state.key.verify_preferences(&token)) else {
+    let (Some(_), Some(address)) = (state.signup.as_ref(), state.key.verify_preferences(&token))
+    else {
         return bad_link(&state, "preferences");
     };
     let st = Arc::clone(&state);
@@ -441,7 +526,8 @@ pub async fn preferences_page(State(state): State<Arc<AppState>>, Query(q): Quer
 /// `POST /preferences`: save the choices, or leave everything.
 pub async fn preferences(State(state): State<Arc<AppState>>, body: String) -> Response {
     let token = token_of(None, &body).unwrap_or_default();
-    let (Some(_), Some(address)) = (state.signup.as_ref(), state.key.verify_preferences(&token)) else {
+    let (Some(_), Some(address)) = (state.signup.as_ref(), state.key.verify_preferences(&token))
+    else {
         return bad_link(&state, "preferences");
     };
     let mut chosen = Vec::new();
@@ -483,14 +569,32 @@ fn save_choices(
     shown.extend(csv_lists_of(&desk.settings.subscribers_dir, address));
     shown.sort();
     shown.dedup();
-    let status = |on: bool| if on && !leave { MemberStatus::Confirmed } else { MemberStatus::Unsubscribed };
-    let mut changes: Vec<(String, MemberStatus)> = shown.iter().map(|l| (l.clone(), status(chosen.contains(l)))).collect();
+    let status = |on: bool| {
+        if on && !leave {
+            MemberStatus::Confirmed
+        } else {
+            MemberStatus::Unsubscribed
+        }
+    };
+    let mut changes: Vec<(String, MemberStatus)> = shown
+        .iter()
+        .map(|l| (l.clone(), status(chosen.contains(l))))
+        .collect();
     if desk.audience.reminders {
         changes.push((REMINDERS.to_owned(), status(reminders)));
     }
     ledger.set_status(address, &changes, "preferences", now)?;
-    if leave || !changes.iter().any(|(l, s)| l != REMINDERS && *s == MemberStatus::Confirmed) {
-        ledger.suppress(address, SuppressionReason::Unsubscribed, "left every list on the preferences page", now)?;
+    if leave
+        || !changes
+            .iter()
+            .any(|(l, s)| l != REMINDERS && *s == MemberStatus::Confirmed)
+    {
+        ledger.suppress(
+            address,
+            SuppressionReason::Unsubscribed,
+            "left every list on the preferences page",
+            now,
+        )?;
         return Ok("You will get no more e-mails from us.");
     }
     // Choosing a list again from one's own mailbox lifts an earlier unsubscribe.

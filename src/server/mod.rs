@@ -195,10 +195,7 @@ async fn confirm_page(State(state): State<Arc<AppState>>, Query(q): Query<TokenQ
     let Some((_, address)) = q.token.as_deref().and_then(|t| state.key.verify(t)) else {
         return bad_token(&state);
     };
-    let question = format!(
-        "Stop all e-mails from {} to {}?",
-        state.site_title, address
-    );
+    let question = format!("Stop all e-mails from {} to {}?", state.site_title, address);
     let form = serde_json::json!({
         "action": "unsubscribe",
         "button": "Unsubscribe from all e-mails",
@@ -236,8 +233,12 @@ async fn unsubscribe(
     .await;
     match stored {
         Ok(Ok(())) => {
-            let done = format!("{address} is unsubscribed and will not get any more e-mails from this newsletter.");
-            state.pages.message(StatusCode::OK, "You are unsubscribed", &[&done], None)
+            let done = format!(
+                "{address} is unsubscribed and will not get any more e-mails from this newsletter."
+            );
+            state
+                .pages
+                .message(StatusCode::OK, "You are unsubscribed", &[&done], None)
         }
         Ok(Err(err)) => {
             tracing::error!(%err, "cannot record an unsubscribe");

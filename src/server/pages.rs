@@ -10,11 +10,23 @@ use handlebars::Handlebars;
 use serde_json::{json, Value};
 
 const BUILTIN: [(&str, &str); 5] = [
-    ("layout", include_str!("../../templates/pages/layout.html.hbs")),
+    (
+        "layout",
+        include_str!("../../templates/pages/layout.html.hbs"),
+    ),
     ("style", include_str!("../../templates/pages/style.css")),
-    ("index", include_str!("../../templates/pages/index.html.hbs")),
-    ("message", include_str!("../../templates/pages/message.html.hbs")),
-    ("preferences", include_str!("../../templates/pages/preferences.html.hbs")),
+    (
+        "index",
+        include_str!("../../templates/pages/index.html.hbs"),
+    ),
+    (
+        "message",
+        include_str!("../../templates/pages/message.html.hbs"),
+    ),
+    (
+        "preferences",
+        include_str!("../../templates/pages/preferences.html.hbs"),
+    ),
 ];
 
 /// The file name of each page template in the site's `templates/pages/`.
@@ -141,9 +153,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("pages")).unwrap();
         std::fs::write(dir.path().join("pages/message.html.hbs"), "{{#if}").unwrap();
-        std::fs::write(dir.path().join("pages/index.html.hbs"), "{{#> layout}}OWN PAGE{{/layout}}").unwrap();
+        std::fs::write(
+            dir.path().join("pages/index.html.hbs"),
+            "{{#> layout}}OWN PAGE{{/layout}}",
+        )
+        .unwrap();
         let pages = Pages::load(dir.path(), json!({"title": "T"}), json!([]));
-        assert!(pages.render("message", json!({"heading": "Hi"})).unwrap().contains("Hi"));
-        assert!(pages.render("index", json!({})).unwrap().contains("OWN PAGE"));
+        assert!(pages
+            .render("message", json!({"heading": "Hi"}))
+            .unwrap()
+            .contains("Hi"));
+        assert!(pages
+            .render("index", json!({}))
+            .unwrap()
+            .contains("OWN PAGE"));
     }
 }

@@ -81,7 +81,9 @@ pub fn read(path: &Path, format: Format) -> Result<Parsed, ImportError> {
         path: path.display().to_string(),
         why,
     };
-    let size = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(e.to_string()))?
+        .len();
     if size > MAX_IMPORT_BYTES {
         return Err(fail(format!(
             "{size} bytes; at most {MAX_IMPORT_BYTES} are read"
@@ -109,12 +111,14 @@ pub fn read(path: &Path, format: Format) -> Result<Parsed, ImportError> {
 /// The CSV files inside a zip, by name. Sizes are checked as they are inflated, so a zip
 /// bomb stops at the limit.
 fn unzip(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
-    let mut archive =
-        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("not a readable zip: {e}"))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a readable zip: {e}"))?;
     let mut out = Vec::new();
     let mut total = 0u64;
     for i in 0..archive.len() {
-        let file = archive.by_index(i).map_err(|e| format!("zip entry {i}: {e}"))?;
+        let file = archive
+            .by_index(i)
+            .map_err(|e| format!("zip entry {i}: {e}"))?;
         let name = file
             .name()
             .map_err(|e| format!("zip entry {i}: {e}"))?
@@ -129,7 +133,9 @@ fn unzip(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
             .map_err(|e| format!("{name} in the zip is not UTF-8 text: {e}"))?;
         total += read as u64;
         if total > MAX_IMPORT_BYTES {
-            return Err(format!("the zip inflates to more than {MAX_IMPORT_BYTES} bytes"));
+            return Err(format!(
+                "the zip inflates to more than {MAX_IMPORT_BYTES} bytes"
+            ));
         }
         out.push((name, text));
     }
@@ -140,7 +146,9 @@ fn unzip(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
 }
 
 fn header_of(text: &str) -> Vec<String> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     reader
         .headers()
         .map(|h| h.iter().map(normalise_header).collect())
@@ -189,7 +197,13 @@ fn find(headers: &[String], names: &[&str]) -> Option<usize> {
     headers.iter().position(|h| names.contains(&h.as_str()))
 }
 
-const EMAIL: &[&str] = &["email", "e-mail", "email address", "e-mail address", "emailaddress"];
+const EMAIL: &[&str] = &[
+    "email",
+    "e-mail",
+    "email address",
+    "e-mail address",
+    "emailaddress",
+];
 
 fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
     let mut reader = csv::ReaderBuilder::new()
@@ -199,7 +213,12 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(normalise_header).collect(),
         Err(err) => {
-            parsed.skipped.push(Diagnostic::error(Path::new(label), 1, 1, format!("cannot read the header row: {err}")));
+            parsed.skipped.push(Diagnostic::error(
+                Path::new(label),
+                1,
+                1,
+                format!("cannot read the header row: {err}"),
+            ));
             return;
         }
     };
@@ -208,7 +227,10 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
             Path::new(label),
             1,
             1,
-            format!("header row has no e-mail column (`email` or `Email Address`); found `{}`", headers.join(",")),
+            format!(
+                "header row has no e-mail column (`email` or `Email Address`); found `{}`",
+                headers.join(",")
+            ),
         ));
         return;
     };
@@ -218,10 +240,7 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
         name: find(&headers, &["name", "full name"]),
         first: find(&headers, &["first name", "fname", "first_name"]),
         last: find(&headers, &["last name", "lname", "last_name"]),
-        known: KNOWN
-            .iter()
-            .filter_map(|k| find(&headers, &[k]))
-            .collect(),
+        known: KNOWN.iter().filter_map(|k| find(&headers, &[k])).collect(),
     };
     let mut first_line: HashMap<String, usize> = HashMap::new();
     for (i, result) in reader.records().enumerate() {
@@ -230,7 +249,9 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
             .ok()
             .and_then(|r| r.position().map(|p| p.line() as usize))
             .unwrap_or(i + 2);
-        let skip = |why: String| Diagnostic::error(Path::new(label), line, 1, format!("{why}; row skipped"));
+        let skip = |why: String| {
+            Diagnostic::error(Path::new(label), line, 1, format!("{why}; row skipped"))
+        };
         let record = match result {
             Ok(r) => r,
             Err(err) => {
@@ -241,7 +262,11 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
         if record.iter().all(str::is_empty) {
             continue;
         }
-        if let Some((i, v)) = record.iter().enumerate().find(|(_, v)| v.len() > MAX_FIELD_BYTES) {
+        if let Some((i, v)) = record
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.len() > MAX_FIELD_BYTES)
+        {
             let column = headers.get(i).map_or("?", String::as_str);
             parsed.skipped.push(skip(format!(
                 "column `{column}` is {} bytes; at most {MAX_FIELD_BYTES} are allowed",
@@ -251,11 +276,16 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
         }
         let address = record.get(columns.email).unwrap_or("").to_owned();
         if let Err(why) = validate_address(&address) {
-            parsed.skipped.push(skip(format!("invalid address '{}': {why}", address.escape_debug())));
+            parsed.skipped.push(skip(format!(
+                "invalid address '{}': {why}",
+                address.escape_debug()
+            )));
             continue;
         }
         if let Some(first) = first_line.insert(address.to_lowercase(), line) {
-            parsed.skipped.push(skip(format!("duplicate address '{address}' (first on line {first})")));
+            parsed.skipped.push(skip(format!(
+                "duplicate address '{address}' (first on line {first})"
+            )));
             first_line.insert(address.to_lowercase(), first);
             continue;
         }
@@ -280,15 +310,20 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
             },
             ..consent
         };
-        let name = columns.name.and_then(|i| record.get(i)).map(clean_text).filter(|n| !n.is_empty()).or_else(|| {
-            let parts: Vec<String> = [columns.first, columns.last]
-                .into_iter()
-                .flatten()
-                .filter_map(|i| record.get(i).map(clean_text))
-                .filter(|p| !p.is_empty())
-                .collect();
-            (!parts.is_empty()).then(|| parts.join(" "))
-        });
+        let name = columns
+            .name
+            .and_then(|i| record.get(i))
+            .map(clean_text)
+            .filter(|n| !n.is_empty())
+            .or_else(|| {
+                let parts: Vec<String> = [columns.first, columns.last]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| record.get(i).map(clean_text))
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join(" "))
+            });
         let attrs: BTreeMap<String, String> = headers
             .iter()
             .enumerate()
@@ -321,9 +356,23 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
 
 /// Columns that are consent or status data, not attributes.
 const KNOWN: &[&str] = &[
-    "list", "status", "source", "opted_in_at", "confirmed_at", "page", "ip", "changed_at",
-    "optin_time", "optin_ip", "confirm_time", "confirm_ip", "unsub_time", "clean_time",
-    "last_changed", "joined group on", "mailing list",
+    "list",
+    "status",
+    "source",
+    "opted_in_at",
+    "confirmed_at",
+    "page",
+    "ip",
+    "changed_at",
+    "optin_time",
+    "optin_ip",
+    "confirm_time",
+    "confirm_ip",
+    "unsub_time",
+    "clean_time",
+    "last_changed",
+    "joined group on",
+    "mailing list",
 ];
 
 type Get<'a> = dyn Fn(&[&str]) -> Option<String> + 'a;
@@ -365,7 +414,10 @@ fn mailchimp_consent(get: &Get<'_>) -> Consent {
 /// turned group e-mails off) is kept as an opt-out.
 fn meetup_columns(get: &Get<'_>) -> (MemberStatus, Consent, Option<String>) {
     let opted_out = get(&["mailing list"]).is_some_and(|v| {
-        matches!(v.to_lowercase().as_str(), "no" | "none" | "off" | "false" | "unsubscribed")
+        matches!(
+            v.to_lowercase().as_str(),
+            "no" | "none" | "off" | "false" | "unsubscribed"
+        )
     });
     let status = if opted_out {
         MemberStatus::Unsubscribed
@@ -440,24 +492,35 @@ pub fn apply<S: super::store::Store>(
     for row in parsed.rows {
         let target = match (list, &row.list) {
             (Some(wanted), Some(own)) if own != wanted => {
-                report.skipped.push(format!("{}: the row is for list `{own}`, not `{wanted}`; row skipped", row.at));
+                report.skipped.push(format!(
+                    "{}: the row is for list `{own}`, not `{wanted}`; row skipped",
+                    row.at
+                ));
                 continue;
             }
             (Some(wanted), _) => wanted.to_owned(),
             (None, Some(own)) if allowed(own) => own.clone(),
             (None, Some(own)) => {
-                report.skipped.push(format!("{}: list `{own}` is not in `audience.lists`; row skipped", row.at));
+                report.skipped.push(format!(
+                    "{}: list `{own}` is not in `audience.lists`; row skipped",
+                    row.at
+                ));
                 continue;
             }
             (None, None) => {
-                report.skipped.push(format!("{}: no `list` column and no --list; row skipped", row.at));
+                report.skipped.push(format!(
+                    "{}: no `list` column and no --list; row skipped",
+                    row.at
+                ));
                 continue;
             }
         };
         by_list.entry(target).or_default().push(row.record);
     }
     for (name, records) in by_list {
-        let applied = store.apply(&name, &records, now).map_err(ApplyError::Store)?;
+        let applied = store
+            .apply(&name, &records, now)
+            .map_err(ApplyError::Store)?;
         report.lists.insert(name, applied);
     }
     Ok(report)

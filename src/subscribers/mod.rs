@@ -88,9 +88,7 @@ pub fn list_files(
             })
             .collect(),
         // A site whose members all joined through the form has no folder: that is fine.
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !stored.is_empty() => {
-            Vec::new()
-        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !stored.is_empty() => Vec::new(),
         Err(err) => {
             problems.push(Diagnostic::error(
                 dir,

@@ -201,7 +201,12 @@ pub trait Store {
     fn count(&self) -> Result<BTreeMap<(String, MemberStatus), usize>, Self::Error>;
 
     /// Adds or updates `records` on `list` in one transaction: all or nothing.
-    fn apply(&mut self, list: &str, records: &[Record], now: DateTime<Utc>) -> Result<Applied, Self::Error>;
+    fn apply(
+        &mut self,
+        list: &str,
+        records: &[Record],
+        now: DateTime<Utc>,
+    ) -> Result<Applied, Self::Error>;
 
     /// A form sign-up: marks the address pending on the `lists` it is not confirmed on, and
     /// says whether a confirmation e-mail may go (and records that it does).
@@ -218,7 +223,12 @@ pub trait Store {
 
     /// Confirms `address` on `lists` (where it is pending or was never on). Returns whether
     /// anything changed.
-    fn confirm(&mut self, address: &str, lists: &[String], now: DateTime<Utc>) -> Result<bool, Self::Error>;
+    fn confirm(
+        &mut self,
+        address: &str,
+        lists: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<bool, Self::Error>;
 
     /// Sets `address`'s status on each list named. An address not yet stored is added.
     fn set_status(

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod audience;
 mod build;
 mod check;
 mod daemon;
