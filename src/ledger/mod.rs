@@ -119,6 +119,10 @@ impl Ledger {
             .map_err(err("enable WAL"))?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err("set synchronous"))?;
+        // Deleted rows are overwritten, not left in free pages: an erased subscriber must be
+        // gone from the file, not just from the tables.
+        conn.pragma_update(None, "secure_delete", "ON")
+            .map_err(err("set secure_delete"))?;
         schema::migrate(&mut conn).map_err(err("migrate"))?;
         Ok(Ledger {
             conn,

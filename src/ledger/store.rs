@@ -538,6 +538,131 @@ impl Store for Ledger {
             )
             .map_err(fail)?;
         tx.commit().map_err(fail)?;
+        // The write-ahead log still holds the old pages until a checkpoint copies the
+        // zeroed ones over and truncates it.
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(fail)?;
         Ok(removed > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn record(address: &str, status: MemberStatus) -> Record {
+        Record {
+            address: address.into(),
+            name: None,
+            attrs: BTreeMap::new(),
+            status,
+            consent: Consent {
+                source: "test".into(),
+                ..Consent::default()
+            },
+        }
+    }
+
+    fn limits(now: DateTime<Utc>, per_hour: usize) -> SignUpLimits {
+        SignUpLimits {
+            resend_after: now - chrono::Duration::days(1),
+            hour_ago: now - chrono::Duration::hours(1),
+            per_hour,
+        }
+    }
+
+    #[test]
+    fn one_confirmation_per_address_per_day_and_an_hourly_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("c.db")).unwrap();
+        let now = at("2026-11-25T12:00:00Z");
+        let lists = ["members".to_owned()];
+        let r = record("a@example.org", MemberStatus::Pending);
+        assert_eq!(
+            l.sign_up(&r, &lists, now, limits(now, 2)).unwrap(),
+            SignUp::Confirm(lists.to_vec())
+        );
+        assert_eq!(
+            l.sign_up(&r, &lists, now, limits(now, 2)).unwrap(),
+            SignUp::TooSoon
+        );
+        let later = now + chrono::Duration::hours(25);
+        assert!(matches!(
+            l.sign_up(&r, &lists, later, limits(later, 2)).unwrap(),
+            SignUp::Confirm(_)
+        ));
+        let b = record("b@example.org", MemberStatus::Pending);
+        let c = record("c@example.org", MemberStatus::Pending);
+        assert!(matches!(
+            l.sign_up(&b, &lists, later, limits(later, 2)).unwrap(),
+            SignUp::Confirm(_)
+        ));
+        assert_eq!(
+            l.sign_up(&c, &lists, later, limits(later, 2)).unwrap(),
+            SignUp::CapReached
+        );
+        assert!(l.confirm("A@example.org", &lists, later).unwrap());
+        assert!(
+            !l.confirm("a@example.org", &lists, later).unwrap(),
+            "idempotent"
+        );
+        assert_eq!(
+            l.sign_up(&r, &lists, later, limits(later, 9)).unwrap(),
+            SignUp::AlreadyConfirmed
+        );
+    }
+
+    #[test]
+    fn confirming_lifts_a_suppression_but_an_import_never_brings_back_a_leaver() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("c.db")).unwrap();
+        let now = at("2026-11-25T12:00:00Z");
+        let lists = ["members".to_owned()];
+        l.apply(
+            "members",
+            &[record("a@example.org", MemberStatus::Unsubscribed)],
+            now,
+        )
+        .unwrap();
+        assert!(
+            l.suppressed("a@example.org").unwrap().is_some(),
+            "an imported opt-out suppresses"
+        );
+        let applied = l
+            .apply(
+                "members",
+                &[record("a@example.org", MemberStatus::Confirmed)],
+                now,
+            )
+            .unwrap();
+        assert_eq!(applied.kept_out, 1);
+        assert_eq!(
+            l.person("a@example.org")
+                .unwrap()
+                .unwrap()
+                .on("members")
+                .unwrap()
+                .status,
+            MemberStatus::Unsubscribed
+        );
+        l.sign_up(
+            &record("a@example.org", MemberStatus::Pending),
+            &lists,
+            now,
+            limits(now, 9),
+        )
+        .unwrap();
+        assert!(l.confirm("a@example.org", &lists, now).unwrap());
+        assert!(l.suppressed("a@example.org").unwrap().is_none());
+        let (members, _) = l.store_audience(&lists).unwrap();
+        assert_eq!(members.len(), 1);
+        assert!(l.erase("a@example.org").unwrap());
+        assert!(l.person("a@example.org").unwrap().is_none());
+        assert!(!l.erase("a@example.org").unwrap());
     }
 }

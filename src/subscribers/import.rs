@@ -253,6 +253,8 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
             Diagnostic::error(Path::new(label), line, 1, format!("{why}; row skipped"))
         };
         let record = match result {
+            // crier's export made formula-like cells inert with a leading `'`: undo it.
+            Ok(r) if format == Format::Csv => r.iter().map(undefuse).collect(),
             Ok(r) => r,
             Err(err) => {
                 parsed.skipped.push(skip(format!("unreadable row: {err}")));
@@ -351,6 +353,14 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
             list,
             at: format!("{label}:{line}"),
         });
+    }
+}
+
+/// `'=x` -> `=x`: the reverse of the export's protection against spreadsheet formulas.
+fn undefuse(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
     }
 }
 
@@ -524,4 +534,85 @@ pub fn apply<S: super::store::Store>(
         report.lists.insert(name, applied);
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, format: Format) -> Parsed {
+        let mut parsed = Parsed::default();
+        parse_csv("t.csv", text, format, &mut parsed);
+        parsed
+    }
+
+    #[test]
+    fn export_times_are_read_in_every_format_they_come_in() {
+        assert_eq!(
+            time("2023-03-04 18:02:11").unwrap().to_rfc3339(),
+            "2023-03-04T18:02:11+00:00"
+        );
+        assert_eq!(
+            time("2023-03-04T18:02:11+01:00").unwrap().to_rfc3339(),
+            "2023-03-04T17:02:11+00:00"
+        );
+        assert_eq!(
+            time("11/20/2019").unwrap().to_rfc3339(),
+            "2019-11-20T00:00:00+00:00"
+        );
+        assert_eq!(
+            time("2019-11-20").unwrap().to_rfc3339(),
+            "2019-11-20T00:00:00+00:00"
+        );
+        assert_eq!(time("yesterday"), None);
+    }
+
+    #[test]
+    fn crier_s_own_columns_come_back() {
+        let p = parse(
+            "email,name,list,status,source,opted_in_at,confirmed_at,page,ip,changed_at,team\n\
+             a@example.org,A,members,unsubscribed,form,2024-01-01T00:00:00Z,2024-01-01T00:05:00Z,https://x.example.com/,192.0.2.1,2024-02-01T00:00:00Z,red\n",
+            Format::Csv,
+        );
+        let row = &p.rows[0];
+        assert_eq!(row.list.as_deref(), Some("members"));
+        assert_eq!(row.record.status, MemberStatus::Unsubscribed);
+        assert_eq!(row.record.consent.source, "form");
+        assert_eq!(
+            row.record.consent.page.as_deref(),
+            Some("https://x.example.com/")
+        );
+        assert_eq!(
+            row.record.attrs.get("team").map(String::as_str),
+            Some("red")
+        );
+        assert!(!row.record.attrs.contains_key("changed_at"));
+    }
+
+    #[test]
+    fn a_file_without_an_address_column_is_one_clear_error() {
+        let p = parse("name,phone\nA,1\n", Format::Mailchimp);
+        assert!(p.rows.is_empty());
+        assert!(p.skipped[0].to_string().contains("no e-mail column"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in "(?s).{0,2000}") {
+            for format in [Format::Csv, Format::Mailchimp, Format::Meetup] {
+                let p = parse(&text, format);
+                for row in p.rows {
+                    proptest::prop_assert!(validate_address(&row.record.address).is_ok());
+                    proptest::prop_assert!(row.record.name.iter().all(|n| !n.chars().any(char::is_control)));
+                }
+            }
+        }
+
+        #[test]
+        fn csv_shaped_rows_never_panic(rows in proptest::collection::vec("[a-z@.,\"\r\n =']{0,40}", 0..30)) {
+            let text = format!("Email Address,First Name,UNSUB_TIME,Mailing List\n{}", rows.join("\n"));
+            let _ = parse(&text, Format::Mailchimp);
+            let _ = parse(&text, Format::Meetup);
+        }
+    }
 }

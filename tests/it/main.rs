@@ -12,6 +12,7 @@ mod feed_fixes;
 mod fuzz;
 mod hardening;
 mod hardening_props;
+mod import;
 mod incremental;
 mod init;
 mod invariant;
