@@ -5,3 +5,4 @@
 pub mod init;
 pub mod jekyll;
 pub mod publish_check;
+pub mod snippet;

@@ -9,6 +9,7 @@ mod init;
 mod progress;
 mod run;
 mod send;
+mod snippet;
 mod status;
 mod subscribers;
 
@@ -72,6 +73,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Manage the subscriber store: list, add, remove, import, export, count.
     Subscribers(subscribers::SubscribersArgs),
+    /// Print HTML for a Jekyll layout: the subscribe form, or the feeds' <link> tags.
+    Snippet(snippet::SnippetArgs),
 }
 
 /// A command-line time that is not RFC 3339.
@@ -104,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::run(&cli, args, &clock),
         Command::Run(args) => run::run(&cli, args, &clock),
         Command::Subscribers(args) => subscribers::run(&cli, args, &clock),
+        Command::Snippet(args) => snippet::run(&cli, args, &clock),
     });
     let Ok(result) = outcome else {
         eprintln!(

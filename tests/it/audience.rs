@@ -420,3 +420,55 @@ fn every_message_links_to_preferences_with_an_opaque_token() {
     assert!(key.verify_preferences(token).is_some());
     let _ = TOKEN_ENV;
 }
+
+#[test]
+fn the_snippet_form_pasted_into_another_site_subscribes() {
+    let site = site(AUDIENCE);
+    let out = site.crier_at(NOW, &["snippet", "form"]).output().unwrap();
+    assert!(out.status.success());
+    let form = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        form.contains("action=\"https://meetup.example.com/subscribe\""),
+        "{form}"
+    );
+    for field in [
+        "name=\"email\"",
+        "name=\"name\"",
+        "name=\"list\" value=\"members\"",
+        "name=\"website\"",
+    ] {
+        assert!(form.contains(field), "{field} in {form}");
+    }
+    assert!(
+        !form.contains("name=\"ts\""),
+        "a static page cannot carry a fresh timestamp"
+    );
+    // What a browser sends from that form on the Jekyll site (another origin).
+    let d = Daemon::start(&site);
+    let (status, _, _) = d.request(
+        "POST",
+        "/subscribe",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", "https://blog.example.org"),
+            ("Referer", "https://blog.example.org/about/"),
+        ],
+        "email=reader%40example.org&name=&list=members&website=",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        wait_for(|| confirmations(site.path()), 1)[0].0,
+        "reader@example.org"
+    );
+    let listed = site
+        .crier_at(NOW, &["subscribers", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout)
+        .contains("\"page\":\"https://blog.example.org/about/\""));
+
+    let out = site.crier_at(NOW, &["snippet", "head"]).output().unwrap();
+    let head = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(head.matches("<link rel=\"alternate\"").count(), 3);
+    assert!(head.contains("href=\"https://meetup.example.com/atom.xml\""));
+}
