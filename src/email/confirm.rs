@@ -31,8 +31,12 @@ impl ConfirmTemplates {
     pub fn load(dir: &std::path::Path) -> Self {
         let mut text = Handlebars::new();
         text.register_escape_fn(handlebars::no_escape);
+        // crier's escaping, not Handlebars' (which writes `=` as `&#x3D;`, mangling links
+        // for anything that reads the HTML without decoding entities).
+        let mut html = Handlebars::new();
+        html.register_escape_fn(crate::util::escape_html);
         ConfirmTemplates {
-            html: registry(Handlebars::new(), &dir.join("confirm.html.hbs"), HTML),
+            html: registry(html, &dir.join("confirm.html.hbs"), HTML),
             text: registry(text, &dir.join("confirm.txt.hbs"), TEXT),
         }
     }

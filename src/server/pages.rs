@@ -52,6 +52,7 @@ impl Pages {
     /// broken.
     pub fn load(dir: &std::path::Path, site: Value, feeds: Value) -> Self {
         let mut registry = Handlebars::new();
+        registry.register_escape_fn(crate::util::escape_html);
         for (name, builtin) in BUILTIN {
             let path = dir.join("pages").join(file_name(name));
             let own = std::fs::read_to_string(&path).ok();
