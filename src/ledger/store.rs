@@ -474,6 +474,9 @@ impl Store for Ledger {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<(), LedgerError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
         let path = self.path.clone();
         let fail = |source| LedgerError {
             path: path.clone(),

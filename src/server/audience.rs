@@ -565,30 +565,47 @@ fn save_choices(
     now: DateTime<Utc>,
 ) -> Result<&'static str, crate::ledger::LedgerError> {
     let mut ledger = Ledger::open(&state.ledger_path)?;
+    let csv = csv_lists_of(&desk.settings.subscribers_dir, address);
+    let person = ledger.person(address)?;
+    let stored = |list: &str| person.as_ref().and_then(|p| p.on(list)).map(|m| m.status);
+    // On a list now: confirmed in the store, or on its CSV file and not opted out.
+    let on_now = |list: &str| match stored(list) {
+        Some(s) => s == MemberStatus::Confirmed,
+        None => csv.iter().any(|l| l == list),
+    };
     let mut shown: Vec<String> = desk.audience.lists.iter().map(|l| l.name.clone()).collect();
-    shown.extend(csv_lists_of(&desk.settings.subscribers_dir, address));
+    shown.extend(csv.iter().cloned());
     shown.sort();
     shown.dedup();
-    let status = |on: bool| {
-        if on && !leave {
+    let wanted: Vec<(String, bool)> = shown
+        .iter()
+        .map(|l| (l.clone(), chosen.contains(l) && !leave))
+        .collect();
+    // Only what changed is written: an unchanged CSV membership stays the organiser's row,
+    // not a store record that would outlive its removal from the file.
+    let mut changes: Vec<(String, MemberStatus)> = wanted
+        .iter()
+        .filter(|(l, want)| *want != on_now(l))
+        .map(|(l, want)| {
+            let status = if *want {
+                MemberStatus::Confirmed
+            } else {
+                MemberStatus::Unsubscribed
+            };
+            (l.clone(), status)
+        })
+        .collect();
+    let reminders_now = stored(REMINDERS) != Some(MemberStatus::Unsubscribed);
+    if desk.audience.reminders && (reminders && !leave) != reminders_now {
+        let status = if reminders && !leave {
             MemberStatus::Confirmed
         } else {
             MemberStatus::Unsubscribed
-        }
-    };
-    let mut changes: Vec<(String, MemberStatus)> = shown
-        .iter()
-        .map(|l| (l.clone(), status(chosen.contains(l))))
-        .collect();
-    if desk.audience.reminders {
-        changes.push((REMINDERS.to_owned(), status(reminders)));
+        };
+        changes.push((REMINDERS.to_owned(), status));
     }
     ledger.set_status(address, &changes, "preferences", now)?;
-    if leave
-        || !changes
-            .iter()
-            .any(|(l, s)| l != REMINDERS && *s == MemberStatus::Confirmed)
-    {
+    if leave || !wanted.iter().any(|(_, want)| *want) {
         ledger.suppress(
             address,
             SuppressionReason::Unsubscribed,

@@ -11,7 +11,11 @@ use crate::common::{TempSite, NOW, TEST_KEY, TOKEN_ENV};
 /// The example site, with fast form checks for scripted posts.
 fn site(audience: &str) -> TempSite {
     let site = TempSite::example();
-    let config = site.read("crier.yaml");
+    let mut config = site.read("crier.yaml");
+    // The example's own `audience:` is its last section: the test's replaces it.
+    if let Some(at) = config.find("\naudience:") {
+        config.truncate(at);
+    }
     site.write("crier.yaml", format!("{config}\naudience:\n{audience}"));
     site
 }
@@ -386,6 +390,25 @@ fn preferences_change_lists_and_leave_everything() {
     assert!(
         body.contains("value=\"speakers\" checked") || body.contains("value=\"members\" checked"),
         "{body}"
+    );
+    let checked: Vec<String> = body
+        .split("name=\"list\" value=\"")
+        .skip(1)
+        .filter(|s| s.split('>').next().unwrap().contains("checked"))
+        .map(|s| format!("list={}", s.split('"').next().unwrap()))
+        .collect();
+    let (_, _, saved) = post(
+        &d,
+        "/preferences",
+        &format!(
+            "token={token}&{}&reminders=on&action=save",
+            checked.join("&")
+        ),
+    );
+    assert!(saved.contains("Your choices are saved"));
+    assert!(
+        !store(&site, &["subscribers", "list"]).contains("grace@"),
+        "saving unchanged choices leaves a CSV member the organiser's row, not a store record"
     );
     let (_, _, body) = post(&d, "/preferences", &format!("token={token}&action=leave"));
     assert!(body.contains("no more e-mails"));

@@ -61,12 +61,14 @@ fn a_person_subscribes_and_confirms_in_a_real_browser() {
         return;
     };
     let site = TempSite::example();
-    let config = site.read("crier.yaml");
+    let config = site
+        .read("crier.yaml")
+        .replace("audience:\n", "audience:\n  form_min_seconds: 1\n");
     site.write(
         "crier.yaml",
         format!(
             "{config}\nsmtp:\n  host: 127.0.0.1\n  port: {}\n  security: none\n  timeout_seconds: 10\n\
-             audience:\n  form_min_seconds: 1\n",
+             ",
             smtp.port
         ),
     );
