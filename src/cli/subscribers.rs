@@ -181,8 +181,14 @@ fn people(
 
 fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let people = people(config, args.list.as_ref(), args.status)?;
+    let ledger = Ledger::open_existing(&config.delivery.state_db)?;
     let mut out = std::io::stdout().lock();
     for p in &people {
+        // A suppression stops all mail whatever the lists say: show it.
+        let suppressed = match &ledger {
+            Some(l) => l.suppressed(&p.address)?,
+            None => None,
+        };
         if args.json {
             serde_json::to_writer(&mut out, p)?;
             writeln!(out)?;
@@ -192,9 +198,18 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|m| format!("{}:{}", m.list, m.status))
                 .collect();
+            let note = suppressed
+                .map(|s| {
+                    format!(
+                        "\t(no mail at all: {} on {})",
+                        s.reason,
+                        s.at.format("%Y-%m-%d")
+                    )
+                })
+                .unwrap_or_default();
             writeln!(
                 out,
-                "{}\t{}\t{}",
+                "{}\t{}\t{}{note}",
                 p.address,
                 p.name.as_deref().unwrap_or(""),
                 lists.join(" ")
