@@ -7,6 +7,7 @@
 //! unsubscribes and answers 200 without a redirect. Both are idempotent; a bad or forged token
 //! gets a 400 page, never a 500.
 
+pub mod archive;
 pub mod health;
 
 use std::path::{Component, Path, PathBuf};
@@ -82,6 +83,7 @@ pub fn router_with(state: Arc<AppState>, limits: &HttpLimits) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/unsubscribe", get(confirm_page).post(unsubscribe))
+        .merge(archive::routes(&state.feeds_path))
         .fallback(get(feed_file))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))
