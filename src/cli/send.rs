@@ -388,6 +388,40 @@ impl<'p> Summary<'p> {
         Ok(self.print_text(&mut out)?)
     }
 
+    /// What the send says: why, the recaps, the event and the notice.
+    fn print_contents(&self, out: &mut impl Write) -> std::io::Result<()> {
+        use crate::ledger::SendKind;
+        if self.kind == SendKind::Post {
+            return Ok(());
+        }
+        writeln!(out, "{}", basis_text(self.basis))?;
+        let digest = self.kind == SendKind::Digest;
+        if digest {
+            writeln!(out, "recaps: {}", self.recaps.len())?;
+            for r in self.recaps {
+                writeln!(out, "  - {} <{}>", r.title, r.url)?;
+            }
+        }
+        match self.event {
+            Some(e) => writeln!(
+                out,
+                "next event: {} on {} ({}), RSVP: {}",
+                e.title,
+                e.start,
+                e.weekday,
+                e.rsvp.as_deref().unwrap_or("no link")
+            )?,
+            None => writeln!(out, "next event: none announced after {}", self.at)?,
+        }
+        for line in self.notice {
+            writeln!(out, "notice: {line}")?;
+        }
+        if digest && !self.has_news {
+            writeln!(out, "nothing new since the last digest: a scheduled send with only_if_new would skip it")?;
+        }
+        Ok(())
+    }
+
     fn print_text(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(out, "dry run: nothing was sent and no state was changed")?;
         let resumed = if self.resumed {
@@ -401,35 +435,7 @@ impl<'p> Summary<'p> {
             "subject: {}",
             self.subject.as_deref().unwrap_or("(no message composed)")
         )?;
-        let digest = self.kind == crate::ledger::SendKind::Digest;
-        if self.kind != crate::ledger::SendKind::Post {
-            writeln!(out, "{}", basis_text(self.basis))?;
-        }
-        if digest {
-            writeln!(out, "recaps: {}", self.recaps.len())?;
-            for r in self.recaps {
-                writeln!(out, "  - {} <{}>", r.title, r.url)?;
-            }
-        }
-        if self.kind != crate::ledger::SendKind::Post {
-            match self.event {
-                Some(e) => writeln!(
-                    out,
-                    "next event: {} on {} ({}), RSVP: {}",
-                    e.title,
-                    e.start,
-                    e.weekday,
-                    e.rsvp.as_deref().unwrap_or("no link")
-                )?,
-                None => writeln!(out, "next event: none announced after {}", self.at)?,
-            }
-            for line in self.notice {
-                writeln!(out, "notice: {line}")?;
-            }
-            if digest && !self.has_news {
-                writeln!(out, "nothing new since the last digest: a scheduled send with only_if_new would skip it")?;
-            }
-        }
+        self.print_contents(out)?;
         for (list, n) in &self.lists {
             writeln!(out, "list {list}: {n} recipients")?;
         }

@@ -90,27 +90,7 @@ impl Templates {
                 );
             }
         }
-        for (ext, built_in) in BUILT_IN_REMINDER {
-            let file = dir.join(format!("reminder.{ext}.hbs"));
-            let name = format!("reminder.{ext}");
-            if file.exists() {
-                templates.register(
-                    ext == "html",
-                    &name,
-                    &file,
-                    limits,
-                    &mut sources,
-                    &mut problems,
-                );
-            } else {
-                let source = Source {
-                    html: ext == "html",
-                    name,
-                    file,
-                };
-                templates.register_source(source, built_in, &mut sources, &mut problems);
-            }
-        }
+        templates.register_reminder(limits, &mut sources, &mut problems);
         let partials = dir.join("partials");
         if let Ok(entries) = std::fs::read_dir(&partials) {
             let mut files: Vec<PathBuf> =
@@ -212,6 +192,29 @@ impl Templates {
                 name: name.to_owned(),
                 file: file.to_path_buf(),
             });
+        }
+    }
+
+    /// Registers the reminder templates: the site's own, else crier's.
+    fn register_reminder(
+        &mut self,
+        limits: &Limits,
+        sources: &mut Vec<Source>,
+        problems: &mut Vec<Diagnostic>,
+    ) {
+        for (ext, built_in) in BUILT_IN_REMINDER {
+            let file = self.dir.join(format!("reminder.{ext}.hbs"));
+            let name = format!("reminder.{ext}");
+            if file.exists() {
+                self.register(ext == "html", &name, &file, limits, sources, problems);
+            } else {
+                let source = Source {
+                    html: ext == "html",
+                    name,
+                    file,
+                };
+                self.register_source(source, built_in, sources, problems);
+            }
         }
     }
 
