@@ -101,7 +101,7 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
                 _ = crate::util::shutdown::stopped(&mut shutdown) => return,
             }
         }
-        let fired = match decide(root, clock, &served) {
+        let fired = match decide_off_thread(root, clock, &served).await {
             Next::Digest(slot) => {
                 tracing::info!(%slot, "scheduled digest due");
                 health.scheduler(format!("sending the digest for {}", slot.to_rfc3339()));
@@ -149,7 +149,7 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
 
 /// What this process has dealt with (sent, skipped, or given up on), so that nothing is
 /// attempted twice even when the clock does not move.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Served {
     /// The last digest slot.
     digest: Option<DateTime<FixedOffset>>,
@@ -168,6 +168,16 @@ enum Next {
     Wait(DateTime<FixedOffset>),
     /// Nothing will ever be due.
     Idle,
+}
+
+/// [`decide`] on a blocking-pool thread: it reads the config, the posts (to find the next
+/// event) and the ledger, which must not hold up the server's threads. Should it fail
+/// (panic), the scheduler looks again in a minute.
+async fn decide_off_thread(root: &Path, clock: Clock, served: &Served) -> Next {
+    let (root, served) = (root.to_path_buf(), served.clone());
+    tokio::task::spawn_blocking(move || decide(&root, clock, &served))
+        .await
+        .unwrap_or_else(|_| Next::Wait(clock.now() + chrono::Duration::seconds(60)))
 }
 
 /// The digest comes first when both are due; otherwise wait for whichever is next.
