@@ -258,7 +258,7 @@ pub async fn fire(
     let (root, stop) = (root.to_path_buf(), shutdown.clone());
     let outcome = guarded(move || async move { try_fire(&root, clock, &stop, what).await }).await;
     if let Err(err) = &outcome {
-        tracing::error!("digest not sent: {err}");
+        tracing::error!("scheduled send failed: {err}");
     }
     let fired = match &outcome {
         Ok(fired) => *fired,
