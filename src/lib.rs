@@ -8,6 +8,8 @@ pub mod util;
 
 /// Adopting crier on an existing site: `crier init`, Jekyll's rules, the publish check.
 pub mod adopt;
+/// The public archive of sent digests: web pages, an index and an Atom feed.
+pub mod archive;
 /// The `crier` command line: parses arguments, calls the library, prints.
 pub mod cli;
 /// The injected clock: the only place the time is read.

@@ -19,7 +19,8 @@ pub struct BuildArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Builds the feeds. Invalid posts are reported on stderr and left out; the feeds from the
+/// Builds the feeds, and the archive of sent digests when the ledger exists (it is never
+/// created here). Invalid posts are reported on stderr and left out; the feeds from the
 /// valid ones are still written, and the exit code is then 1.
 pub fn run(cli: &Cli, args: &BuildArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
     let site = super::load_site(cli, clock, "nothing was built")?;
@@ -45,6 +46,16 @@ pub fn run(cli: &Cli, args: &BuildArgs, clock: &Clock) -> anyhow::Result<ExitCod
         plural(skipped, "post", "posts"),
         Tally::of(&diagnostics),
     )?;
+    if let Some(archive) = crate::archive::publish_existing(&site.config, &out_dir)? {
+        writeln!(
+            std::io::stdout().lock(),
+            "archive: {} {} ({} files changed) in {}",
+            archive.pages,
+            plural(archive.pages, "digest", "digests"),
+            archive.changed,
+            archive.dir.display()
+        )?;
+    }
     Ok(if skipped > 0 || Tally::of(&diagnostics).errors > 0 {
         ExitCode::FAILURE
     } else {

@@ -37,6 +37,10 @@ pub struct SendArgs {
     /// Send this post (by slug) as a single e-mail instead of the digest.
     #[arg(long, value_name = "SLUG")]
     pub post: Option<String>,
+    /// Send the reminder of the next event now instead of the digest (once per event and
+    /// start time; the daemon sends it on its own at `newsletter.reminder`).
+    #[arg(long, conflicts_with_all = ["post", "since"])]
+    pub reminder: bool,
     /// Compose as if sent at this moment (RFC 3339): decides which recaps are new and which
     /// event is next.
     #[arg(long, value_name = "DATETIME", value_parser = parse_now)]
@@ -78,9 +82,10 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
     };
     let site = super::load_site(cli, clock, instead)?;
     let settings = plan::settings(&site)?;
-    let request = match &args.post {
-        Some(slug) => Request::Post { slug: slug.clone() },
-        None => Request::Digest { since: args.since },
+    let request = match (&args.post, args.reminder) {
+        (Some(slug), _) => Request::Post { slug: slug.clone() },
+        (None, true) => Request::Reminder,
+        (None, false) => Request::Digest { since: args.since },
     };
     let at = args.at.unwrap_or_else(|| clock.now());
     if args.dry_run {
@@ -275,7 +280,10 @@ fn describe(plan: &Plan) {
     for item in &plan.items {
         println!("  - {} <{}>", item.title, item.url);
     }
-    if plan.kind == crate::ledger::SendKind::Digest {
+    for line in &plan.notice {
+        println!("  notice: {line}");
+    }
+    if plan.kind != crate::ledger::SendKind::Post {
         match &plan.event {
             Some(e) => println!(
                 "  next meetup: {} {} ({}), RSVP: {}",
@@ -297,6 +305,7 @@ fn basis_text(basis: &Basis) -> String {
         Basis::SinceRequested { since } => format!("recaps published after {since} (--since)"),
         Basis::FirstDigest => "the first digest: the latest recap".to_owned(),
         Basis::Post => "one post".to_owned(),
+        Basis::Reminder => "the reminder of the next event".to_owned(),
         Basis::Resumed => "resumed as frozen".to_owned(),
     }
 }
@@ -314,6 +323,7 @@ struct Summary<'p> {
     subject: Option<String>,
     recaps: &'p [plan::ItemLine],
     event: &'p Option<plan::EventLine>,
+    notice: &'p [String],
     lists: std::collections::BTreeMap<String, usize>,
     recipients: usize,
     composed: usize,
@@ -340,6 +350,7 @@ impl<'p> Summary<'p> {
             subject: preview.subject.clone(),
             recaps: &plan.items,
             event: &plan.event,
+            notice: &plan.notice,
             lists: preview.tally.lists.clone(),
             recipients: preview.tally.recipients,
             composed: preview.composed,
@@ -377,6 +388,40 @@ impl<'p> Summary<'p> {
         Ok(self.print_text(&mut out)?)
     }
 
+    /// What the send says: why, the recaps, the event and the notice.
+    fn print_contents(&self, out: &mut impl Write) -> std::io::Result<()> {
+        use crate::ledger::SendKind;
+        if self.kind == SendKind::Post {
+            return Ok(());
+        }
+        writeln!(out, "{}", basis_text(self.basis))?;
+        let digest = self.kind == SendKind::Digest;
+        if digest {
+            writeln!(out, "recaps: {}", self.recaps.len())?;
+            for r in self.recaps {
+                writeln!(out, "  - {} <{}>", r.title, r.url)?;
+            }
+        }
+        match self.event {
+            Some(e) => writeln!(
+                out,
+                "next event: {} on {} ({}), RSVP: {}",
+                e.title,
+                e.start,
+                e.weekday,
+                e.rsvp.as_deref().unwrap_or("no link")
+            )?,
+            None => writeln!(out, "next event: none announced after {}", self.at)?,
+        }
+        for line in self.notice {
+            writeln!(out, "notice: {line}")?;
+        }
+        if digest && !self.has_news {
+            writeln!(out, "nothing new since the last digest: a scheduled send with only_if_new would skip it")?;
+        }
+        Ok(())
+    }
+
     fn print_text(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(out, "dry run: nothing was sent and no state was changed")?;
         let resumed = if self.resumed {
@@ -390,27 +435,7 @@ impl<'p> Summary<'p> {
             "subject: {}",
             self.subject.as_deref().unwrap_or("(no message composed)")
         )?;
-        if self.kind == crate::ledger::SendKind::Digest {
-            writeln!(out, "{}", basis_text(self.basis))?;
-            writeln!(out, "recaps: {}", self.recaps.len())?;
-            for r in self.recaps {
-                writeln!(out, "  - {} <{}>", r.title, r.url)?;
-            }
-            match self.event {
-                Some(e) => writeln!(
-                    out,
-                    "next event: {} on {} ({}), RSVP: {}",
-                    e.title,
-                    e.start,
-                    e.weekday,
-                    e.rsvp.as_deref().unwrap_or("no link")
-                )?,
-                None => writeln!(out, "next event: none announced after {}", self.at)?,
-            }
-            if !self.has_news {
-                writeln!(out, "nothing new since the last digest: a scheduled send with only_if_new would skip it")?;
-            }
-        }
+        self.print_contents(out)?;
         for (list, n) in &self.lists {
             writeln!(out, "list {list}: {n} recipients")?;
         }

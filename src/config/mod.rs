@@ -18,6 +18,7 @@ mod feeds;
 pub mod limits;
 mod newsletter;
 mod posts;
+mod reminder;
 mod server;
 mod site;
 
@@ -27,6 +28,7 @@ pub use feeds::{EntryIds, FeedPaths, FeedSettings};
 pub use limits::Limits;
 pub use newsletter::{DkimSettings, NewsletterSettings};
 pub use posts::{check_placeholders, UnknownPlaceholder, PLACEHOLDERS};
+pub use reminder::ReminderSettings;
 pub use server::ServerSettings;
 pub use site::{Author, SiteInfo};
 

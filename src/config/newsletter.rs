@@ -54,6 +54,8 @@ pub struct NewsletterSettings {
     /// A digest missed while the daemon was down is sent on start-up if it was due at most
     /// this long ago (once, however many slots were missed).
     pub missed_grace: chrono::Duration,
+    /// When the reminder before the next meetup goes out; `None` when turned off.
+    pub reminder: Option<super::ReminderSettings>,
 }
 
 /// DKIM signing key and identity.
@@ -118,6 +120,8 @@ pub(super) struct RawNewsletter {
     only_if_new: bool,
     #[serde(default = "default_grace")]
     missed_grace_minutes: u32,
+    #[serde(default)]
+    reminder: Option<serde_yaml::Value>,
 }
 
 fn default_true() -> bool {
@@ -288,6 +292,13 @@ pub(super) fn validate(
             );
         }
     }
+    let reminder = super::reminder::parse(raw.reminder.as_ref()).unwrap_or_else(|why| {
+        fail(
+            &["newsletter", "reminder"],
+            format!("field `newsletter.reminder`: {why}"),
+        );
+        None
+    });
     if !ok {
         return None;
     }
@@ -313,6 +324,7 @@ pub(super) fn validate(
         dkim: raw.dkim,
         only_if_new: raw.only_if_new,
         missed_grace: chrono::Duration::minutes(i64::from(raw.missed_grace_minutes)),
+        reminder,
     })
 }
 

@@ -1,6 +1,7 @@
-//! `crier run`: the daemon. It serves the feeds and the unsubscribe endpoints, rebuilds the
-//! feeds when posts, templates, subscribers or the config change, sends digests on the
-//! schedule, and resumes an interrupted send at start-up. A shutdown request stops it cleanly:
+//! `crier run`: the daemon. It serves the feeds, the archive and the unsubscribe endpoints,
+//! rebuilds the feeds when posts, templates, subscribers or the config change, sends digests
+//! (and the reminder before each event) on the schedule, and resumes an interrupted send at
+//! start-up. A shutdown request stops it cleanly:
 //! no new messages, messages in flight finished and recorded.
 
 pub mod last_good;
@@ -87,6 +88,7 @@ impl Daemon {
             signup: signup_desk(config)?,
         });
         prepare_ledger(&site);
+        publish_archive(&site);
         // Watch before announcing the address: a change made right after start-up is not missed.
         let watcher = watch::start(&root);
         let listener = tokio::net::TcpListener::bind(bind)
@@ -167,4 +169,13 @@ fn signup_desk(
         templates: crate::email::confirm::ConfirmTemplates::load(&settings.templates_dir),
         per_ip: Default::default(),
     }))
+}
+
+/// Writes the archive of sent digests (a send by `crier send` elsewhere, or templates changed
+/// since): the daemon serves it. A problem is only logged.
+fn publish_archive(site: &Site) {
+    let config = &site.config;
+    if let Err(err) = crate::archive::publish_existing(config, &config.feeds.output_dir) {
+        tracing::warn!("the archive was not written: {err}");
+    }
 }

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset};
+
 use tokio::sync::watch;
 
 use crate::clock::Clock;
@@ -14,8 +16,8 @@ use crate::delivery::sender::Logged;
 use crate::delivery::transport;
 use crate::email::Kit;
 use crate::ledger::Ledger;
-use crate::plan::{self, Request};
-use crate::schedule::{next_action, Action, History};
+use crate::plan::{self, PlanError, Request};
+use crate::schedule::{next_action, reminder_action, reminder_time, Action, History};
 use crate::server::health::Health;
 use crate::site;
 
@@ -26,6 +28,8 @@ pub enum Fire {
     ResumeOnly,
     /// Resume, or send the scheduled digest.
     Scheduled,
+    /// Resume, or send the reminder of the next event.
+    Reminder,
 }
 
 /// Why a scheduled send did not happen (logged; the daemon carries on).
@@ -83,7 +87,7 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
     let mut retry = started
         .unfinished
         .then(|| tokio::time::Instant::now() + retry_after());
-    let mut served = None;
+    let mut served = Served::default();
     loop {
         if *shutdown.borrow() {
             return;
@@ -97,25 +101,30 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
                 _ = crate::util::shutdown::stopped(&mut shutdown) => return,
             }
         }
-        let action = match due(root, clock, served) {
-            Some(action) => action,
-            // No schedule (or a broken config): look again in a minute.
-            None => Action::WaitUntil(clock.now() + chrono::Duration::seconds(60)),
-        };
-        let fired = match action {
-            Action::SendNow(slot) => {
+        let fired = match decide_off_thread(root, clock, &served).await {
+            Next::Digest(slot) => {
                 tracing::info!(%slot, "scheduled digest due");
                 health.scheduler(format!("sending the digest for {}", slot.to_rfc3339()));
                 let fired = fire(root, clock, &shutdown, Fire::Scheduled, &health).await;
                 health.fired();
                 if fired.slot_handled {
-                    served = Some(slot);
+                    served.digest = Some(slot);
+                }
+                fired
+            }
+            Next::Reminder(id) => {
+                tracing::info!(reminder = %id, "reminder due");
+                health.scheduler(format!("sending the reminder {id}"));
+                let fired = fire(root, clock, &shutdown, Fire::Reminder, &health).await;
+                health.fired();
+                if fired.slot_handled {
+                    served.reminder = Some(id);
                 }
                 fired
             }
             _ if retry.is_some() => fire(root, clock, &shutdown, Fire::ResumeOnly, &health).await,
-            Action::WaitUntil(next) => {
-                tracing::debug!(%next, "next digest");
+            Next::Wait(next) => {
+                tracing::debug!(%next, "next digest or reminder");
                 health.scheduler(format!("waiting until {}", next.to_rfc3339()));
                 let wait = (next - clock.now()).to_std().unwrap_or_default();
                 // Wake at least hourly: the config (and its schedule) may have changed.
@@ -126,7 +135,7 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
                 }
                 continue;
             }
-            Action::Idle => {
+            Next::Idle => {
                 health.scheduler("idle: the schedule does not fire again");
                 crate::util::shutdown::stopped(&mut shutdown).await;
                 return;
@@ -138,12 +147,65 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
     }
 }
 
+/// What this process has dealt with (sent, skipped, or given up on), so that nothing is
+/// attempted twice even when the clock does not move.
+#[derive(Debug, Clone, Default)]
+struct Served {
+    /// The last digest slot.
+    digest: Option<DateTime<FixedOffset>>,
+    /// The last reminder, by its send id.
+    reminder: Option<String>,
+}
+
+/// What the scheduler does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Next {
+    /// Send the digest for this slot.
+    Digest(DateTime<FixedOffset>),
+    /// Send this reminder.
+    Reminder(String),
+    /// Nothing is due before this instant.
+    Wait(DateTime<FixedOffset>),
+    /// Nothing will ever be due.
+    Idle,
+}
+
+/// [`decide`] on a blocking-pool thread: it reads the config, the posts (to find the next
+/// event) and the ledger, which must not hold up the server's threads. Should it fail
+/// (panic), the scheduler looks again in a minute.
+async fn decide_off_thread(root: &Path, clock: Clock, served: &Served) -> Next {
+    let (root, served) = (root.to_path_buf(), served.clone());
+    tokio::task::spawn_blocking(move || decide(&root, clock, &served))
+        .await
+        .unwrap_or_else(|_| Next::Wait(clock.now() + chrono::Duration::seconds(60)))
+}
+
+/// The digest comes first when both are due; otherwise wait for whichever is next.
+fn decide(root: &Path, clock: Clock, served: &Served) -> Next {
+    let digest = due(root, clock, served.digest);
+    if let Some(Action::SendNow(slot)) = digest {
+        return Next::Digest(slot);
+    }
+    let reminder = reminder_due(root, clock, served.reminder.as_deref());
+    let reminder_wait = match reminder {
+        Some((Action::SendNow(_), id)) => return Next::Reminder(id),
+        Some((Action::WaitUntil(at), _)) => Some(at),
+        _ => None,
+    };
+    let digest_wait = match digest {
+        Some(Action::WaitUntil(at)) => Some(at),
+        _ => None,
+    };
+    match (digest_wait.into_iter().chain(reminder_wait).min(), digest) {
+        (Some(at), _) => Next::Wait(at),
+        (None, Some(Action::Idle)) => Next::Idle,
+        // No schedule (or a broken config): look again in a minute.
+        (None, _) => Next::Wait(clock.now() + chrono::Duration::seconds(60)),
+    }
+}
+
 /// The next action from the current config and ledger; `None` without a schedule.
-fn due(
-    root: &Path,
-    clock: Clock,
-    served: Option<chrono::DateTime<chrono::FixedOffset>>,
-) -> Option<Action> {
+fn due(root: &Path, clock: Clock, served: Option<DateTime<FixedOffset>>) -> Option<Action> {
     let config = crate::config::load(root).ok()?;
     let newsletter = config.newsletter.as_ref()?;
     let schedule = newsletter.schedule.as_ref()?;
@@ -159,6 +221,30 @@ fn due(
     ))
 }
 
+/// The reminder of the next event: when it is due, and its send id. Only a daemon that sends
+/// digests on a schedule sends reminders (one that only serves feeds sends nothing); `None`
+/// without a schedule, with reminders off, without an upcoming event, or once it is sent.
+fn reminder_due(root: &Path, clock: Clock, served: Option<&str>) -> Option<(Action, String)> {
+    let site = site::load(root, &clock).ok()?;
+    let settings = site.config.newsletter.as_ref()?;
+    settings.schedule.as_ref()?;
+    let reminder = settings.reminder.as_ref()?;
+    let now = clock.now();
+    let event = plan::reminder::next_event(&site, settings, now).0?.event;
+    if event.cancelled {
+        return None;
+    }
+    let id = plan::reminder_id(&event);
+    // The planner checks the ledger again before sending: this only saves a wasted firing.
+    let sent = served == Some(id.as_str())
+        || Ledger::open_existing(&site.config.delivery.state_db)
+            .ok()
+            .flatten()
+            .is_some_and(|l| l.exists(&id).unwrap_or(false));
+    let due_at = reminder_time(event.start, reminder, site.config.site.timezone);
+    reminder_action(due_at, event.start, now, settings.missed_grace, sent).map(|a| (a, id))
+}
+
 /// Fires once; any problem is logged and recorded in `health`, never fatal. The firing runs
 /// in its own task, so that even a panic inside it (a template engine bug, say) is reported
 /// as a failed run while the server keeps serving.
@@ -172,7 +258,7 @@ pub async fn fire(
     let (root, stop) = (root.to_path_buf(), shutdown.clone());
     let outcome = guarded(move || async move { try_fire(&root, clock, &stop, what).await }).await;
     if let Err(err) = &outcome {
-        tracing::error!("digest not sent: {err}");
+        tracing::error!("scheduled send failed: {err}");
     }
     let fired = match &outcome {
         Ok(fired) => *fired,
@@ -218,6 +304,10 @@ async fn try_fire(
     shutdown: &watch::Receiver<bool>,
     what: Fire,
 ) -> Result<Fired, FireError> {
+    let handled = Fired {
+        slot_handled: true,
+        unfinished: false,
+    };
     let site = site::load(root, &clock).map_err(|p| FireError::Config(p.len()))?;
     let config = &site.config;
     let Some(settings) = &config.newsletter else {
@@ -227,15 +317,13 @@ async fn try_fire(
         Ok(lock) => lock,
         Err(busy) => {
             tracing::warn!("{busy}; not sending now");
-            return Ok(Fired {
-                slot_handled: true,
-                unfinished: false,
-            });
+            return Ok(handled);
         }
     };
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
-    let request = Request::Digest { since: None };
-    let mut plan = plan::plan(&site, Some(&ledger), &request, clock.now(), false)?;
+    let Some(mut plan) = plan_for(&site, &ledger, what, clock)? else {
+        return Ok(handled);
+    };
     if !plan.is_resumed() && what == Fire::ResumeOnly {
         return Ok(Fired::default());
     }
@@ -258,21 +346,47 @@ async fn try_fire(
                 unfinished: !finished,
             });
         }
-        // The interrupted send is done; the slot's own digest comes next.
-        plan = plan::plan(&site, Some(&ledger), &request, clock.now(), false)?;
+        // The interrupted send is done; the slot's own send comes next.
+        let Some(next) = plan_for(&site, &ledger, what, clock)? else {
+            return Ok(handled);
+        };
+        plan = next;
     }
-    if settings.only_if_new && !plan.has_news() {
+    if what == Fire::Scheduled && settings.only_if_new && !plan.has_news() {
         tracing::info!("scheduled digest skipped: no new recaps and no change of next event");
-        return Ok(Fired {
-            slot_handled: true,
-            unfinished: false,
-        });
+        return Ok(handled);
     }
     let finished = sending.deliver(&plan, &mut ledger).await?;
     Ok(Fired {
         slot_handled: true,
         unfinished: !finished,
     })
+}
+
+/// The plan for a firing; `None` when a reminder turns out to have nothing to do (sent
+/// already, by `crier send --reminder` say, or its event is gone or cancelled).
+fn plan_for(
+    site: &site::Site,
+    ledger: &Ledger,
+    what: Fire,
+    clock: Clock,
+) -> Result<Option<plan::Plan>, FireError> {
+    let request = match what {
+        Fire::Reminder => Request::Reminder,
+        Fire::ResumeOnly | Fire::Scheduled => Request::Digest { since: None },
+    };
+    match plan::plan(site, Some(ledger), &request, clock.now(), false) {
+        Ok(plan) => Ok(Some(plan)),
+        Err(
+            err @ (PlanError::ReminderSent { .. }
+            | PlanError::NoEvent(_)
+            | PlanError::EventCancelled(_)),
+        ) => {
+            tracing::info!("no reminder sent: {err}");
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// What a scheduled firing sends with.

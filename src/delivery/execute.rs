@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::{Config, NewsletterSettings};
 use crate::diagnostics::Diagnostic;
 use crate::email::Kit;
-use crate::ledger::{Ledger, LedgerError, SendRow, SendStatus};
+use crate::ledger::{Ledger, LedgerError, SendKind, SendRow, SendStatus};
 use crate::plan::{Entry, Plan, Skipped, Tally, WalkError};
 use crate::subscribers::{self, Subscriber};
 
@@ -161,7 +161,9 @@ pub struct Delivery<'a> {
 }
 
 impl Delivery<'_> {
-    /// Delivers (or resumes) the frozen plan until done, deferred or stopped.
+    /// Delivers (or resumes) the frozen plan until done, deferred or stopped. A digest that
+    /// finished is then published in the archive (a failure there is logged: the send
+    /// happened, and `crier build` writes the archive again).
     pub async fn run(
         &self,
         plan: &Plan,
@@ -179,7 +181,24 @@ impl Delivery<'_> {
             clock: self.clock,
         };
         let options = send_options(self.config, self.settings);
-        sender::deliver(with, &options, progress, shutdown).await
+        let outcome = sender::deliver(with, &options, progress, shutdown).await?;
+        if outcome.finished && plan.kind == SendKind::Digest {
+            self.publish_archive();
+        }
+        Ok(outcome)
+    }
+
+    fn publish_archive(&self) {
+        let out_dir = &self.config.feeds.output_dir;
+        match crate::archive::publish(self.config, self.settings, self.ledger, out_dir) {
+            Ok(published) => tracing::info!(
+                pages = published.pages,
+                changed = published.changed,
+                "archive written to {}",
+                published.dir.display()
+            ),
+            Err(err) => tracing::warn!("the archive was not written: {err}"),
+        }
     }
 }
 

@@ -150,13 +150,11 @@ fn clear_old_messages(dir: &Path) -> Result<(), PreviewError> {
     Ok(())
 }
 
-/// Writes the first recipient's HTML and text as `digest.html` / `digest.txt` (or `post.*`)
+/// Writes the first recipient's HTML and text as `digest.html` / `digest.txt` (or `post.*`,
+/// `reminder.*`)
 /// so they can be opened directly in a browser or editor.
 fn write_parts(dir: &Path, kind: Kind, parts: &Parts) -> Result<(), PreviewError> {
-    let stem = match kind {
-        Kind::Digest => "digest",
-        Kind::Post => "post",
-    };
+    let stem = kind.stem();
     write_file(&dir.join(format!("{stem}.html")), parts.html.as_bytes())?;
     write_file(&dir.join(format!("{stem}.txt")), parts.text.as_bytes())
 }

@@ -296,7 +296,7 @@ impl<'a> Composer<'a> {
                 .multipart(alternative)
                 .singlepart(
                     Attachment::new("next-meetup.ics".to_owned())
-                        .body(ics.clone(), calendar_type()),
+                        .body(ics.clone(), calendar_type(ics)),
                 ),
             None => alternative,
         };
@@ -324,8 +324,14 @@ fn invalid(sub: &Subscriber, e: impl std::fmt::Display) -> Diagnostic {
     )
 }
 
-fn calendar_type() -> ContentType {
-    ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+/// `text/calendar` with the `method=` its `METHOD:` line names (PUBLISH, or CANCEL).
+fn calendar_type(ics: &str) -> ContentType {
+    let method = ics
+        .split("\r\n")
+        .find_map(|line| line.strip_prefix("METHOD:"))
+        .filter(|m| m.bytes().all(|b| b.is_ascii_uppercase()))
+        .unwrap_or("PUBLISH");
+    ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
         .unwrap_or(ContentType::TEXT_PLAIN)
 }
 

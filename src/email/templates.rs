@@ -22,16 +22,27 @@ pub enum Kind {
     Digest,
     /// A single post as an e-mail.
     Post,
+    /// The reminder before the next event.
+    Reminder,
 }
 
 impl Kind {
-    fn stem(self) -> &'static str {
+    /// The templates' file stem (`digest` for `digest.html.hbs`), also used for previews.
+    pub fn stem(self) -> &'static str {
         match self {
             Kind::Digest => "digest",
             Kind::Post => "post",
+            Kind::Reminder => "reminder",
         }
     }
 }
+
+/// The reminder templates crier ships with, used when a site has none of its own (sites set
+/// up before reminders existed): `(extension, source)`.
+const BUILT_IN_REMINDER: [(&str, &str); 2] = [
+    ("html", include_str!("../../templates/reminder.html.hbs")),
+    ("txt", include_str!("../../templates/reminder.txt.hbs")),
+];
 
 /// Compiled templates, loaded once per send.
 #[derive(Debug)]
@@ -79,6 +90,7 @@ impl Templates {
                 );
             }
         }
+        templates.register_reminder(limits, &mut sources, &mut problems);
         let partials = dir.join("partials");
         if let Ok(entries) = std::fs::read_dir(&partials) {
             let mut files: Vec<PathBuf> =
@@ -183,6 +195,48 @@ impl Templates {
         }
     }
 
+    /// Registers the reminder templates: the site's own, else crier's.
+    fn register_reminder(
+        &mut self,
+        limits: &Limits,
+        sources: &mut Vec<Source>,
+        problems: &mut Vec<Diagnostic>,
+    ) {
+        for (ext, built_in) in BUILT_IN_REMINDER {
+            let file = self.dir.join(format!("reminder.{ext}.hbs"));
+            let name = format!("reminder.{ext}");
+            if file.exists() {
+                self.register(ext == "html", &name, &file, limits, sources, problems);
+            } else {
+                let source = Source {
+                    html: ext == "html",
+                    name,
+                    file,
+                };
+                self.register_source(source, built_in, sources, problems);
+            }
+        }
+    }
+
+    /// Registers a template crier ships with (checked like the organiser's own).
+    fn register_source(
+        &mut self,
+        source: Source,
+        text: &str,
+        sources: &mut Vec<Source>,
+        problems: &mut Vec<Diagnostic>,
+    ) {
+        let registry = if source.html {
+            &mut self.html
+        } else {
+            &mut self.text
+        };
+        match registry.register_template_string(&source.name, text) {
+            Ok(()) => sources.push(source),
+            Err(err) => problems.push(template_error(&source.file, &err, &source.name)),
+        }
+    }
+
     /// Renders the HTML template of `kind`.
     pub fn html<T: Serialize>(&self, kind: Kind, data: &T) -> Result<String, Diagnostic> {
         self.html
@@ -197,11 +251,27 @@ impl Templates {
             .map_err(|e| self.render_error(&e))
     }
 
-    /// Renders the subject line.
+    /// Renders the subject line: `newsletter.subject`, unless the data carries a notice
+    /// (an update, a cancellation, a reminder) whose `notice.subject` replaces it or whose
+    /// `notice.subject_prefix` ("Updated: ") goes before it.
     pub fn subject<T: Serialize>(&self, data: &T) -> Result<String, Diagnostic> {
-        self.text
+        let notice = serde_json::to_value(data)
+            .ok()
+            .and_then(|d| d.get("notice").cloned())
+            .unwrap_or_default();
+        if let Some(subject) = notice.get("subject").and_then(|s| s.as_str()) {
+            return Ok(subject.to_owned());
+        }
+        let configured = self
+            .text
             .render(SUBJECT, data)
-            .map_err(|e| self.render_error(&e))
+            .map_err(|e| self.render_error(&e))?;
+        Ok(
+            match notice.get("subject_prefix").and_then(|s| s.as_str()) {
+                Some(prefix) => format!("{prefix}{configured}"),
+                None => configured,
+            },
+        )
     }
 
     fn render_error(&self, err: &RenderError) -> Diagnostic {

@@ -231,6 +231,37 @@ impl Ledger {
             .map_err(self.fail("list sends"))
     }
 
+    /// Every digest, oldest first (by the time it was composed for): the archive pages are
+    /// named in this order, so a name taken by an earlier digest stays with it.
+    pub fn digests(&self) -> Result<Vec<SendRow>, LedgerError> {
+        self.sends_where("kind = 'digest'", "list digests")
+    }
+
+    /// The digests that went out, oldest first: finished, and accepted by the server for at
+    /// least one recipient. These are the ones the archive publishes.
+    pub fn sent_digests(&self) -> Result<Vec<SendRow>, LedgerError> {
+        self.sends_where(
+            "kind = 'digest' AND status = 'done' AND EXISTS \
+             (SELECT 1 FROM deliveries WHERE digest_id = digests.id AND status = 'sent')",
+            "list sent digests",
+        )
+    }
+
+    fn sends_where(
+        &self,
+        filter: &'static str,
+        action: &'static str,
+    ) -> Result<Vec<SendRow>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {SEND_COLUMNS} FROM digests WHERE {filter} ORDER BY at, created, id"
+            ))
+            .map_err(self.fail(action))?;
+        let rows = stmt.query_map([], send_row).map_err(self.fail(action))?;
+        rows.collect::<Result<_, _>>().map_err(self.fail(action))
+    }
+
     /// The last *digest* (not a single post), by the time it was composed for: new recaps
     /// start there, and `only_if_new` compares against what it said.
     pub fn last_digest(&self) -> Result<Option<SendRow>, LedgerError> {

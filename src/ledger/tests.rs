@@ -330,3 +330,26 @@ fn release_2_suppressions_are_lower_cased_by_unicode_rules() {
         "the earliest is kept: {emile:?}"
     );
 }
+
+#[test]
+fn only_finished_digests_that_reached_someone_count_as_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("crier.db")).unwrap();
+    // d1 reached a@; d2 was refused for everyone; d3 is still sending.
+    freeze(&mut ledger, "d1", &["a@example.com"]);
+    freeze(&mut ledger, "d2", &["b@example.com"]);
+    freeze(&mut ledger, "d3", &["c@example.com"]);
+    let reply = Some("250 ok");
+    ledger
+        .mark("d1", "a@example.com", Status::Sent, reply, true, now())
+        .unwrap();
+    ledger
+        .mark("d2", "b@example.com", Status::Failed, reply, true, now())
+        .unwrap();
+    for id in ["d1", "d2", "d3"] {
+        ledger.finish_if_done(id).unwrap();
+    }
+    let ids = |rows: Vec<SendRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(ledger.sent_digests().unwrap()), ["d1"]);
+    assert_eq!(ids(ledger.digests().unwrap()), ["d1", "d2", "d3"]);
+}

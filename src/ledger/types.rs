@@ -58,8 +58,10 @@ pub enum SendKind {
     Digest,
     /// One post as an e-mail.
     Post,
+    /// The reminder before an event (one per event and start time).
+    Reminder,
 }
-word_enum!(SendKind { Digest => "digest", Post => "post" });
+word_enum!(SendKind { Digest => "digest", Post => "post", Reminder => "reminder" });
 
 /// Where a recorded send stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +143,16 @@ pub struct EventSummary {
     /// Place.
     #[serde(default)]
     pub location: Option<String>,
+    /// The source says it is online (absent in summaries written before this was kept).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub online: bool,
+    /// The organisers cancelled it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cancelled: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A frozen send (digest or post) with what it says.

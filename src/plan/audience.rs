@@ -111,6 +111,9 @@ pub enum Audience {
         /// (address key, list) pairs the person left or that bounced: a CSV row on that list
         /// is skipped.
         opted_out: HashMap<(String, String), MemberStatus>,
+        /// A stream people can turn off on its own (`reminders`): whoever did is skipped on
+        /// every list.
+        stream_opt_out: Option<String>,
     },
     /// The pending recipients of a send frozen in the ledger (a resumed send).
     Frozen {
@@ -141,6 +144,7 @@ impl Audience {
         dir: &std::path::Path,
         wanted: &[String],
         store_lists: &[String],
+        stream_opt_out: Option<&str>,
         ledger: Option<&Ledger>,
     ) -> Result<Self, LedgerError> {
         let (files, problems) = subscribers::list_files(dir, wanted, store_lists);
@@ -154,6 +158,7 @@ impl Audience {
             suppressed,
             stored,
             opted_out,
+            stream_opt_out: stream_opt_out.map(str::to_owned),
         })
     }
 
@@ -181,12 +186,14 @@ impl Audience {
                 suppressed,
                 stored,
                 opted_out,
+                stream_opt_out,
             } => {
                 tally.fatal.extend(problems.iter().cloned());
                 let mut seen = HashSet::new();
                 let known = Known {
                     suppressed,
                     opted_out,
+                    stream: stream_opt_out.as_deref(),
                 };
                 for file in files {
                     let report = subscribers::read_rows(&file.path, &file.name, |row| {
@@ -222,6 +229,7 @@ impl Audience {
 struct Known<'a> {
     suppressed: &'a HashMap<String, Suppression>,
     opted_out: &'a HashMap<(String, String), MemberStatus>,
+    stream: Option<&'a str>,
 }
 
 /// Decides one row: recipient, or skipped and why. A suppression wins over any list row, and
@@ -245,6 +253,15 @@ fn classify(row: Row, list: &str, seen: &mut HashSet<u128>, known: &Known<'_>) -
             if let Some(s) = known.suppressed.get(&key) {
                 let detail = format!("{} on {}: {}", s.reason, s.at.format("%Y-%m-%d"), s.detail);
                 return skipped(sub.email, s.reason.into(), detail);
+            }
+            if let Some(stream) = known.stream {
+                if known
+                    .opted_out
+                    .contains_key(&(key.clone(), stream.to_owned()))
+                {
+                    let detail = format!("turned off {stream} on the preferences page");
+                    return skipped(sub.email, SkipReason::Unsubscribed, detail);
+                }
             }
             if let Some(status) = known.opted_out.get(&(key, list.to_owned())) {
                 let reason = match status {

@@ -7,14 +7,19 @@
 //! preview is the send.
 
 pub mod audience;
+pub mod notice;
 pub mod outgoing;
+pub mod reminder;
 
 use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use serde::Serialize;
 
 pub use audience::{Audience, Entry, SkipReason, Skipped, Tally, WalkError};
+pub use notice::{Notice, NoticeKind};
 pub use outgoing::{digest_summary, has_news};
+pub use reminder::reminder_id;
 
+use crate::archive;
 use crate::config::NewsletterSettings;
 use crate::content::PostError;
 use crate::diagnostics::{Diagnostic, Severity};
@@ -37,6 +42,43 @@ pub enum Request {
         /// The post's slug or file slug.
         slug: String,
     },
+    /// The reminder of the next event (once per event and start time).
+    Reminder,
+}
+
+impl Request {
+    /// The stream a send of this request belongs to.
+    pub fn stream(&self) -> Stream {
+        match self {
+            Request::Digest { .. } => Stream::Digest,
+            Request::Post { .. } => Stream::Post,
+            Request::Reminder => Stream::Reminders,
+        }
+    }
+}
+
+/// Which kind of e-mail a send is, for the audience: people may opt out of one stream alone
+/// (reminders, say) and keep the others. Every stream goes to the configured lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// The digest (and the updates and cancellations it carries).
+    Digest,
+    /// A single post.
+    Post,
+    /// The reminder before an event.
+    Reminders,
+}
+
+impl Stream {
+    /// The stream of a recorded send.
+    pub fn of(kind: SendKind) -> Self {
+        match kind {
+            SendKind::Digest => Stream::Digest,
+            SendKind::Post => Stream::Post,
+            SendKind::Reminder => Stream::Reminders,
+        }
+    }
 }
 
 /// Why the recaps in a plan are the ones they are.
@@ -59,6 +101,8 @@ pub enum Basis {
     FirstDigest,
     /// A single post.
     Post,
+    /// The reminder of the next event.
+    Reminder,
     /// A send frozen earlier and not finished: it is resumed as it was frozen.
     Resumed,
 }
@@ -92,8 +136,10 @@ pub struct EventLine {
 /// One send, decided.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Digest or post.
+    /// Digest, post or reminder.
     pub kind: SendKind,
+    /// Which stream it goes out on (whose opt-outs apply).
+    pub stream: Stream,
     /// The send's id: kind, content and time. Message-IDs derive from it, so the preview and
     /// the send (and a resumed send) give every recipient the same Message-ID.
     pub id: String,
@@ -105,6 +151,8 @@ pub struct Plan {
     pub items: Vec<ItemLine>,
     /// The next event, if announced.
     pub event: Option<EventLine>,
+    /// What the message says first about the event: what changed, or that it is cancelled.
+    pub notice: Vec<String>,
     /// What it says, for the ledger and `only_if_new`.
     pub summary: SendSummary,
     /// What the last digest said (for `only_if_new`).
@@ -145,6 +193,22 @@ pub enum PlanError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// A reminder was asked for, but no event is announced.
+    #[error("no upcoming event is announced after {0}: there is nothing to remind people of")]
+    NoEvent(DateTime<FixedOffset>),
+    /// A reminder was asked for a cancelled event.
+    #[error("{0} is cancelled: no reminder is sent for it")]
+    EventCancelled(String),
+    /// The reminder for this event and start time is in the ledger already.
+    #[error("the reminder for {title} on {start} was already sent ({id}); a reminder goes out once per event and start time")]
+    ReminderSent {
+        /// Its send id.
+        id: String,
+        /// The event's title.
+        title: String,
+        /// The event's start.
+        start: DateTime<FixedOffset>,
+    },
     /// Some posts failed to load; one of them may be a recap the digest would leave out.
     #[error("{} post(s) could not be loaded, so the digest could leave out a recap; fix them (see `crier check`) or pass --skip-invalid to send without them:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     InvalidPosts(Vec<Diagnostic>),
@@ -190,6 +254,7 @@ pub fn plan(
         &settings.subscribers_dir,
         &settings.lists,
         &store_lists(&site.config, settings),
+        (request.stream() == Stream::Reminders).then_some(crate::config::REMINDERS),
         ledger,
     )?;
     let mut plan = match request {
@@ -202,6 +267,7 @@ pub fn plan(
             plan_digest(site, settings, ledger, at, context, audience)?
         }
         Request::Post { slug } => plan_post(site, ledger, slug, at, audience)?,
+        Request::Reminder => reminder::plan_reminder(site, settings, ledger, at, audience)?,
     };
     plan.previous = previous.map(|p| p.summary);
     fill_lines(&mut plan);
@@ -248,15 +314,23 @@ fn plan_digest(
     let digest = digest::build(&site.content.posts, &site.config, settings, at, from);
     warnings.extend(digest.warnings.iter().cloned());
     let id = unique_id(ledger, &format!("digest-{}", digest.id), at)?;
+    let previous = context.previous.map(|row| &row.summary);
+    let notice = notice::for_digest(&digest, previous, site.config.site.timezone);
+    let mut outgoing =
+        outgoing::digest_outgoing(&digest, &site.config, settings, &id, notice.as_ref());
+    let page = archive::new_page_name(&site.config, ledger, at, &outgoing.data)?;
+    outgoing.data["archive_url"] = serde_json::json!(archive::page_url(&site.config, &page));
     Ok(Plan {
         kind: SendKind::Digest,
+        stream: Stream::Digest,
         summary: digest_summary(&digest),
-        outgoing: outgoing::digest_outgoing(&digest, &site.config, &id),
+        outgoing,
         id,
         at,
         basis,
         items: Vec::new(),
         event: None,
+        notice: Vec::new(),
         previous: None,
         audience,
         warnings,
@@ -279,6 +353,7 @@ fn plan_post(
     let id = unique_id(ledger, &format!("post-{}", post.file_slug), at)?;
     Ok(Plan {
         kind: SendKind::Post,
+        stream: Stream::Post,
         summary: SendSummary {
             post: Some(post.file_slug.clone()),
             ..SendSummary::default()
@@ -289,6 +364,7 @@ fn plan_post(
         basis: Basis::Post,
         items: Vec::new(),
         event: None,
+        notice: Vec::new(),
         previous: None,
         audience,
         warnings: Vec::new(),
@@ -299,10 +375,12 @@ fn plan_post(
 pub fn resume(row: SendRow, tz: &chrono_tz::Tz) -> Plan {
     let mut plan = Plan {
         kind: row.kind,
+        stream: Stream::of(row.kind),
         at: row.at.with_timezone(tz).fixed_offset(),
         basis: Basis::Resumed,
         items: Vec::new(),
         event: None,
+        notice: Vec::new(),
         summary: row.summary,
         previous: None,
         outgoing: row.outgoing,
@@ -352,7 +430,12 @@ fn fill_lines(plan: &mut Plan) {
             .map(|a| a.iter().map(line).collect())
             .unwrap_or_default(),
         SendKind::Post => vec![line(&data["post"])],
+        SendKind::Reminder => Vec::new(),
     };
+    plan.notice = data["notice"]["lines"]
+        .as_array()
+        .map(|lines| lines.iter().map(text).collect())
+        .unwrap_or_default();
     let event = &data["event"];
     plan.event = event.is_object().then(|| EventLine {
         title: text(&event["title"]),

@@ -5,32 +5,60 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::config::Config;
+use super::notice::{event_summary, Notice, NoticeKind};
+use crate::config::{Config, NewsletterSettings};
 use crate::content::{self, Post, PostError};
 use crate::digest::Digest;
 use crate::email::compose::base_data;
 use crate::email::{ics, Kind, Outgoing};
-use crate::ledger::{EventSummary, SendSummary};
+use crate::ledger::SendSummary;
 
 /// The digest's template data and calendar file. `scope` becomes part of every Message-ID.
-pub fn digest_outgoing(digest: &Digest, config: &Config, scope: &str) -> Outgoing {
-    let ics = digest.event.as_ref().map(|e| {
-        ics::calendar(
-            &e.event,
-            e.event.sequence(digest.at),
-            digest.at,
-            &config.site.title,
-        )
-    });
+///
+/// A cancelled event is never shown as the next meetup (`event` is null): the notice says it
+/// is cancelled, and the calendar file cancels the entry (only with the cancellation notice:
+/// a later digest does not cancel it again). `archive_url` is null here; the planner sets it.
+pub fn digest_outgoing(
+    digest: &Digest,
+    config: &Config,
+    settings: &NewsletterSettings,
+    scope: &str,
+    notice: Option<&Notice>,
+) -> Outgoing {
+    let cancelling = notice.is_some_and(|n| n.kind == NoticeKind::Cancellation);
+    let shown = digest.event.as_ref().filter(|e| !e.event.cancelled);
+    let ics = digest
+        .event
+        .as_ref()
+        .filter(|e| !e.event.cancelled || cancelling)
+        .map(|e| {
+            let method = if e.event.cancelled {
+                ics::Method::Cancel
+            } else {
+                ics::Method::Publish
+            };
+            ics::calendar(
+                &e.event,
+                &ics::Calendar {
+                    method,
+                    sequence: e.event.sequence(digest.at),
+                    stamp: digest.at,
+                    product: &config.site.title,
+                    organizer: &settings.from,
+                },
+            )
+        });
     let data = base_data(
         &config.site,
         BTreeMap::from([
             ("recaps", json!(digest.recaps)),
-            ("event", json!(digest.event)),
+            ("event", json!(shown)),
             (
                 "digest",
                 json!({"id": digest.id, "at": digest.at.to_rfc3339()}),
             ),
+            ("notice", json!(notice)),
+            ("archive_url", serde_json::Value::Null),
         ]),
     );
     Outgoing {
@@ -46,21 +74,26 @@ pub fn post_outgoing(post: &Post, config: &Config, scope: &str) -> Result<Outgoi
     let rendered = content::render(post, config)?;
     let data = base_data(
         &config.site,
-        BTreeMap::from([(
-            "post",
-            json!({
-                "title": post.title,
-                "url": post.url,
-                "date": post.date.to_rfc3339(),
-                "date_display": post.date.format("%A %-d %B %Y").to_string(),
-                "image": post.image,
-                "description": post.description,
-                "summary": post.description.clone().unwrap_or_else(|| rendered.excerpt_text.clone()),
-                "content_html": rendered.html,
-                "location": post.location,
-                "tags": post.tags,
-            }),
-        )]),
+        BTreeMap::from([
+            (
+                "post",
+                json!({
+                    "title": post.title,
+                    "url": post.url,
+                    "date": post.date.to_rfc3339(),
+                    "date_display": post.date.format("%A %-d %B %Y").to_string(),
+                    "image": post.image,
+                    "description": post.description,
+                    "summary": post.description.clone().unwrap_or_else(|| rendered.excerpt_text.clone()),
+                    "content_html": rendered.html,
+                    "location": post.location,
+                    "tags": post.tags,
+                }),
+            ),
+            ("notice", serde_json::Value::Null),
+            // The post is on the website: that is where it is read in a browser.
+            ("archive_url", json!(post.url)),
+        ]),
     );
     Ok(Outgoing {
         kind: Kind::Post,
@@ -74,12 +107,7 @@ pub fn post_outgoing(post: &Post, config: &Config, scope: &str) -> Result<Outgoi
 pub fn digest_summary(digest: &Digest) -> SendSummary {
     SendSummary {
         recaps: digest.recaps.iter().map(|r| r.url.clone()).collect(),
-        event: digest.event.as_ref().map(|e| EventSummary {
-            uid: e.event.uid.clone(),
-            start: e.event.start.to_rfc3339(),
-            rsvp: e.event.rsvp.clone(),
-            location: e.event.location.clone(),
-        }),
+        event: digest.event.as_ref().map(|e| event_summary(&e.event)),
         post: None,
     }
 }
@@ -100,6 +128,7 @@ pub fn has_news(current: &SendSummary, last: Option<&SendSummary>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::EventSummary;
 
     fn summary(recaps: usize, start: Option<&str>) -> SendSummary {
         SendSummary {
@@ -109,6 +138,8 @@ mod tests {
                 start: s.into(),
                 rsvp: None,
                 location: None,
+                online: false,
+                cancelled: false,
             }),
             post: None,
         }

@@ -15,8 +15,10 @@ use chrono_tz::Tz;
 use crate::util::in_zone;
 
 mod next;
+mod reminder;
 
 pub use next::{next_action, Action, History};
+pub use reminder::{reminder_action, reminder_time};
 
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 

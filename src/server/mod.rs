@@ -7,6 +7,7 @@
 //! unsubscribes and answers 200 without a redirect. Both are idempotent; a bad or forged token
 //! gets a 400 page, never a 500.
 
+pub mod archive;
 pub mod audience;
 pub mod health;
 pub mod pages;
@@ -97,6 +98,7 @@ pub fn router_with(state: Arc<AppState>, limits: &HttpLimits) -> Router {
             "/preferences",
             get(audience::preferences_page).post(audience::preferences),
         )
+        .merge(archive::routes(&state.feeds_path))
         .fallback(get(feed_file))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))

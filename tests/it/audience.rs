@@ -495,3 +495,38 @@ fn the_snippet_form_pasted_into_another_site_subscribes() {
     assert_eq!(head.matches("<link rel=\"alternate\"").count(), 3);
     assert!(head.contains("href=\"https://meetup.example.com/atom.xml\""));
 }
+
+#[test]
+fn turning_reminders_off_keeps_the_digest_and_drops_the_reminder() {
+    let site = site(AUDIENCE);
+    let key = crier::email::TokenKey::from_bytes(TEST_KEY.as_bytes());
+    let token = key.preferences_token("ada@example.com");
+    let d = Daemon::start(&site);
+    let (_, _, body) = post(
+        &d,
+        "/preferences",
+        &format!("token={token}&list=members&action=save"),
+    );
+    assert!(body.contains("Your choices are saved"), "{body}");
+    d.stop();
+    let gets_it = |args: &[&str]| {
+        let _ = std::fs::remove_dir_all(site.path().join("preview"));
+        let out = site.crier_at(NOW, args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let files: Vec<String> = std::fs::read_dir(site.path().join("preview/eml"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(files.len() > 2, "{files:?}");
+        files.iter().any(|f| f.ends_with("-ada@example.com.eml"))
+    };
+    assert!(
+        !gets_it(&["send", "--reminder", "--dry-run"]),
+        "no reminder"
+    );
+    assert!(gets_it(&["send", "--dry-run"]), "the digest still comes");
+}

@@ -18,6 +18,7 @@ mod incremental;
 mod init;
 mod invariant;
 mod jekyll;
+mod lifecycle;
 mod loader_props;
 mod publish;
 mod repository;

@@ -1,0 +1,107 @@
+//! Serving the archive (see [`crate::archive`]): `archive/` is the index, `archive/<name>/`
+//! one digest's page, `archive/feed.xml` the feed, all below the path the feeds folder is
+//! served at. Only names the archive writes are served (lower-case letters, digits and `-`),
+//! so no other file of the output folder can be reached through these routes.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::AppState;
+use crate::archive::{ARCHIVE_DIR, FEED_FILE};
+
+const HTML: &str = "text/html; charset=utf-8";
+const ATOM: &str = "application/atom+xml; charset=utf-8";
+
+/// The archive's routes below `feeds_path` (which starts and ends with `/`). A path that
+/// axum would read as a pattern (a segment starting with `:` or `*`, or braces; possible
+/// only in an odd `feeds.url`) gets no routes rather than a panic: the archive is then not
+/// served, and says so in the log.
+pub fn routes(feeds_path: &str) -> Router<Arc<AppState>> {
+    let base = format!("{feeds_path}{ARCHIVE_DIR}");
+    if base.contains(['{', '}']) || base.split('/').any(|s| s.starts_with([':', '*'])) {
+        tracing::warn!("the archive is not served: its path {base} looks like a route pattern");
+        return Router::new();
+    }
+    let slash = format!("{base}/");
+    let target = slash.clone();
+    Router::new()
+        .route(
+            &base,
+            get(move || async move { Redirect::permanent(&target) }),
+        )
+        .route(&slash, get(index))
+        .route(&format!("{base}/{{*rest}}"), get(file))
+}
+
+async fn index(State(state): State<Arc<AppState>>) -> Response {
+    serve(&state, "index.html", HTML).await
+}
+
+async fn file(State(state): State<Arc<AppState>>, Path(rest): Path<String>) -> Response {
+    match archive_file(&rest) {
+        Some((rel, mime)) => serve(&state, &rel, mime).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The file (relative to the archive folder) and its type for a path below `archive/`.
+fn archive_file(rest: &str) -> Option<(String, &'static str)> {
+    if rest == FEED_FILE {
+        return Some((FEED_FILE.to_owned(), ATOM));
+    }
+    if rest == "index.html" {
+        return Some(("index.html".to_owned(), HTML));
+    }
+    let name = rest
+        .strip_suffix("/index.html")
+        .or_else(|| rest.strip_suffix('/'))
+        .unwrap_or(rest);
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    ok.then(|| (format!("{name}/index.html"), HTML))
+}
+
+async fn serve(state: &AppState, rel: &str, mime: &'static str) -> Response {
+    let path = state.public_dir.join(ARCHIVE_DIR).join(rel);
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_archive_names_map_to_files() {
+        let html = |f: &str| Some((f.to_owned(), HTML));
+        assert_eq!(
+            archive_file("feed.xml"),
+            Some(("feed.xml".to_owned(), ATOM))
+        );
+        assert_eq!(archive_file("index.html"), html("index.html"));
+        assert_eq!(
+            archive_file("2026-11-30-november/"),
+            html("2026-11-30-november/index.html")
+        );
+        assert_eq!(
+            archive_file("2026-11-30-november"),
+            html("2026-11-30-november/index.html")
+        );
+        assert_eq!(
+            archive_file("2026-11-30-november/index.html"),
+            html("2026-11-30-november/index.html")
+        );
+        for bad in ["../secret", "a/b/", "..", ".hidden/", "Upper/", "x%2F/", ""] {
+            assert_eq!(archive_file(bad), None, "{bad}");
+        }
+    }
+}
