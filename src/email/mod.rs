@@ -1,6 +1,7 @@
 //! E-mail: templates, tokens, the calendar attachment, and composing MIME messages. Nothing
 //! here sends anything.
 
+pub mod body;
 pub mod compose;
 pub mod dkim;
 pub mod ics;
