@@ -8,6 +8,7 @@
 
 pub mod audience;
 pub mod outgoing;
+pub mod wording;
 
 use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use serde::Serialize;
