@@ -8,7 +8,8 @@
 //!   than the column is scaled down (with its `height`, to keep the shape), since Outlook for
 //!   Windows ignores `max-width` and sizes images by their attributes alone;
 //! - `<object>` tags are dropped and their fallback content (usually a download link) kept;
-//! - an `<iframe>` becomes a link to what it shows (a video's watch page).
+//! - an `<iframe>` becomes a link to what it shows (a video's watch page);
+//! - `<h1>` headings become `<h2>`: the e-mail's own title is its one `h1`.
 
 use crate::urls::video_watch_url;
 
@@ -35,6 +36,12 @@ pub fn for_email(html: &str, max_width: u32) -> String {
         match name {
             Tag::Img => out.push_str(&rewrite_img(&tag[..end], max_width)),
             Tag::Object => {}
+            Tag::H1 => {
+                // `<h1` or `</h1`, then the rest of the tag as written.
+                let slash = if tag.as_bytes()[1] == b'/' { "/" } else { "" };
+                out.push_str(&format!("<{slash}h2"));
+                out.push_str(&tag[slash.len() + 3..end]);
+            }
             Tag::Iframe => {
                 let inner = &tag[7..end - 1];
                 let attrs = attributes(inner);
@@ -69,6 +76,8 @@ enum Tag {
     /// `<object ...>` or `</object>`.
     Object,
     Iframe,
+    /// `<h1 ...>` or `</h1>`.
+    H1,
 }
 
 /// Byte offset and kind of the next tag to change (names are case-insensitive and must be
@@ -82,6 +91,8 @@ fn next_tag(html: &str) -> Option<(usize, Tag)> {
             ("object", Tag::Object),
             ("/object", Tag::Object),
             ("iframe", Tag::Iframe),
+            ("h1", Tag::H1),
+            ("/h1", Tag::H1),
         ] {
             let after = i + 1 + name.len();
             if bytes
@@ -296,6 +307,14 @@ mod tests {
         );
         // A frame with nothing to link to disappears.
         assert_eq!(for_email("a<iframe srcdoc=\"x\"></iframe>b", 552), "ab");
+    }
+
+    #[test]
+    fn headings_leave_the_one_h1_to_the_email() {
+        assert_eq!(
+            for_email("<H1 id=\"a\">Title</H1><h10>x</h10><h2>b</h2>", 552),
+            "<h2 id=\"a\">Title</h2><h10>x</h10><h2>b</h2>"
+        );
     }
 
     #[test]
