@@ -287,8 +287,16 @@ impl<'a> Composer<'a> {
         }
         let alternative = MultiPart::alternative()
             .boundary(format!("crier-alt-{id_hash}"))
-            .singlepart(SinglePart::plain(text))
-            .singlepart(SinglePart::html(html));
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(super::encode::body(&text)),
+            )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(super::encode::body(&html)),
+            );
         let body = match &self.ics {
             Some(ics) => MultiPart::mixed()
                 .boundary(format!("crier-mix-{id_hash}"))

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod compose;
 pub mod dkim;
+pub mod encode;
 pub mod ics;
 pub mod kit;
 pub mod templates;
