@@ -21,7 +21,7 @@ use crate::diagnostics::Diagnostic;
 pub const PRIVATE_DIR: &str = "_crier";
 
 /// The templates crier ships with (the example site's), written into a new site.
-pub const TEMPLATES: [(&str, &str); 8] = [
+pub const TEMPLATES: [(&str, &str); 17] = [
     (
         "digest.html.hbs",
         include_str!("../../templates/digest.html.hbs"),
@@ -37,8 +37,16 @@ pub const TEMPLATES: [(&str, &str); 8] = [
     ("post.txt.hbs", include_str!("../../templates/post.txt.hbs")),
     ("style.css", include_str!("../../templates/style.css")),
     (
-        "partials/header.html.hbs",
-        include_str!("../../templates/partials/header.html.hbs"),
+        "partials/button.html.hbs",
+        include_str!("../../templates/partials/button.html.hbs"),
+    ),
+    (
+        "partials/event.html.hbs",
+        include_str!("../../templates/partials/event.html.hbs"),
+    ),
+    (
+        "partials/event.txt.hbs",
+        include_str!("../../templates/partials/event.txt.hbs"),
     ),
     (
         "partials/footer.html.hbs",
@@ -47,6 +55,34 @@ pub const TEMPLATES: [(&str, &str); 8] = [
     (
         "partials/footer.txt.hbs",
         include_str!("../../templates/partials/footer.txt.hbs"),
+    ),
+    (
+        "partials/frame-close.html.hbs",
+        include_str!("../../templates/partials/frame-close.html.hbs"),
+    ),
+    (
+        "partials/frame-open.html.hbs",
+        include_str!("../../templates/partials/frame-open.html.hbs"),
+    ),
+    (
+        "partials/head.html.hbs",
+        include_str!("../../templates/partials/head.html.hbs"),
+    ),
+    (
+        "partials/header.html.hbs",
+        include_str!("../../templates/partials/header.html.hbs"),
+    ),
+    (
+        "partials/preheader.html.hbs",
+        include_str!("../../templates/partials/preheader.html.hbs"),
+    ),
+    (
+        "partials/recap.html.hbs",
+        include_str!("../../templates/partials/recap.html.hbs"),
+    ),
+    (
+        "partials/recap.txt.hbs",
+        include_str!("../../templates/partials/recap.txt.hbs"),
     ),
 ];
 

@@ -14,7 +14,7 @@ pub struct NewsletterSettings {
     pub from: Mailbox,
     /// Optional `Reply-To:`.
     pub reply_to: Option<Mailbox>,
-    /// Handlebars one-liner for the subject, e.g. `{{site.title}}: {{recaps.0.title}}`.
+    /// Handlebars one-liner for the subject; the default, `{{subject}}`, is crier's suggestion.
     pub subject: String,
     /// Subscriber lists the digest goes to; empty means every list.
     pub lists: Vec<String>,
@@ -138,8 +138,10 @@ struct RawMailbox {
     address: String,
 }
 
+/// crier's suggested subject (`subject` in the template data): for a digest, the next meetup
+/// and the new recaps; for a post, its title. The From name already carries the site's name.
 fn default_subject() -> String {
-    "{{site.title}}: {{#if recaps.0}}{{recaps.0.title}}{{else}}news{{/if}}".to_owned()
+    "{{subject}}".to_owned()
 }
 fn default_recap_tag() -> String {
     "Meetup".to_owned()

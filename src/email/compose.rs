@@ -115,9 +115,12 @@ impl<'a> Composer<'a> {
             scope,
             ics,
         } = outgoing;
+        // `@media` rules (dark mode, narrow screens) cannot be inlined: `keep_at_rules` puts
+        // them in a `<style>` element in the head, for the clients that read it.
         let inliner = css_inline::CSSInliner::options()
             .load_remote_stylesheets(false)
             .keep_style_tags(true)
+            .keep_at_rules(true)
             .extra_css(Some(templates.css.clone().into()))
             .build();
         Composer {
@@ -288,8 +291,16 @@ impl<'a> Composer<'a> {
         }
         let alternative = MultiPart::alternative()
             .boundary(format!("crier-alt-{id_hash}"))
-            .singlepart(SinglePart::plain(text))
-            .singlepart(SinglePart::html(html));
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(super::encode::body(&text)),
+            )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(super::encode::body(&html)),
+            );
         let body = match &self.ics {
             Some(ics) => MultiPart::mixed()
                 .boundary(format!("crier-mix-{id_hash}"))

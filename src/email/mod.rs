@@ -1,9 +1,11 @@
 //! E-mail: templates, tokens, the calendar attachment, and composing MIME messages. Nothing
 //! here sends anything.
 
+pub mod body;
 pub mod compose;
 pub mod confirm;
 pub mod dkim;
+pub mod encode;
 pub mod ics;
 pub mod kit;
 pub mod templates;

@@ -10,6 +10,7 @@ pub mod audience;
 pub mod notice;
 pub mod outgoing;
 pub mod reminder;
+pub mod wording;
 
 use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use serde::Serialize;

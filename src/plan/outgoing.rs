@@ -3,21 +3,25 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::notice::{event_summary, Notice, NoticeKind};
+use super::wording;
 use crate::config::{Config, NewsletterSettings};
 use crate::content::{self, Post, PostError};
-use crate::digest::Digest;
+use crate::digest::{Digest, EventView, Recap};
 use crate::email::compose::base_data;
-use crate::email::{ics, Kind, Outgoing};
+use crate::email::{body, ics, Kind, Outgoing};
 use crate::ledger::SendSummary;
 
 /// The digest's template data and calendar file. `scope` becomes part of every Message-ID.
 ///
-/// A cancelled event is never shown as the next meetup (`event` is null): the notice says it
-/// is cancelled, and the calendar file cancels the entry (only with the cancellation notice:
-/// a later digest does not cancel it again). `archive_url` is null here; the planner sets it.
+/// A cancelled event is shown, marked cancelled, only with the cancellation notice, whose
+/// calendar file cancels the entry; later digests show no event and do not cancel it again. `archive_url` is null here; the planner sets it.
+///
+/// Besides the digest itself (`recaps`, `event`), templates get `subject` (the suggested
+/// subject, which the default `newsletter.subject` uses), `preheader`, and for each recap a
+/// `short_title` and one `picture`.
 pub fn digest_outgoing(
     digest: &Digest,
     config: &Config,
@@ -26,7 +30,12 @@ pub fn digest_outgoing(
     notice: Option<&Notice>,
 ) -> Outgoing {
     let cancelling = notice.is_some_and(|n| n.kind == NoticeKind::Cancellation);
-    let shown = digest.event.as_ref().filter(|e| !e.event.cancelled);
+    // The cancellation e-mail shows the cancelled meetup (marked so, without RSVP); later
+    // digests no longer mention it.
+    let shown = digest
+        .event
+        .as_ref()
+        .filter(|e| !e.event.cancelled || cancelling);
     let ics = digest
         .event
         .as_ref()
@@ -51,8 +60,13 @@ pub fn digest_outgoing(
     let data = base_data(
         &config.site,
         BTreeMap::from([
-            ("recaps", json!(digest.recaps)),
-            ("event", json!(shown)),
+            ("recaps", recap_views(&digest.recaps)),
+            ("event", event_view(shown)),
+            (
+                "subject",
+                json!(wording::digest_subject(digest, &config.site.title)),
+            ),
+            ("preheader", json!(wording::digest_preheader(digest))),
             (
                 "digest",
                 json!({"id": digest.id, "at": digest.at.to_rfc3339()}),
@@ -69,12 +83,85 @@ pub fn digest_outgoing(
     }
 }
 
-/// One post as an e-mail.
+/// The recaps as templates show them: each with a `short_title` for link texts and one
+/// `picture` (the photo, else the video's thumbnail), so a recap takes one image's height.
+fn recap_views(recaps: &[Recap]) -> Value {
+    let short = wording::short_titles(recaps);
+    let views = recaps.iter().zip(short).map(|(recap, short)| {
+        let mut view = json!(recap);
+        let picture = recap_picture(recap);
+        if let Value::Object(map) = &mut view {
+            if let Some(p) = &picture {
+                map.insert("image_alt".into(), json!(p["alt"]));
+            }
+            map.insert("picture".into(), picture.unwrap_or(Value::Null));
+            map.insert("short_title".into(), json!(short));
+        }
+        view
+    });
+    Value::Array(views.collect())
+}
+
+fn recap_picture(recap: &Recap) -> Option<Value> {
+    if let Some(src) = &recap.image {
+        return Some(json!({
+            "src": src,
+            "alt": format!("Photo from {}", recap.title),
+            "href": recap.url,
+            "width": body::COLUMN_WIDTH,
+            "height": null,
+            "video": false,
+        }));
+    }
+    let video = recap.video.as_ref()?;
+    let thumbnail = video.thumbnail.as_deref()?;
+    // YouTube's 4:3 `hqdefault` letterboxes a 16:9 video between black bars; `mqdefault` is
+    // the same still at 16:9 (320 x 180), small enough to sit beside the text's width.
+    let (src, width, height) = match thumbnail.strip_suffix("/hqdefault.jpg") {
+        Some(base) if thumbnail.starts_with("https://img.youtube.com/") => {
+            (format!("{base}/mqdefault.jpg"), 320, Some(180))
+        }
+        _ => (thumbnail.to_owned(), 320, None),
+    };
+    Some(json!({
+        "src": src,
+        "alt": format!("Video thumbnail: the talks at {}", recap.title),
+        "href": video.url,
+        "width": width,
+        "height": height,
+        "video": true,
+    }))
+}
+
+/// The event as templates show it: the digest's view plus `about_sentence`.
+fn event_view(event: Option<&EventView>) -> Value {
+    let Some(event) = event else {
+        return Value::Null;
+    };
+    let mut view = json!(event);
+    if let Value::Object(map) = &mut view {
+        let sentence = event.event.about.as_deref().map(wording::about_sentence);
+        map.insert("about_sentence".into(), json!(sentence));
+    }
+    view
+}
+
+/// One post as an e-mail. Its subject is its title (less a leading site name); images in its body are constrained to
+/// the e-mail's column.
 pub fn post_outgoing(post: &Post, config: &Config, scope: &str) -> Result<Outgoing, PostError> {
     let rendered = content::render(post, config)?;
+    let summary = post
+        .description
+        .clone()
+        .unwrap_or_else(|| rendered.excerpt_text.clone());
     let data = base_data(
         &config.site,
         BTreeMap::from([
+            (
+                "subject",
+                json!(wording::post_subject(&post.title, &config.site.title)),
+            ),
+            ("preheader", json!(summary)),
             (
                 "post",
                 json!({
@@ -83,9 +170,10 @@ pub fn post_outgoing(post: &Post, config: &Config, scope: &str) -> Result<Outgoi
                     "date": post.date.to_rfc3339(),
                     "date_display": post.date.format("%A %-d %B %Y").to_string(),
                     "image": post.image,
+                    "image_alt": format!("Picture for {}", post.title),
                     "description": post.description,
-                    "summary": post.description.clone().unwrap_or_else(|| rendered.excerpt_text.clone()),
-                    "content_html": rendered.html,
+                    "summary": summary,
+                    "content_html": body::for_email(&rendered.html, body::COLUMN_WIDTH),
                     "location": post.location,
                     "tags": post.tags,
                 }),

@@ -9,6 +9,7 @@ mod build;
 mod check;
 mod daemon;
 mod daemon_faults;
+mod email_content;
 mod feed_fixes;
 mod fuzz;
 mod hardening;
