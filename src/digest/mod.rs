@@ -3,6 +3,8 @@
 //! Building a digest is pure: posts, settings and the send time in, a [`Digest`] out. The
 //! previous digest's time comes from the caller (`--since`, later the delivery ledger).
 
+mod announcement;
+mod blocks;
 pub mod event;
 pub mod prose_date;
 

@@ -98,6 +98,12 @@ const TEMPLATE_PIECES: &[&str] = &[
 ];
 
 const DATE_WORDS: &[&str] = &[
+    "11/06",
+    "3/7/26",
+    "2026-06-11",
+    "of",
+    "May",
+    "14th",
     "next",
     "meetup",
     "on",
@@ -213,15 +219,18 @@ proptest! {
     }
 
     #[test]
-    fn prose_dates_without_a_year_are_never_before_the_post(
+    fn prose_dates_without_a_year_are_never_long_before_the_post(
         words in prop::collection::vec(prop::sample::select(DATE_WORDS.to_vec()), 0..16),
         days in 0i64..4000,
     ) {
-        let not_before = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap() + chrono::Duration::days(days);
-        // A stated year is taken as written; without one, the date is the next such date.
-        let states_a_year = words.iter().any(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_digit()));
-        if let Some(found) = prose_date::find(&words.join(" "), not_before) {
-            prop_assert!(states_a_year || found.date >= not_before, "{:?} before {not_before}", found.date);
+        let post = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap() + chrono::Duration::days(days);
+        // A stated year is taken as written; without one, the date is the nearest such date
+        // that is at most a few months before the post (a stale paragraph), else the next one.
+        let states_a_year = words.iter().any(|w| w.chars().filter(char::is_ascii_digit).count() >= 4);
+        let earliest = post - chrono::Duration::days(prose_date::PAST_GRACE_DAYS);
+        for found in prose_date::find_all(&words.join(" "), post) {
+            prop_assert!(states_a_year || found.date >= earliest, "{:?} before {earliest}", found.date);
+            prop_assert!(found.span.0 <= found.span.1);
         }
     }
 
