@@ -8,6 +8,7 @@ mod blocks;
 mod calendar;
 pub mod event;
 pub mod prose_date;
+pub mod talks;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -33,6 +34,8 @@ pub struct Recap {
     pub url: String,
     /// Absolute image URL.
     pub image: Option<String>,
+    /// The one picture to show for the recap: its photo, else its video's thumbnail.
+    pub thumb: Option<String>,
     /// Alt text for the image (the title).
     pub image_alt: String,
     /// Summary text: the description, else the first paragraph.
@@ -136,8 +139,8 @@ pub fn build(
     };
     let mut recaps = Vec::with_capacity(chosen.len());
     for post in chosen {
-        match content::render(post, config) {
-            Ok(rendered) => recaps.push(recap(post, &rendered.excerpt_text)),
+        match content::render_with_body(post, config) {
+            Ok((rendered, body)) => recaps.push(recap(post, &rendered.excerpt_text, &body)),
             Err(err) => warnings.push(err.into()),
         }
     }
@@ -152,26 +155,31 @@ pub fn build(
     }
 }
 
-fn recap(post: &Post, excerpt: &str) -> Recap {
+/// A recap for the e-mail; `body` is its Markdown (after Liquid), where its talks are listed.
+fn recap(post: &Post, excerpt: &str, body: &str) -> Recap {
+    let video = post.video.as_deref().map(|v| Video {
+        url: video_watch_url(v),
+        thumbnail: youtube_id(v).map(|id| format!("https://img.youtube.com/vi/{id}/hqdefault.jpg")),
+    });
     Recap {
         title: post.title.clone(),
         date: post.date.to_rfc3339(),
         date_display: post.date.format("%A %-d %B %Y").to_string(),
         url: post.url.clone(),
         image: post.image.clone(),
+        thumb: post
+            .image
+            .clone()
+            .or_else(|| video.as_ref().and_then(|v| v.thumbnail.clone())),
         image_alt: post.title.clone(),
         summary: post
             .description
             .clone()
             .unwrap_or_else(|| excerpt.to_owned()),
         location: post.location.clone(),
-        video: post.video.as_deref().map(|v| Video {
-            url: video_watch_url(v),
-            thumbnail: youtube_id(v)
-                .map(|id| format!("https://img.youtube.com/vi/{id}/hqdefault.jpg")),
-        }),
+        video,
         tags: post.tags.clone(),
-        talks: Vec::new(),
+        talks: talks::find(body, post.video.as_deref()),
     }
 }
 
@@ -267,6 +275,34 @@ mod tests {
             time_stated: false,
             cancelled: false,
         }
+    }
+
+    fn post(front: &str) -> Post {
+        let text = "site:\n  title: T\n  url: https://meetup.example.com\n  author: A\n";
+        let root = std::path::Path::new("site");
+        let config = crate::config::parse(root, &root.join("crier.yaml"), text).unwrap();
+        let name = std::path::Path::new("2026-03-12-recap.md");
+        let file_name = content::post_file_name(name).unwrap().unwrap();
+        let text = format!("---\ntitle: Recap\n{front}---\n");
+        content::parse_post(name, &file_name, &text, &config)
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn one_picture_per_recap_the_photo_else_the_video_still() {
+        let video = "video: https://www.youtube.com/embed/abcDEF12345\n";
+        let both = recap(&post(&format!("image: /p.jpg\n{video}")), "", "");
+        assert_eq!(
+            both.thumb.as_deref(),
+            Some("https://meetup.example.com/p.jpg")
+        );
+        let only_video = recap(&post(video), "", "");
+        assert_eq!(
+            only_video.thumb.as_deref(),
+            Some("https://img.youtube.com/vi/abcDEF12345/hqdefault.jpg")
+        );
+        assert_eq!(recap(&post(""), "", "").thumb, None);
     }
 
     #[test]
