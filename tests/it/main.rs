@@ -16,6 +16,7 @@ mod init;
 mod invariant;
 mod jekyll;
 mod loader_props;
+mod next_event;
 mod publish;
 mod repository;
 mod scenario;
