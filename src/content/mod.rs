@@ -268,18 +268,30 @@ pub fn render(post: &Post, config: &Config) -> Result<Rendered, PostError> {
     render_text(post, &text, config)
 }
 
+/// [`render`], also returning the body it rendered (Markdown after Liquid), for callers that
+/// read the body too (the digest lists a recap's talks), so the file is read once.
+pub fn render_with_body(post: &Post, config: &Config) -> Result<(Rendered, String), PostError> {
+    let text = read_post_file(&post.source)?;
+    let (body, _) = body_of(post, &text, config)?;
+    Ok((render_body(post, &body, config), body))
+}
+
 /// Renders the body of `text`, the post's whole file as read earlier (the daemon renders a
 /// broken post's last good version this way).
 pub fn render_text(post: &Post, text: &str, config: &Config) -> Result<Rendered, PostError> {
     let (body, _) = body_of(post, text, config)?;
+    Ok(render_body(post, &body, config))
+}
+
+fn render_body(post: &Post, body: &str, config: &Config) -> Rendered {
     let separator = post
         .excerpt_separator
         .as_deref()
         .or(config.excerpt_separator.as_deref());
     if is_html(&post.source) {
-        Ok(render_html(&body, &post.url_base(config), separator))
+        render_html(body, &post.url_base(config), separator)
     } else {
-        Ok(render_markdown(&body, &post.url_base(config), separator))
+        render_markdown(body, &post.url_base(config), separator)
     }
 }
 

@@ -3,8 +3,12 @@
 //! Building a digest is pure: posts, settings and the send time in, a [`Digest`] out. The
 //! previous digest's time comes from the caller (`--since`, later the delivery ledger).
 
+mod announcement;
+mod blocks;
+mod calendar;
 pub mod event;
 pub mod prose_date;
+pub mod talks;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -133,8 +137,8 @@ pub fn build(
     };
     let mut recaps = Vec::with_capacity(chosen.len());
     for post in chosen {
-        match content::render(post, config) {
-            Ok(rendered) => recaps.push(recap(post, &rendered.excerpt_text)),
+        match content::render_with_body(post, config) {
+            Ok((rendered, body)) => recaps.push(recap(post, &rendered.excerpt_text, &body)),
             Err(err) => warnings.push(err.into()),
         }
     }
@@ -144,12 +148,17 @@ pub fn build(
         id,
         at,
         recaps,
-        event: event.map(|e| view(e, config)),
+        event: event.map(|e| calendar::view(e, config, settings)),
         warnings,
     }
 }
 
-fn recap(post: &Post, excerpt: &str) -> Recap {
+/// A recap for the e-mail; `body` is its Markdown (after Liquid), where its talks are listed.
+fn recap(post: &Post, excerpt: &str, body: &str) -> Recap {
+    let video = post.video.as_deref().map(|v| Video {
+        url: video_watch_url(v),
+        thumbnail: youtube_id(v).map(|id| format!("https://img.youtube.com/vi/{id}/hqdefault.jpg")),
+    });
     Recap {
         title: post.title.clone(),
         date: post.date.to_rfc3339(),
@@ -162,13 +171,9 @@ fn recap(post: &Post, excerpt: &str) -> Recap {
             .clone()
             .unwrap_or_else(|| excerpt.to_owned()),
         location: post.location.clone(),
-        video: post.video.as_deref().map(|v| Video {
-            url: video_watch_url(v),
-            thumbnail: youtube_id(v)
-                .map(|id| format!("https://img.youtube.com/vi/{id}/hqdefault.jpg")),
-        }),
+        video,
         tags: post.tags.clone(),
-        talks: Vec::new(),
+        talks: talks::find(body, post.video.as_deref()),
     }
 }
 
@@ -199,23 +204,6 @@ fn next_event(
     None
 }
 
-fn view(event: Event, _config: &Config) -> EventView {
-    EventView {
-        date_display: event.start.format("%A %-d %B %Y").to_string(),
-        time_display: event.start.format("%H:%M").to_string(),
-        weekday: event.start.format("%A").to_string(),
-        date_short: event.start.format("%a %-d %B").to_string(),
-        place: if event.online {
-            Some("Online".to_owned())
-        } else {
-            event.location.clone()
-        },
-        google_calendar_url: String::new(),
-        outlook_calendar_url: String::new(),
-        event,
-    }
-}
-
 fn digest_id(recaps: &[Recap], event: Option<&Event>) -> String {
     let mut hasher = Sha256::new();
     for r in recaps {
@@ -225,6 +213,15 @@ fn digest_id(recaps: &[Recap], event: Option<&Event>) -> String {
     if let Some(e) = event {
         hasher.update(e.uid.as_bytes());
         hasher.update(e.start.to_rfc3339().as_bytes());
+        // The place and a cancellation change the announcement too (`only_if_new` must send
+        // it). Hashed only when present, so an unchanged event keeps its earlier id.
+        if let Some(place) = calendar::place(e) {
+            hasher.update([0]);
+            hasher.update(place.as_bytes());
+        }
+        if e.cancelled {
+            hasher.update(b"\0cancelled");
+        }
     }
     let hash = hasher.finalize();
     hash[..8].iter().map(|b| format!("{b:02x}")).collect()
@@ -250,4 +247,55 @@ pub fn check_events(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> Event {
+        let start = DateTime::parse_from_rfc3339("2026-12-09T18:30:00+00:00").unwrap();
+        Event {
+            title: "December".into(),
+            start,
+            end: start,
+            location: None,
+            rsvp: Some("https://events.example.org/12".into()),
+            uid: "u@meetup.example.com".into(),
+            sentence: "See you on 9 December.".into(),
+            announced: start,
+            about: Some("talks on GitOps".into()),
+            online: false,
+            time_stated: false,
+            cancelled: false,
+        }
+    }
+
+    #[test]
+    fn the_digest_id_changes_with_the_date_time_place_or_a_cancellation() {
+        let base = digest_id(&[], Some(&event()));
+        // Wording and links alone do not make a digest new.
+        let mut reworded = event();
+        reworded.about = Some("talks on GitOps at scale".into());
+        reworded.sentence = "Join us on 9 December.".into();
+        assert_eq!(digest_id(&[], Some(&reworded)), base);
+        let mut changes: Vec<Event> = Vec::new();
+        let mut later = event();
+        later.start += chrono::Duration::minutes(30);
+        changes.push(later);
+        let mut venue = event();
+        venue.location = Some("Example Hall".into());
+        changes.push(venue);
+        let mut online = event();
+        online.online = true;
+        changes.push(online);
+        let mut cancelled = event();
+        cancelled.cancelled = true;
+        changes.push(cancelled);
+        let ids: Vec<String> = changes.iter().map(|e| digest_id(&[], Some(e))).collect();
+        for (i, id) in ids.iter().enumerate() {
+            assert_ne!(id, &base, "change {i}");
+            assert!(!ids[..i].contains(id), "change {i}");
+        }
+    }
 }

@@ -134,7 +134,7 @@ fn recap_picture(recap: &Recap) -> Option<Value> {
 }
 
 /// The event as templates show it: the digest's view plus `about_sentence`.
-fn event_view(event: Option<&EventView>) -> Value {
+pub(super) fn event_view(event: Option<&EventView>) -> Value {
     let Some(event) = event else {
         return Value::Null;
     };

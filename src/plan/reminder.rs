@@ -19,6 +19,19 @@ use crate::email::{ics, Kind, Outgoing};
 use crate::ledger::{Ledger, SendKind, SendSummary};
 use crate::site::Site;
 
+/// The preview line: where and what, complementing the subject's "Tomorrow: <title>".
+fn preheader(view: &EventView) -> String {
+    let mut parts = vec![format!("{}, {}", view.date_display, view.time_display)];
+    parts.extend(view.place.clone());
+    parts.extend(
+        view.event
+            .rsvp
+            .as_ref()
+            .map(|_| "RSVP on the event page".to_owned()),
+    );
+    parts.join(" · ")
+}
+
 /// Longest "about" text in a subject, in characters (the rest is in the message).
 const SUBJECT_ABOUT: usize = 70;
 
@@ -117,7 +130,9 @@ fn outgoing(
     let data = base_data(
         &config.site,
         BTreeMap::from([
-            ("event", json!(view)),
+            ("event", super::outgoing::event_view(Some(view))),
+            ("subject", json!(notice.subject)),
+            ("preheader", json!(preheader(view))),
             ("notice", json!(notice)),
             (
                 "reminder",

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use crier::config;
-use crier::digest::prose_date;
+use crier::content::{self, Post};
+use crier::digest::{event, prose_date, talks};
 use crier::email::{Kind, Templates};
 use crier::schedule::{next_action, History, Schedule};
 use crier::subscribers::{self, Row};
@@ -97,7 +98,82 @@ const TEMPLATE_PIECES: &[&str] = &[
     "{{../site.title}}",
 ];
 
+/// Pieces of closing paragraphs and talk lists: dates in every wording, cue words, links,
+/// Markdown and hostile characters.
+const ANNOUNCE_PIECES: &[&str] = &[
+    "See you on ",
+    "Our next meetup is on ",
+    "We had ",
+    "Thanks to everyone who came on ",
+    "Save the date: ",
+    "11/06",
+    "31/02/2027",
+    "2026-02-30",
+    "Thursday ",
+    "the 14th",
+    "the 31st of ",
+    "February ",
+    "May ",
+    "9th ",
+    "2027 ",
+    "at 6:30pm",
+    " at Example Hall",
+    " online on Zoom",
+    " for talks on eBPF",
+    ", when we'll be joined by speakers from A, B and C",
+    "[RSVP](https://www.meetup.com/x/events/1)",
+    "[",
+    "](",
+    ")",
+    "<a href=\"https://e.example.org\">",
+    "</a>",
+    "**Ada Lovelace**",
+    " from Example Ltd",
+    " discussing ",
+    "*\"Title\"*",
+    "(starting at [12:34](https://youtu.be/abcDEF12345?t=754))",
+    "(1:02:03)",
+    "| Talk | Speaker | Video |\n|---|---|---|\n| T | S | [v](https://youtu.be/abcDEF12345) |",
+    "\n## Next up: 9 May\n",
+    "\n- ",
+    ". ",
+    "! ",
+    "é",
+    "’s",
+    "“Curly title”",
+    "”",
+    "İ",
+    "K",
+    "\u{202e}",
+    "…",
+    " ",
+];
+
+/// A site in Europe/London and a recap post published on `day`.
+fn recap_post(day: NaiveDate) -> (config::Config, Post) {
+    let root = Path::new("site");
+    let text = "site:\n  title: T\n  url: https://example.com\n  author: A\n  timezone: Europe/London\nnewsletter:\n  from: { name: N, address: news@example.com }\n";
+    let config = config::parse(root, &root.join("crier.yaml"), text).unwrap();
+    let name = format!("{}-recap.md", day.format("%Y-%m-%d"));
+    let file_name = content::post_file_name(Path::new(&name)).unwrap().unwrap();
+    let post = content::parse_post(
+        Path::new(&name),
+        &file_name,
+        "---\ntitle: R\ntags: [Meetup]\n---\n",
+        &config,
+    )
+    .unwrap()
+    .0;
+    (config, post)
+}
+
 const DATE_WORDS: &[&str] = &[
+    "11/06",
+    "3/7/26",
+    "2026-06-11",
+    "of",
+    "May",
+    "14th",
     "next",
     "meetup",
     "on",
@@ -213,16 +289,54 @@ proptest! {
     }
 
     #[test]
-    fn prose_dates_without_a_year_are_never_before_the_post(
+    fn prose_dates_without_a_year_are_never_long_before_the_post(
         words in prop::collection::vec(prop::sample::select(DATE_WORDS.to_vec()), 0..16),
         days in 0i64..4000,
     ) {
-        let not_before = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap() + chrono::Duration::days(days);
-        // A stated year is taken as written; without one, the date is the next such date.
-        let states_a_year = words.iter().any(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_digit()));
-        if let Some(found) = prose_date::find(&words.join(" "), not_before) {
-            prop_assert!(states_a_year || found.date >= not_before, "{:?} before {not_before}", found.date);
+        let post = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap() + chrono::Duration::days(days);
+        // A stated year is taken as written; without one, the date is the nearest such date
+        // that is at most a few months before the post (a stale paragraph), else the next one.
+        let states_a_year = words.iter().any(|w| w.chars().filter(char::is_ascii_digit).count() >= 4);
+        let earliest = post - chrono::Duration::days(prose_date::PAST_GRACE_DAYS);
+        for found in prose_date::find_all(&words.join(" "), post) {
+            prop_assert!(states_a_year || found.date >= earliest, "{:?} before {earliest}", found.date);
+            prop_assert!(found.span.0 <= found.span.1);
         }
+    }
+
+    #[test]
+    fn closing_paragraphs_of_any_wording_never_panic(
+        paragraphs in prop::collection::vec(
+            prop::collection::vec(prop::sample::select(ANNOUNCE_PIECES.to_vec()), 0..24),
+            0..6,
+        ),
+        noise in "\\PC{0,80}",
+        days in 0i64..4000,
+    ) {
+        let body: Vec<String> = paragraphs.iter().map(|p| p.concat()).collect();
+        let body = format!("{}\n\n{noise}\n", body.join("\n\n"));
+        let post_day = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap() + chrono::Duration::days(days);
+        let (config, post) = recap_post(post_day);
+        let settings = config.newsletter.clone().unwrap();
+        let found = event::find(&post, &body, 6, &config, &settings);
+        if let Some(e) = &found.event {
+            prop_assert!(e.start.date_naive() > post_day, "{} not after {post_day}", e.start);
+            prop_assert!(e.about.as_ref().is_none_or(|a| a.chars().count() <= 201));
+        }
+        for talk in talks::find(&body, Some("https://www.youtube.com/embed/abcDEF12345")) {
+            prop_assert!(!talk.title.is_empty() && talk.title.chars().count() <= 161);
+        }
+    }
+
+    #[test]
+    fn any_text_is_read_without_panics(text in "\\PC{0,400}", days in 0i64..4000) {
+        let post_day = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap() + chrono::Duration::days(days);
+        let _ = prose_date::find_all(&text, post_day);
+        let _ = prose_date::parse_time(&text);
+        let _ = talks::find(&text, None);
+        let (config, post) = recap_post(post_day);
+        let settings = config.newsletter.clone().unwrap();
+        let _ = event::find(&post, &text, 1, &config, &settings);
     }
 
     #[test]

@@ -229,7 +229,12 @@ fn the_reminder_is_previewed_sent_once_and_carries_a_calendar_entry() {
     let site = TempSite::example();
     let at = "2026-12-08T09:00:00Z";
     let mail = preview(&site, at, &["--reminder"]);
-    assert_eq!(mail.subject, "Tomorrow: Riverside Cloud Native December");
+    assert!(
+        mail.subject
+            .starts_with("Tomorrow: Riverside Cloud Native December — "),
+        "{}",
+        mail.subject
+    );
     for part in [&mail.html, &mail.text] {
         assert!(
             part.contains("the next Riverside Cloud Native meetup is tomorrow"),
@@ -237,7 +242,7 @@ fn the_reminder_is_previewed_sent_once_and_carries_a_calendar_entry() {
         );
         assert!(part.contains("Wednesday 9 December 2026"), "{part}");
         assert!(
-            part.contains("18:30 GMT (the usual time, to be confirmed)"),
+            part.contains("18:30 GMT (the usual time; to be confirmed)"),
             "{part}"
         );
         assert!(part.contains("https://events.example.org/riverside-cloud-native/2026-12"));
@@ -254,7 +259,8 @@ fn the_reminder_is_previewed_sent_once_and_carries_a_calendar_entry() {
     );
     assert_eq!(
         parsed.description,
-        "RSVP: https://events.example.org/riverside-cloud-native/2026-12"
+        "speakers on GitOps at scale\n\nRSVP: https://events.example.org/riverside-cloud-native/2026-12",
+        "the about text, read from the recap's closing sentence, and the RSVP link"
     );
     assert!(
         !site.path().join("state").exists(),
@@ -285,7 +291,7 @@ fn the_reminder_says_what_the_meetup_is_about_and_can_be_turned_off() {
         "Tomorrow: Riverside Cloud Native December — talks on GitOps at scale, from Example Ltd and Sample Corp"
     );
     assert!(
-        mail.text.contains("19:00 GMT · Example Hall, London"),
+        mail.text.contains("2026, 19:00 GMT") && mail.text.contains("Example Hall, London"),
         "{}",
         mail.text
     );
@@ -332,7 +338,12 @@ fn the_daemon_sends_the_reminder_once_even_when_restarted() {
     ]);
     assert_eq!(daemon.stop(), Some(0));
     let mail = read_mail(&emls(&site.path().join("outbox"))[0]);
-    assert_eq!(mail.subject, "Tomorrow: Riverside Cloud Native December");
+    assert!(
+        mail.subject
+            .starts_with("Tomorrow: Riverside Cloud Native December — "),
+        "{}",
+        mail.subject
+    );
 
     let daemon = Daemon::start_at(&site, "2026-12-08T10:00:00Z");
     daemon.wait_for_health(&[

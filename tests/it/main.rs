@@ -21,6 +21,7 @@ mod invariant;
 mod jekyll;
 mod lifecycle;
 mod loader_props;
+mod next_event;
 mod publish;
 mod repository;
 mod scenario;
