@@ -107,10 +107,11 @@ fn google_url(event: &Event, details: &str, place: Option<&str>) -> String {
     url
 }
 
-/// Outlook.com's compose deep link.
+/// Outlook.com's compose deep link. The `path` value is percent-encoded too: a bare
+/// `=/calendar/...` reads as a relative link to checkers of the plain-text part.
 fn outlook_url(event: &Event, details: &str, place: Option<&str>) -> String {
     let mut url = format!(
-        "https://outlook.live.com/calendar/0/deeplink/compose?path=/calendar/action/compose&rru=addevent&subject={}&startdt={}&enddt={}",
+        "https://outlook.live.com/calendar/0/deeplink/compose?path=%2Fcalendar%2Faction%2Fcompose&rru=addevent&subject={}&startdt={}&enddt={}",
         enc(&event.title),
         enc(&utc_iso(event.start)),
         enc(&utc_iso(event.end))
@@ -198,7 +199,7 @@ mod tests {
         );
         assert_eq!(
             v.outlook_calendar_url,
-            "https://outlook.live.com/calendar/0/deeplink/compose?path=/calendar/action/compose&rru=addevent&subject=Riverside%20%26%20friends%3A%20May&startdt=2026-05-13T18%3A00%3A00Z&enddt=2026-05-13T21%3A00%3A00Z&body=talks%20on%20eBPF%2C%20Wasm%20%26%20more%0A%0ARSVP%3A%20https%3A%2F%2Fevents.example.org%2F5%3Fref%3Dmail&location=Example%20Hall%2C%201%20River%20St"
+            "https://outlook.live.com/calendar/0/deeplink/compose?path=%2Fcalendar%2Faction%2Fcompose&rru=addevent&subject=Riverside%20%26%20friends%3A%20May&startdt=2026-05-13T18%3A00%3A00Z&enddt=2026-05-13T21%3A00%3A00Z&body=talks%20on%20eBPF%2C%20Wasm%20%26%20more%0A%0ARSVP%3A%20https%3A%2F%2Fevents.example.org%2F5%3Fref%3Dmail&location=Example%20Hall%2C%201%20River%20St"
         );
         for url in [&v.google_calendar_url, &v.outlook_calendar_url] {
             assert!(url::Url::parse(url).is_ok(), "{url}");

@@ -25,6 +25,8 @@ const MAC_BYTES: usize = 16;
 #[derive(Clone)]
 pub struct TokenKey {
     key: Vec<u8>,
+    /// Each purpose's AES-SIV key, derived once (every message needs two tokens).
+    derived: [Vec<u8>; 4],
 }
 
 impl std::fmt::Debug for TokenKey {
@@ -66,7 +68,13 @@ pub enum KeySource {
 impl TokenKey {
     /// A key from raw bytes (tests, and the two loaders below).
     pub fn from_bytes(key: &[u8]) -> Self {
-        TokenKey { key: key.to_vec() }
+        let mut token_key = TokenKey {
+            key: key.to_vec(),
+            derived: Default::default(),
+        };
+        token_key.derived = Purpose::ALL
+            .map(|p| token_key.mac(format!("crier token key: {}", p.label()).as_bytes()));
+        token_key
     }
 
     /// Loads the key: the environment first, then the key file. With `create`, a missing key
@@ -225,9 +233,8 @@ impl TokenKey {
     /// The purpose's own AES-SIV key, derived from the secret: a token made for one purpose
     /// cannot be opened as another.
     fn cipher(&self, purpose: Purpose) -> Aes128Siv {
-        let derived = self.mac(format!("crier token key: {}", purpose.label()).as_bytes());
         // A SHA-256 MAC is exactly the 32 bytes AES-128-SIV takes.
-        <Aes128Siv as aes_siv::KeyInit>::new_from_slice(&derived)
+        <Aes128Siv as aes_siv::KeyInit>::new_from_slice(&self.derived[purpose as usize])
             .unwrap_or_else(|_| <Aes128Siv as aes_siv::KeyInit>::new(&Default::default()))
     }
 
@@ -272,6 +279,14 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// Every purpose, in declaration order (the index of its derived key).
+    const ALL: [Purpose; 4] = [
+        Purpose::Unsubscribe,
+        Purpose::Preferences,
+        Purpose::Confirm,
+        Purpose::Form,
+    ];
+
     fn label(self) -> &'static str {
         match self {
             Purpose::Unsubscribe => "unsubscribe",
