@@ -268,6 +268,7 @@ fn add(
             confirmed_at: Some(now),
             ..Consent::default()
         },
+        address_wide: false,
     };
     let applied = ledger.apply(&list, &[record], now)?;
     if applied.kept_out > 0 {
@@ -389,7 +390,12 @@ fn import_file(
 
 fn export_csv(config: &Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let people = people(config, args.list.as_ref(), args.status)?;
-    export::write_csv(&people, args.list.as_deref(), std::io::stdout().lock())?;
+    export::write_csv(
+        &people,
+        args.list.as_deref(),
+        args.status.map(Into::into),
+        std::io::stdout().lock(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

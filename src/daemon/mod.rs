@@ -76,6 +76,7 @@ impl Daemon {
             .as_ref()
             .and_then(|n| n.token_key_file.clone());
         let (key, _) = TokenKey::load(std::env::var(KEY_ENV).ok(), key_file.as_deref(), true)?;
+        let (signups, signup_queue) = tokio::sync::mpsc::channel(server::audience::QUEUE);
         let state = Arc::new(AppState {
             public_dir: config.feeds.output_dir.clone(),
             feeds_path: server::feeds_path(&config.feeds.url),
@@ -85,8 +86,12 @@ impl Daemon {
             clock,
             health: health.clone(),
             pages: pages(config),
-            signup: signup_desk(config)?,
+            signup: signup_desk(config, signups)?,
         });
+        let signup_worker = tokio::spawn(server::audience::signup_worker(
+            Arc::clone(&state),
+            signup_queue,
+        ));
         prepare_ledger(&site);
         publish_archive(&site);
         // Watch before announcing the address: a change made right after start-up is not missed.
@@ -116,6 +121,7 @@ impl Daemon {
         }
         let _ = server.await;
         rebuilding.abort();
+        signup_worker.abort();
         tracing::info!("stopped");
         Ok(())
     }
@@ -146,12 +152,20 @@ fn pages(config: &crate::config::Config) -> server::pages::Pages {
         "language": config.site.language,
     });
     let feeds = crate::urls::feed_links(&config.site.title, &server::feeds_path(&config.feeds.url));
+    let thanks = config
+        .audience
+        .thanks_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization());
     server::pages::Pages::load(&dir, site, serde_json::json!(feeds))
+        .with_form_action(thanks.as_deref())
 }
 
 /// What the sign-up endpoints need, when the site has a newsletter.
 fn signup_desk(
     config: &crate::config::Config,
+    queue: tokio::sync::mpsc::Sender<server::audience::SignUpJob>,
 ) -> Result<Option<server::audience::SignupDesk>, DaemonError> {
     let Some(settings) = &config.newsletter else {
         return Ok(None);
@@ -161,7 +175,15 @@ fn signup_desk(
         config.delivery.outbox_dir.clone(),
     )
     .map_err(|e| DaemonError::Transport(e.to_string()))?;
+    let dkim = settings
+        .dkim
+        .as_ref()
+        .map(crate::email::dkim::load)
+        .transpose()
+        .map_err(|e| DaemonError::Transport(e.to_string()))?;
     Ok(Some(server::audience::SignupDesk {
+        queue,
+        dkim,
         settings: settings.clone(),
         site: config.site.clone(),
         audience: config.audience.clone(),

@@ -77,6 +77,7 @@ pub fn compose(
     confirm_url: &str,
     confirm_days: u32,
     at: DateTime<FixedOffset>,
+    dkim: Option<&lettre::message::DkimConfig>,
 ) -> Result<Vec<u8>, ConfirmError> {
     let data = json!({
         "site": {"title": site.title, "url": site.url, "language": site.language},
@@ -98,7 +99,7 @@ pub fn compose(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let message = Message::builder()
+    let mut message = Message::builder()
         .from(settings.from.clone())
         .to(to)
         .subject(one_line(&format!(
@@ -118,6 +119,11 @@ pub fn compose(
                 .singlepart(SinglePart::html(html)),
         )
         .map_err(|e| ConfirmError(e.to_string()))?;
+    // Signed like every other message: a domain with DMARC `p=reject` would otherwise lose
+    // every confirmation, and nobody could join.
+    if let Some(dkim) = dkim {
+        message.sign(dkim);
+    }
     let mut bytes = message.formatted();
     if !bytes.ends_with(b"\r\n") {
         bytes.extend_from_slice(b"\r\n");

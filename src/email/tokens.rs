@@ -165,13 +165,13 @@ impl TokenKey {
     }
 
     /// Checks a confirmation token issued at most `max_age_secs` before `now` (Unix seconds);
-    /// returns the address and the lists.
+    /// returns the address, the lists and when it was issued.
     pub fn verify_confirm(
         &self,
         token: &str,
         now: i64,
         max_age_secs: i64,
-    ) -> Option<(String, Vec<String>)> {
+    ) -> Option<(String, Vec<String>, i64)> {
         let (issued, mut fields) = self.open(Purpose::Confirm, token.trim(), 2)?;
         if now < issued.saturating_sub(300) || now.saturating_sub(issued) > max_age_secs {
             return None;
@@ -183,7 +183,7 @@ impl TokenKey {
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect();
-        Some((address, lists))
+        Some((address, lists, issued))
     }
 
     /// The hidden field of crier's own subscribe form: when the page was served.
@@ -389,7 +389,8 @@ mod tests {
             k.verify_confirm(&t, 1_000 + week, week),
             Some((
                 "ada@example.com".into(),
-                vec!["members".into(), "reminders".into()]
+                vec!["members".into(), "reminders".into()],
+                1_000
             ))
         );
         assert_eq!(k.verify_confirm(&t, 1_001 + week, week), None, "expired");

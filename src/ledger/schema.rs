@@ -78,6 +78,9 @@ const MIGRATIONS: &[Migration] = &[
         CREATE TABLE confirmation_mails (
             address_key TEXT NOT NULL,
             sent_at TEXT NOT NULL,
+            lists TEXT NOT NULL DEFAULT '',
+            page TEXT,
+            ip TEXT,
             result TEXT NOT NULL DEFAULT 'queued'
         );
         CREATE INDEX confirmation_mails_address ON confirmation_mails(address_key, sent_at);

@@ -162,6 +162,128 @@ fn put_membership(
     Ok(change)
 }
 
+/// Applies one list's records inside the caller's transaction.
+fn apply_records(
+    tx: &Transaction<'_>,
+    list: &str,
+    records: &[Record],
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Applied> {
+    let mut applied = Applied::default();
+    for record in records {
+        let key = address_key(&record.address);
+        let current = load_person(tx, &key)?.and_then(|p| p.on(list).cloned());
+        // An import never brings back someone who left the list: only their own
+        // confirmation does.
+        if current.as_ref().is_some_and(|m| m.status.opts_out()) && !record.status.opts_out() {
+            applied.kept_out += 1;
+            continue;
+        }
+        let person_changed = upsert_person(tx, record, now)?;
+        // The same status again keeps the consent already recorded (a form's proof is not
+        // replaced by a bare CSV row), filling in only what it lacks.
+        let consent = match &current {
+            Some(m) if m.status == record.status => merged(&m.consent, &record.consent),
+            _ => record.consent.clone(),
+        };
+        let change = put_membership(tx, &key, list, record.status, &consent, now)?;
+        if let Some(reason) = suppression_for(record.status).filter(|_| record.address_wide) {
+            let detail = format!("{} ({list})", record.consent.source);
+            tx.execute(
+                "INSERT INTO suppressions (address, reason, detail, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(address) DO NOTHING",
+                params![key, reason, detail, now],
+            )?;
+        }
+        match change {
+            Change::Added => applied.added += 1,
+            Change::Updated => applied.updated += 1,
+            Change::Unchanged if person_changed => applied.updated += 1,
+            Change::Unchanged => applied.unchanged += 1,
+        }
+    }
+    Ok(applied)
+}
+
+/// `kept`, with the fields it lacks taken from `new`.
+fn merged(kept: &Consent, new: &Consent) -> Consent {
+    Consent {
+        source: if kept.source.is_empty() {
+            new.source.clone()
+        } else {
+            kept.source.clone()
+        },
+        opted_in_at: kept.opted_in_at.or(new.opted_in_at),
+        page: kept.page.clone().or_else(|| new.page.clone()),
+        ip: kept.ip.clone().or_else(|| new.ip.clone()),
+        confirmed_at: kept.confirmed_at.or(new.confirmed_at),
+    }
+}
+
+/// Pending sign-ups nobody confirmed in time, the people they leave with no list, and old
+/// confirmation records: a stranger may have typed the address, so it is not kept.
+fn forget_stale_sign_ups(tx: &Transaction<'_>, before: DateTime<Utc>) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM memberships WHERE status = 'pending' AND changed_at < ?1",
+        [before],
+    )?;
+    tx.execute(
+        "DELETE FROM people WHERE created_at < ?1 AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.address_key = people.address_key)",
+        [before],
+    )?;
+    tx.execute(
+        "DELETE FROM confirmation_mails WHERE sent_at < ?1",
+        [before],
+    )?;
+    Ok(())
+}
+
+/// Why no confirmation e-mail may go now, if one may not.
+fn confirmation_allowed(
+    tx: &Transaction<'_>,
+    key: &str,
+    limits: SignUpLimits,
+) -> rusqlite::Result<Option<SignUp>> {
+    let last: Option<DateTime<Utc>> = tx.query_row(
+        "SELECT max(sent_at) FROM confirmation_mails WHERE address_key = ?1",
+        [key],
+        |r| r.get(0),
+    )?;
+    if last.is_some_and(|t| t > limits.resend_after) {
+        return Ok(Some(SignUp::TooSoon));
+    }
+    let this_hour: i64 = tx.query_row(
+        "SELECT count(*) FROM confirmation_mails WHERE sent_at > ?1",
+        [limits.hour_ago],
+        |r| r.get(0),
+    )?;
+    Ok((this_hour as usize >= limits.per_hour).then_some(SignUp::CapReached))
+}
+
+/// The consent a confirmation records: what the form post that sent the link said (its page
+/// and address, from the confirmation record made then), asked at `issued`, confirmed `now`.
+fn asked_consent(
+    tx: &Transaction<'_>,
+    key: &str,
+    issued: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Consent> {
+    let asked: Option<(Option<String>, Option<String>)> = tx
+        .query_row(
+            "SELECT page, ip FROM confirmation_mails WHERE address_key = ?1 AND sent_at >= ?2 AND sent_at < ?3",
+            params![key, issued, issued + chrono::Duration::seconds(1)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (page, ip) = asked.unwrap_or_default();
+    Ok(Consent {
+        source: "form".into(),
+        opted_in_at: Some(issued),
+        page,
+        ip,
+        confirmed_at: Some(now),
+    })
+}
+
 /// The address-wide suppression an imported opt-out becomes (Mailchimp's unsubscribed and
 /// cleaned members left the whole audience, not one list).
 fn suppression_for(status: MemberStatus) -> Option<SuppressionReason> {
@@ -306,12 +428,11 @@ impl Store for Ledger {
         .map_err(self.fail("count subscribers"))
     }
 
-    fn apply(
+    fn apply_all(
         &mut self,
-        list: &str,
-        records: &[Record],
+        batches: &[(String, Vec<Record>)],
         now: DateTime<Utc>,
-    ) -> Result<Applied, LedgerError> {
+    ) -> Result<Vec<Applied>, LedgerError> {
         let path = self.path.clone();
         let fail = |source| LedgerError {
             path: path.clone(),
@@ -319,38 +440,12 @@ impl Store for Ledger {
             source,
         };
         let tx = self.write_tx().map_err(fail)?;
-        let mut applied = Applied::default();
-        for record in records {
-            let key = address_key(&record.address);
-            let current = load_person(&tx, &key)
-                .map_err(fail)?
-                .and_then(|p| p.on(list).cloned());
-            // An import never brings back someone who left the list: only their own
-            // confirmation does.
-            if current.is_some_and(|m| m.status.opts_out()) && !record.status.opts_out() {
-                applied.kept_out += 1;
-                continue;
-            }
-            let person_changed = upsert_person(&tx, record, now).map_err(fail)?;
-            let change = put_membership(&tx, &key, list, record.status, &record.consent, now)
-                .map_err(fail)?;
-            if let Some(reason) = suppression_for(record.status) {
-                let detail = format!("{} ({list})", record.consent.source);
-                tx.execute(
-                    "INSERT INTO suppressions (address, reason, detail, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(address) DO NOTHING",
-                    params![key, reason, detail, now],
-                )
-                .map_err(fail)?;
-            }
-            match change {
-                Change::Added => applied.added += 1,
-                Change::Updated => applied.updated += 1,
-                Change::Unchanged if person_changed => applied.updated += 1,
-                Change::Unchanged => applied.unchanged += 1,
-            }
+        let mut out = Vec::with_capacity(batches.len());
+        for (list, records) in batches {
+            out.push(apply_records(&tx, list, records, now).map_err(fail)?);
         }
         tx.commit().map_err(fail)?;
-        Ok(applied)
+        Ok(out)
     }
 
     fn sign_up(
@@ -367,51 +462,58 @@ impl Store for Ledger {
             source,
         };
         let tx = self.write_tx().map_err(fail)?;
+        forget_stale_sign_ups(&tx, limits.forget_before).map_err(fail)?;
         let key = address_key(&record.address);
+        let suppression: Option<SuppressionReason> = tx
+            .query_row(
+                "SELECT reason FROM suppressions WHERE address = ?1",
+                [&key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(fail)?;
+        if matches!(
+            suppression,
+            Some(SuppressionReason::Bounced | SuppressionReason::Complained)
+        ) {
+            // Nobody may make crier mail an address that bounced or reported spam.
+            tx.commit().map_err(fail)?;
+            return Ok(SignUp::Blocked);
+        }
         let known = load_person(&tx, &key).map_err(fail)?;
-        upsert_person(&tx, record, now).map_err(fail)?;
+        // A form post is a stranger's word until the mailbox confirms: it adds a new person
+        // and new pending memberships, and changes nothing already stored (a name, a status,
+        // a consent record).
+        if known.is_none() {
+            upsert_person(&tx, record, now).map_err(fail)?;
+        }
         let mut wanted = Vec::new();
         for list in lists {
             let current = known.as_ref().and_then(|p| p.on(list));
-            if current.is_some_and(|m| m.status == MemberStatus::Confirmed) {
-                continue;
+            match current {
+                Some(m) if m.status == MemberStatus::Confirmed && suppression.is_none() => continue,
+                Some(_) => {}
+                None => {
+                    put_membership(&tx, &key, list, MemberStatus::Pending, &record.consent, now)
+                        .map_err(fail)?;
+                }
             }
-            put_membership(&tx, &key, list, MemberStatus::Pending, &record.consent, now)
-                .map_err(fail)?;
             wanted.push(list.clone());
         }
         if wanted.is_empty() {
             tx.commit().map_err(fail)?;
             return Ok(SignUp::AlreadyConfirmed);
         }
-        let last: Option<DateTime<Utc>> = tx
-            .query_row(
-                "SELECT max(sent_at) FROM confirmation_mails WHERE address_key = ?1",
-                [&key],
-                |r| r.get(0),
-            )
-            .map_err(fail)?;
-        let this_hour: i64 = tx
-            .query_row(
-                "SELECT count(*) FROM confirmation_mails WHERE sent_at > ?1",
-                [limits.hour_ago],
-                |r| r.get(0),
-            )
-            .map_err(fail)?;
-        let outcome = if last.is_some_and(|t| t > limits.resend_after) {
-            SignUp::TooSoon
-        } else if this_hour as usize >= limits.per_hour {
-            SignUp::CapReached
-        } else {
+        let outcome = confirmation_allowed(&tx, &key, limits).map_err(fail)?;
+        if outcome.is_none() {
             tx.execute(
-                "INSERT INTO confirmation_mails (address_key, sent_at) VALUES (?1, ?2)",
-                params![key, now],
+                "INSERT INTO confirmation_mails (address_key, sent_at, lists, page, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key, now, wanted.join(","), record.consent.page, record.consent.ip],
             )
             .map_err(fail)?;
-            SignUp::Confirm(wanted)
-        };
+        }
         tx.commit().map_err(fail)?;
-        Ok(outcome)
+        Ok(outcome.unwrap_or(SignUp::Confirm(wanted)))
     }
 
     fn confirmations_since(&self, since: DateTime<Utc>) -> Result<usize, LedgerError> {
@@ -429,6 +531,7 @@ impl Store for Ledger {
         &mut self,
         address: &str,
         lists: &[String],
+        issued: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, LedgerError> {
         let path = self.path.clone();
@@ -442,24 +545,36 @@ impl Store for Ledger {
         let Some(person) = load_person(&tx, &key).map_err(fail)? else {
             return Ok(false);
         };
+        let suppressed: Option<(SuppressionReason, DateTime<Utc>)> = tx
+            .query_row(
+                "SELECT reason, at FROM suppressions WHERE address = ?1",
+                [&key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(fail)?;
+        // A choice made after the link was sent stands: an old link cannot undo it.
+        if suppressed
+            .is_some_and(|(reason, at)| at > issued || reason != SuppressionReason::Unsubscribed)
+        {
+            return Ok(false);
+        }
+        let consent = asked_consent(&tx, &key, issued, now).map_err(fail)?;
         let mut changed = false;
         for list in lists {
             let current = person.on(list);
-            if current.is_some_and(|m| m.status == MemberStatus::Confirmed) {
+            let confirmed = current.is_some_and(|m| m.status == MemberStatus::Confirmed);
+            let left_since = current.is_some_and(|m| m.status.opts_out() && m.changed_at > issued);
+            if (confirmed && suppressed.is_none()) || left_since {
                 continue;
             }
-            let mut consent = current.map(|m| m.consent.clone()).unwrap_or_default();
-            if consent.source.is_empty() {
-                consent.source = "form".into();
-            }
-            consent.confirmed_at = Some(now);
             put_membership(&tx, &key, list, MemberStatus::Confirmed, &consent, now)
                 .map_err(fail)?;
             changed = true;
         }
-        if changed {
-            // Confirming from their own mailbox is consent again, and proof the address
-            // works: an earlier unsubscribe or bounce no longer stands in the way.
+        if changed && suppressed.is_some() {
+            // Asking again and confirming from one's own mailbox undoes an earlier
+            // unsubscribe (the caller has already kept the other lists off).
             tx.execute("DELETE FROM suppressions WHERE address = ?1", [&key])
                 .map_err(fail)?;
         }
@@ -491,6 +606,7 @@ impl Store for Ledger {
             attrs: BTreeMap::new(),
             status: MemberStatus::Unsubscribed,
             consent: Consent::default(),
+            address_wide: false,
         };
         upsert_person(&tx, &record, now).map_err(fail)?;
         let person = load_person(&tx, &key).map_err(fail)?;
@@ -532,20 +648,46 @@ impl Store for Ledger {
         ] {
             removed += tx.execute(sql, [&key]).map_err(fail)?;
         }
-        // Delivery rows keep the address as the list wrote it; SQLite's lower() folds ASCII
-        // only, so the address as given is matched exactly too.
-        removed += tx
-            .execute(
-                "DELETE FROM deliveries WHERE lower(address) = lower(?1) OR address = ?2",
-                params![key, address.trim()],
-            )
-            .map_err(fail)?;
+        // Delivery rows keep the address as the list wrote it: compare with crier's own
+        // (Unicode) lower-casing, not SQLite's ASCII-only lower().
+        // Streamed, keeping only the matching row ids: the table holds every delivery ever.
+        let matching: Vec<i64> = {
+            let mut stmt = tx
+                .prepare("SELECT rowid, address FROM deliveries")
+                .map_err(fail)?;
+            let mut rows = stmt.query([]).map_err(fail)?;
+            let mut ids = Vec::new();
+            while let Some(row) = rows.next().map_err(fail)? {
+                let stored: String = row.get(1).map_err(fail)?;
+                if address_key(&stored) == key {
+                    ids.push(row.get(0).map_err(fail)?);
+                }
+            }
+            ids
+        };
+        for rowid in matching {
+            removed += tx
+                .execute("DELETE FROM deliveries WHERE rowid = ?1", [rowid])
+                .map_err(fail)?;
+        }
         tx.commit().map_err(fail)?;
         // The write-ahead log still holds the old pages until a checkpoint copies the
-        // zeroed ones over and truncates it.
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        // zeroed ones over and truncates it; another process reading the ledger can hold
+        // that up, and then the erasure is not complete yet: say so.
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
             .map_err(fail)?;
+        if busy != 0 {
+            return Err(LedgerError {
+                path: self.path.clone(),
+                action: "erase a subscriber",
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some("the rows are deleted, but another process (the daemon?) holds the database, so old copies remain in its log; run the command again when it is idle".into()),
+                ),
+            });
+        }
         Ok(removed > 0)
     }
 }
@@ -568,6 +710,7 @@ mod tests {
                 source: "test".into(),
                 ..Consent::default()
             },
+            address_wide: true,
         }
     }
 
@@ -576,6 +719,7 @@ mod tests {
             resend_after: now - chrono::Duration::days(1),
             hour_ago: now - chrono::Duration::hours(1),
             per_hour,
+            forget_before: now - chrono::Duration::days(7),
         }
     }
 
@@ -609,15 +753,87 @@ mod tests {
             l.sign_up(&c, &lists, later, limits(later, 2)).unwrap(),
             SignUp::CapReached
         );
-        assert!(l.confirm("A@example.org", &lists, later).unwrap());
+        assert!(l.confirm("A@example.org", &lists, later, later).unwrap());
         assert!(
-            !l.confirm("a@example.org", &lists, later).unwrap(),
+            !l.confirm("a@example.org", &lists, later, later).unwrap(),
             "idempotent"
         );
         assert_eq!(
             l.sign_up(&r, &lists, later, limits(later, 9)).unwrap(),
             SignUp::AlreadyConfirmed
         );
+    }
+
+    #[test]
+    fn a_form_post_cannot_rename_or_resubscribe_anyone_and_bounces_get_no_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("c.db")).unwrap();
+        let now = at("2026-11-25T12:00:00Z");
+        let lists = ["members".to_owned()];
+        let mut real = record("a@example.org", MemberStatus::Confirmed);
+        real.name = Some("Real Name".into());
+        l.apply("members", &[real], now).unwrap();
+        let mut stranger = record("a@example.org", MemberStatus::Pending);
+        stranger.name = Some("Click here to win".into());
+        assert_eq!(
+            l.sign_up(&stranger, &lists, now, limits(now, 9)).unwrap(),
+            SignUp::AlreadyConfirmed
+        );
+        let person = l.person("a@example.org").unwrap().unwrap();
+        assert_eq!(person.name.as_deref(), Some("Real Name"));
+        assert_eq!(person.on("members").unwrap().consent.source, "test");
+        // Unsubscribed by the footer link: a form post asks them to confirm again.
+        l.suppress(
+            "a@example.org",
+            SuppressionReason::Unsubscribed,
+            "link",
+            now,
+        )
+        .unwrap();
+        assert!(matches!(
+            l.sign_up(&stranger, &lists, now, limits(now, 9)).unwrap(),
+            SignUp::Confirm(_)
+        ));
+        l.suppress("b@example.org", SuppressionReason::Complained, "spam", now)
+            .unwrap();
+        assert_eq!(
+            l.sign_up(
+                &record("b@example.org", MemberStatus::Pending),
+                &lists,
+                now,
+                limits(now, 9)
+            )
+            .unwrap(),
+            SignUp::Blocked
+        );
+    }
+
+    #[test]
+    fn stale_sign_ups_are_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("c.db")).unwrap();
+        let then = at("2026-11-01T12:00:00Z");
+        let lists = ["members".to_owned()];
+        l.sign_up(
+            &record("old@example.org", MemberStatus::Pending),
+            &lists,
+            then,
+            limits(then, 9),
+        )
+        .unwrap();
+        let now = at("2026-11-25T12:00:00Z");
+        l.sign_up(
+            &record("new@example.org", MemberStatus::Pending),
+            &lists,
+            now,
+            limits(now, 9),
+        )
+        .unwrap();
+        assert!(
+            l.person("old@example.org").unwrap().is_none(),
+            "a stranger's typo is not kept"
+        );
+        assert!(l.person("new@example.org").unwrap().is_some());
     }
 
     #[test]
@@ -660,10 +876,28 @@ mod tests {
             limits(now, 9),
         )
         .unwrap();
-        assert!(l.confirm("a@example.org", &lists, now).unwrap());
+        assert_eq!(
+            l.person("a@example.org")
+                .unwrap()
+                .unwrap()
+                .on("members")
+                .unwrap()
+                .status,
+            MemberStatus::Unsubscribed,
+            "a form post changes nothing stored"
+        );
+        let issued = now + chrono::Duration::seconds(1);
+        assert!(l.confirm("a@example.org", &lists, issued, now).unwrap());
         assert!(l.suppressed("a@example.org").unwrap().is_none());
         let (members, _) = l.store_audience(&lists).unwrap();
         assert_eq!(members.len(), 1);
+        // Leaving after the link was sent stands: the old link cannot undo it.
+        let later = now + chrono::Duration::hours(2);
+        let left = [("members".to_owned(), MemberStatus::Unsubscribed)];
+        l.set_status("a@example.org", &left, "preferences", later)
+            .unwrap();
+        assert!(!l.confirm("a@example.org", &lists, issued, later).unwrap());
+        assert_eq!(l.store_audience(&lists).unwrap().0.len(), 0);
         assert!(l.erase("a@example.org").unwrap());
         assert!(l.person("a@example.org").unwrap().is_none());
         assert!(!l.erase("a@example.org").unwrap());

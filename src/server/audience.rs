@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 use serde_json::json;
 
 use super::pages::private;
@@ -40,7 +40,24 @@ pub struct SignupDesk {
     pub templates: ConfirmTemplates,
     /// Form posts per client address in the current hour.
     pub per_ip: Mutex<IpWindow>,
+    /// Sign-ups waiting for the one worker that records them and sends confirmations (see
+    /// [`signup_worker`]).
+    pub queue: tokio::sync::mpsc::Sender<SignUpJob>,
+    /// DKIM signing for confirmation e-mails, as for every other message.
+    pub dkim: Option<lettre::message::DkimConfig>,
 }
+
+/// One accepted form post, for the worker.
+#[derive(Debug)]
+pub struct SignUpJob {
+    record: Record,
+    lists: Vec<String>,
+    at: DateTime<Utc>,
+}
+
+/// How many sign-ups may wait for the worker; beyond that, posts are dropped (logged) with
+/// the same answer: a flood of posts is never a flood of writes or mail.
+pub const QUEUE: usize = 1024;
 
 /// Counts form posts per client address over a fixed hour window. Bounded: when the map holds
 /// too many addresses it starts a new window (an attacker with that many addresses gets no
@@ -61,6 +78,14 @@ impl IpWindow {
             self.started = Some(now);
             self.counts.clear();
         }
+        // One IPv6 host usually has a whole /64: count the network, not each address.
+        let ip = match ip {
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+            v4 => v4,
+        };
         let count = self.counts.entry(ip).or_default();
         *count += 1;
         *count <= limit
@@ -128,7 +153,13 @@ fn parse_form(body: &str) -> Form {
     for (key, value) in url::form_urlencoded::parse(body.as_bytes()) {
         match &*key {
             "email" => form.email = value.trim().to_owned(),
-            "name" => form.name = Some(clean_text(&value)).filter(|n| !n.is_empty()),
+            "name" => {
+                let name: String = clean_text(&value)
+                    .chars()
+                    .take(crate::subscribers::MAX_FIELD_BYTES / 4)
+                    .collect();
+                form.name = Some(name).filter(|n| !n.is_empty());
+            }
             "list" => form.lists.push(value.into_owned()),
             "website" => form.honeypot |= !value.trim().is_empty(),
             "ts" => form.ts = Some(value.into_owned()),
@@ -179,10 +210,15 @@ pub async fn subscribe(
     });
     if human && allowed {
         let lists = chosen_lists(&desk.audience, &form.lists);
-        let page = headers
-            .get(header::REFERER)
-            .and_then(|v| v.to_str().ok())
-            .map(|r| r.chars().take(500).collect());
+        // crier's own page sends no Referer (its policy is no-referrer), but its form says
+        // where it came from with the signed timestamp.
+        let page = match form.ts {
+            Some(_) => Some(format!("{}/", desk.settings.pages_base)),
+            None => headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .map(|r| r.chars().take(500).collect()),
+        };
         let record = Record {
             address: form.email.clone(),
             name: form.name.clone(),
@@ -195,8 +231,16 @@ pub async fn subscribe(
                 ip: ip.map(|ip| ip.to_string()),
                 confirmed_at: None,
             },
+            address_wide: false,
         };
-        record_sign_up(&state, record, lists, now).await;
+        let job = SignUpJob {
+            record,
+            lists,
+            at: now.with_nanosecond(0).unwrap_or(now),
+        };
+        if desk.queue.try_send(job).is_err() {
+            tracing::warn!("sign-up queue full: a form post was dropped");
+        }
     } else {
         tracing::debug!(human, allowed, "form post dropped");
     }
@@ -250,40 +294,40 @@ fn client_ip(
     peer.map(|p| p.ip())
 }
 
-/// Records the sign-up and, if the limits allow, sends the confirmation e-mail in the
-/// background (the form's answer must not wait for, or reveal, it).
-async fn record_sign_up(
-    state: &Arc<AppState>,
-    record: Record,
-    lists: Vec<String>,
-    now: DateTime<Utc>,
+/// The one worker that records sign-ups and sends confirmation e-mails, in order: the form's
+/// answer never waits for (so never reveals) either, and a burst of posts becomes at most a
+/// steady trickle of mail.
+pub async fn signup_worker(
+    state: Arc<AppState>,
+    mut queue: tokio::sync::mpsc::Receiver<SignUpJob>,
 ) {
-    let Some(desk) = state.signup.as_ref() else {
-        return;
-    };
-    let limits = SignUpLimits {
-        resend_after: now - Duration::days(1),
-        hour_ago: now - Duration::hours(1),
-        per_hour: desk.audience.confirmations_per_hour as usize,
-    };
-    let path = state.ledger_path.clone();
-    let address = record.address.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        Ledger::open(&path).and_then(|mut l| l.sign_up(&record, &lists, now, limits))
-    })
-    .await;
-    match outcome {
-        Ok(Ok(SignUp::Confirm(lists))) => {
-            let state = Arc::clone(state);
-            tokio::spawn(async move { send_confirmation(&state, &address, &lists, now).await });
+    while let Some(job) = queue.recv().await {
+        let Some(desk) = state.signup.as_ref() else {
+            return;
+        };
+        let now = job.at;
+        let limits = SignUpLimits {
+            resend_after: now - Duration::days(1),
+            hour_ago: now - Duration::hours(1),
+            per_hour: desk.audience.confirmations_per_hour as usize,
+            forget_before: now - Duration::days(i64::from(desk.audience.confirm_days)),
+        };
+        let path = state.ledger_path.clone();
+        let address = job.record.address.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            Ledger::open(&path).and_then(|mut l| l.sign_up(&job.record, &job.lists, now, limits))
+        })
+        .await;
+        match outcome {
+            Ok(Ok(SignUp::Confirm(lists))) => send_confirmation(&state, &address, &lists, now).await,
+            Ok(Ok(SignUp::CapReached)) => tracing::warn!(
+                cap = desk.audience.confirmations_per_hour,
+                "hourly cap on confirmation e-mails reached: a sign-up was recorded as pending without an e-mail (raise `audience.confirmations_per_hour` if this is real demand)"
+            ),
+            Ok(Ok(other)) => tracing::debug!(?other, "no confirmation e-mail needed"),
+            Ok(Err(err)) => tracing::error!(%err, "cannot record a sign-up"),
+            Err(err) => tracing::error!(%err, "sign-up task failed"),
         }
-        Ok(Ok(SignUp::CapReached)) => tracing::warn!(
-            cap = desk.audience.confirmations_per_hour,
-            "hourly cap on confirmation e-mails reached: a sign-up was recorded as pending without an e-mail (raise `audience.confirmations_per_hour` if this is real demand)"
-        ),
-        Ok(Ok(other)) => tracing::debug!(?other, "no confirmation e-mail needed"),
-        Ok(Err(err)) => tracing::error!(%err, "cannot record a sign-up"),
-        Err(err) => tracing::error!(%err, "sign-up task failed"),
     }
 }
 
@@ -304,12 +348,13 @@ async fn send_confirmation(state: &AppState, address: &str, lists: &[String], no
         &url,
         desk.audience.confirm_days,
         at,
+        desk.dkim.as_ref(),
     ) {
         Ok(bytes) => {
             let stem = format!(
                 "confirm/{}-{}",
                 now.format("%Y%m%dT%H%M%S"),
-                crate::ledger::address_key(address)
+                crate::output::address_file_name(address)
             );
             let from = desk.settings.from.email.to_string();
             let message = Outbound {
@@ -373,7 +418,7 @@ fn token_of(query: Option<String>, body: &str) -> Option<String> {
     })
 }
 
-fn confirm_claims(state: &AppState, token: Option<&str>) -> Option<(String, Vec<String>)> {
+fn confirm_claims(state: &AppState, token: Option<&str>) -> Option<(String, Vec<String>, i64)> {
     let desk = state.signup.as_ref()?;
     let max_age = i64::from(desk.audience.confirm_days) * 24 * 3600;
     state
@@ -415,14 +460,21 @@ pub async fn confirm(
     body: String,
 ) -> Response {
     let token = token_of(q.token, &body);
-    let Some((address, lists)) = confirm_claims(&state, token.as_deref()) else {
+    let Some((address, lists, issued)) = confirm_claims(&state, token.as_deref()) else {
         return bad_link(&state, "confirmation");
     };
-    let path = state.ledger_path.clone();
-    let now = state.clock.now_utc();
-    let who = address.clone();
+    let Some(issued) = DateTime::from_timestamp(issued, 0) else {
+        return bad_link(&state, "confirmation");
+    };
+    let st = Arc::clone(&state);
     let done = tokio::task::spawn_blocking(move || {
-        Ledger::open(&path).and_then(|mut l| l.confirm(&who, &lists, now))
+        let desk = st.signup.as_ref().ok_or(Unavailable)?;
+        let now = st.clock.now_utc();
+        let mut ledger = Ledger::open(&st.ledger_path)?;
+        keep_other_lists_off(&mut ledger, desk, &address, &lists, now)?;
+        ledger
+            .confirm(&address, &lists, issued, now)
+            .map_err(Unavailable::from)
     })
     .await;
     match done {
@@ -442,6 +494,34 @@ pub(super) fn try_again(state: &AppState) -> Response {
     )
 }
 
+/// Before an unsubscribe is lifted by confirming some lists, every other list the person is
+/// on (the organiser's CSV lists included) is marked left: re-joining one list must not bring
+/// back the rest.
+fn keep_other_lists_off(
+    ledger: &mut Ledger,
+    desk: &SignupDesk,
+    address: &str,
+    lists: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), Unavailable> {
+    if ledger.suppressed(address)?.is_none() {
+        return Ok(());
+    }
+    let mut others = csv_lists_of(&desk.settings.subscribers_dir, address);
+    if let Some(person) = ledger.person(address)? {
+        others.extend(person.memberships.iter().map(|m| m.list.clone()));
+    }
+    others.retain(|l| !lists.contains(l) && l != REMINDERS);
+    others.sort();
+    others.dedup();
+    let changes: Vec<(String, MemberStatus)> = others
+        .into_iter()
+        .map(|l| (l, MemberStatus::Unsubscribed))
+        .collect();
+    ledger.set_status(address, &changes, "unsubscribe", now)?;
+    Ok(())
+}
+
 /// What the preferences page shows for one person.
 fn preferences_data(
     state: &AppState,
@@ -455,10 +535,7 @@ fn preferences_data(
     let suppressed = ledger.suppressed(address)?.is_some();
     let csv_lists = csv_lists_of(&desk.settings.subscribers_dir, address);
     let status = |list: &str| person.as_ref().and_then(|p| p.on(list)).map(|m| m.status);
-    let on = |list: &str| match status(list) {
-        Some(s) => s == MemberStatus::Confirmed,
-        None => csv_lists.iter().any(|l| l == list),
-    };
+    let on = |list: &str| on_list(status(list), &csv_lists, list);
     let mut lists: Vec<serde_json::Value> = desk
         .audience
         .lists
@@ -481,6 +558,16 @@ fn preferences_data(
         "suppressed": suppressed,
         "saved": saved,
     }))
+}
+
+/// Whether someone gets `list`: confirmed in the store, or on its CSV file and not opted
+/// out in the store (a pending sign-up does not hide a CSV row).
+fn on_list(stored: Option<MemberStatus>, csv: &[String], list: &str) -> bool {
+    match stored {
+        Some(MemberStatus::Confirmed) => true,
+        Some(s) if s.opts_out() => false,
+        _ => csv.iter().any(|l| l == list),
+    }
 }
 
 /// The organiser's CSV lists `address` is on (read from the files: they are the truth).
@@ -569,10 +656,7 @@ fn save_choices(
     let person = ledger.person(address)?;
     let stored = |list: &str| person.as_ref().and_then(|p| p.on(list)).map(|m| m.status);
     // On a list now: confirmed in the store, or on its CSV file and not opted out.
-    let on_now = |list: &str| match stored(list) {
-        Some(s) => s == MemberStatus::Confirmed,
-        None => csv.iter().any(|l| l == list),
-    };
+    let on_now = |list: &str| on_list(stored(list), &csv, list);
     let mut shown: Vec<String> = desk.audience.lists.iter().map(|l| l.name.clone()).collect();
     shown.extend(csv.iter().cloned());
     shown.sort();

@@ -45,6 +45,19 @@ pub struct Pages {
     site: Value,
     /// `<link rel="alternate">` feeds every page announces.
     feeds: Value,
+    /// The Content-Security-Policy of every page.
+    csp: String,
+}
+
+/// The policy: no script at all, styles inline, forms only to this site (and to where a
+/// form's answer redirects, `extra_form_action`, since browsers check redirects too).
+fn policy(extra_form_action: Option<&str>) -> String {
+    let extra = extra_form_action
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https:; form-action 'self'{extra}; base-uri 'none'; frame-ancestors 'none'"
+    )
 }
 
 impl Pages {
@@ -71,7 +84,14 @@ impl Pages {
             registry,
             site,
             feeds,
+            csp: policy(None),
         }
+    }
+
+    /// Also lets forms lead to `origin` (the origin of `audience.thanks_url`).
+    pub fn with_form_action(mut self, origin: Option<&str>) -> Self {
+        self.csp = policy(origin);
+        self
     }
 
     /// Renders page `name` with `data` (plus `site` and `feeds`).
@@ -102,7 +122,13 @@ impl Pages {
             tracing::error!(%err, page = name, "page template failed");
             fallback_page()
         });
-        private((status, axum::response::Html(html)).into_response())
+        let mut response = private((status, axum::response::Html(html)).into_response());
+        if let Ok(csp) = HeaderValue::from_str(&self.csp) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+        response
     }
 }
 
@@ -118,7 +144,7 @@ pub fn private(mut response: Response) -> Response {
         (header::CACHE_CONTROL, "no-store"),
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
         ),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -29,17 +29,28 @@ fn time(t: Option<DateTime<Utc>>) -> String {
 
 /// Writes `people` as CSV. Cells that a spreadsheet would run as a formula (`=`, `+`, `-`,
 /// `@` first) are prefixed with `'`: exported names come from strangers filling in a form.
-pub fn write_csv(people: &[Person], list: Option<&str>, out: impl Write) -> csv::Result<()> {
+pub fn write_csv(
+    people: &[Person],
+    list: Option<&str>,
+    status: Option<super::store::MemberStatus>,
+    out: impl Write,
+) -> csv::Result<()> {
     let attrs: BTreeSet<&str> = people
         .iter()
         .flat_map(|p| p.attrs.keys().map(String::as_str))
         .filter(|k| !COLUMNS.contains(k))
         .collect();
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(COLUMNS.iter().copied().chain(attrs.iter().copied()))?;
+    // Attribute names come from imported files: they are cells too.
+    writer.write_record(
+        COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .chain(attrs.iter().map(|a| defuse(a))),
+    )?;
     for person in people {
         for m in &person.memberships {
-            if list.is_some_and(|l| l != m.list) {
+            if list.is_some_and(|l| l != m.list) || status.is_some_and(|s| s != m.status) {
                 continue;
             }
             let fixed = [

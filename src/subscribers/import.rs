@@ -349,6 +349,7 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
                 attrs,
                 status,
                 consent,
+                address_wide: format == Format::Mailchimp && status.opts_out(),
             },
             list,
             at: format!("{label}:{line}"),
@@ -510,6 +511,13 @@ pub fn apply<S: super::store::Store>(
             }
             (Some(wanted), _) => wanted.to_owned(),
             (None, Some(own)) if allowed(own) => own.clone(),
+            // A recorded choice to leave a list (reminders, an organiser's CSV list) is
+            // kept even though people cannot join that list on the form.
+            (None, Some(own))
+                if row.record.status.opts_out() && crate::config::valid_list_name(own) =>
+            {
+                own.clone()
+            }
             (None, Some(own)) => {
                 report.skipped.push(format!(
                     "{}: list `{own}` is not in `audience.lists`; row skipped",
@@ -527,10 +535,10 @@ pub fn apply<S: super::store::Store>(
         };
         by_list.entry(target).or_default().push(row.record);
     }
-    for (name, records) in by_list {
-        let applied = store
-            .apply(&name, &records, now)
-            .map_err(ApplyError::Store)?;
+    // Every list in one transaction: a failure imports nothing.
+    let batches: Vec<(String, Vec<Record>)> = by_list.into_iter().collect();
+    let applied = store.apply_all(&batches, now).map_err(ApplyError::Store)?;
+    for ((name, _), applied) in batches.into_iter().zip(applied) {
         report.lists.insert(name, applied);
     }
     Ok(report)

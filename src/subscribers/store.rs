@@ -141,6 +141,10 @@ pub struct Record {
     pub status: MemberStatus,
     /// Consent as the source recorded it.
     pub consent: Consent,
+    /// An opt-out that covers every list (Mailchimp's unsubscribed and cleaned members left
+    /// the whole audience): it becomes an address-wide suppression. Other opt-outs (crier's
+    /// own export, Meetup's) are for their list only.
+    pub address_wide: bool,
 }
 
 /// What applying records did.
@@ -168,6 +172,8 @@ pub enum SignUp {
     TooSoon,
     /// The hourly cap on confirmation e-mails is reached: do not send.
     CapReached,
+    /// The address bounced or its owner reported spam: crier never mails it again.
+    Blocked,
 }
 
 /// The limits a sign-up is checked against, inside the store's transaction so concurrent
@@ -180,6 +186,8 @@ pub struct SignUpLimits {
     pub hour_ago: DateTime<Utc>,
     /// Confirmation e-mails per hour, all addresses together.
     pub per_hour: usize,
+    /// Pending sign-ups older than this (the confirmation link's life) are forgotten.
+    pub forget_before: DateTime<Utc>,
 }
 
 /// A subscriber store.
@@ -200,13 +208,24 @@ pub trait Store {
     /// How many memberships there are per (list, status).
     fn count(&self) -> Result<BTreeMap<(String, MemberStatus), usize>, Self::Error>;
 
-    /// Adds or updates `records` on `list` in one transaction: all or nothing.
+    /// Adds or updates each batch's records on its list, all in one transaction: all or
+    /// nothing.
+    fn apply_all(
+        &mut self,
+        batches: &[(String, Vec<Record>)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Applied>, Self::Error>;
+
+    /// [`Self::apply_all`] for one list.
     fn apply(
         &mut self,
         list: &str,
         records: &[Record],
         now: DateTime<Utc>,
-    ) -> Result<Applied, Self::Error>;
+    ) -> Result<Applied, Self::Error> {
+        let batch = [(list.to_owned(), records.to_vec())];
+        Ok(self.apply_all(&batch, now)?.pop().unwrap_or_default())
+    }
 
     /// A form sign-up: marks the address pending on the `lists` it is not confirmed on, and
     /// says whether a confirmation e-mail may go (and records that it does).
@@ -221,12 +240,14 @@ pub trait Store {
     /// Confirmation e-mails sent since `since`, all addresses together.
     fn confirmations_since(&self, since: DateTime<Utc>) -> Result<usize, Self::Error>;
 
-    /// Confirms `address` on `lists` (where it is pending or was never on). Returns whether
-    /// anything changed.
+    /// Confirms `address` on `lists`, as asked at `issued` (the link's time): lists it is
+    /// pending on, was never on, or had left before `issued`. A list left, or an unsubscribe,
+    /// after `issued` stands. Returns whether anything changed.
     fn confirm(
         &mut self,
         address: &str,
         lists: &[String],
+        issued: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, Self::Error>;
 

@@ -256,6 +256,7 @@ fn expired_forged_and_wrong_purpose_tokens_get_400_and_change_nothing() {
 fn the_answer_is_the_same_for_new_pending_confirmed_and_suppressed_addresses() {
     let site = site(AUDIENCE);
     store(&site, &["subscribers", "add", "confirmed@example.org"]);
+    store(&site, &["subscribers", "remove", "left@example.org"]);
     let d = Daemon::start(&site);
     post(&d, "/subscribe", "email=pending%40example.org");
     wait_for(|| confirmations(site.path()), 1);
@@ -263,6 +264,7 @@ fn the_answer_is_the_same_for_new_pending_confirmed_and_suppressed_addresses() {
         "new@example.org",
         "pending@example.org",
         "confirmed@example.org",
+        "left@example.org",
         "ada@example.com",
     ]
     .iter()
@@ -529,4 +531,106 @@ fn turning_reminders_off_keeps_the_digest_and_drops_the_reminder() {
         "no reminder"
     );
     assert!(gets_it(&["send", "--dry-run"]), "the digest still comes");
+}
+
+#[test]
+fn a_form_filled_faster_than_a_person_can_sends_nothing() {
+    let site = site("  form_min_seconds: 30\n");
+    let d = Daemon::start(&site);
+    let (_, _, home) = d.get("/");
+    let ts = home
+        .split("name=\"ts\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, _, body) = post(
+        &d,
+        "/subscribe",
+        &format!("email=quick%40example.org&ts={ts}"),
+    );
+    assert_eq!(status, 200);
+    assert!(main_of(&body).contains("Check your inbox"));
+    // A forged timestamp is a bot too; a form without one (pasted on another site) is fine.
+    post(
+        &d,
+        "/subscribe",
+        "email=forged%40example.org&ts=AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    );
+    post(&d, "/subscribe", "email=pasted%40example.org");
+    let sent = wait_for(|| confirmations(site.path()), 1);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let all = confirmations(site.path());
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(sent[0].0, "pasted@example.org");
+}
+
+#[test]
+fn an_address_crafted_as_a_path_never_writes_outside_the_outbox() {
+    let site = site(AUDIENCE);
+    let d = Daemon::start(&site);
+    let crafted = "\"/../../../escaped\"@example.org";
+    post(&d, "/subscribe", &format!("email={}", enc(crafted)));
+    post(&d, "/subscribe", "email=after%40example.org");
+    // The worker handles posts in order: once the second is confirmed, the first is done.
+    let sent = wait_for(|| confirmations(site.path()), 2);
+    assert!(
+        sent.iter().any(|(to, _)| to == "after@example.org"),
+        "{sent:?}"
+    );
+    let parent = site.path().parent().unwrap();
+    assert!(!parent.join("escaped\"@example.org.eml").exists());
+    for entry in std::fs::read_dir(site.path()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains("escaped"), "{name}");
+    }
+}
+
+#[test]
+fn rejoining_one_list_after_unsubscribing_from_all_keeps_the_others_off() {
+    let site = site(AUDIENCE);
+    let key = crier::email::TokenKey::from_bytes(TEST_KEY.as_bytes());
+    let d = Daemon::start(&site);
+    // ada is on both CSV lists (members, speakers) and leaves everything from the footer.
+    let (status, _, _) = post(
+        &d,
+        "/unsubscribe",
+        &format!("token={}", key.token("members", "ada@example.com")),
+    );
+    assert_eq!(status, 200);
+    // Then asks for the workshops list on the form, and confirms.
+    post(&d, "/subscribe", "email=ada%40example.com&list=workshops");
+    let sent = wait_for(|| confirmations(site.path()), 1);
+    assert_eq!(sent.len(), 1, "an unsubscribed person can ask again");
+    let (status, _, body) = post(&d, "/confirm", &format!("token={}", sent[0].1));
+    assert_eq!(status, 200, "{body}");
+    d.stop();
+    let listed = store(&site, &["subscribers", "list"]);
+    assert!(
+        listed.contains("members:unsubscribed speakers:unsubscribed workshops:confirmed"),
+        "{listed}"
+    );
+    let out = site
+        .crier_at(NOW, &["send", "--dry-run", "-v"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("ada@example.com (unsubscribed)"),
+        "{stdout}"
+    );
+    let files: Vec<String> = std::fs::read_dir(site.path().join("preview/eml"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.ends_with("-ada@example.com.eml"))
+            .count(),
+        1,
+        "one copy, from the list they chose again: {files:?}"
+    );
 }
