@@ -229,6 +229,11 @@ fn a_digest_with_talks_and_calendar_links_matches_snapshots() {
     );
     for part in [&parts.html, &parts.text] {
         assert!(part.contains("will not take place"), "{part}");
+        assert!(part.contains("a change to our plans"), "{part}");
+        assert!(
+            !part.contains("18:30"),
+            "no time for a meetup that will not happen: {part}"
+        );
         assert!(!part.contains("events.example.org"), "{part}");
         assert!(!part.contains("calendar.google.com"), "{part}");
     }
