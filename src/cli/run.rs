@@ -50,7 +50,7 @@ pub fn run(cli: &Cli, args: &RunArgs, clock: &Clock) -> anyhow::Result<ExitCode>
                 // stdout must not stop the daemon, so write errors are ignored.
                 let _ = writeln!(
                     std::io::stdout().lock(),
-                    "listening on http://{local}\n  feeds:       http://{local}{feeds}rss.xml, atom.xml, feed.json (tags under {feeds}tags/)\n  unsubscribe: http://{local}/unsubscribe\n  health:      http://{local}/healthz\n  sending:     {sends}"
+                    "listening on http://{local}\n  home:        http://{local}/ (subscribe form, feeds, archive)\n  feeds:       http://{local}{feeds}rss.xml, atom.xml, feed.json (tags under {feeds}tags/)\n  unsubscribe: http://{local}/unsubscribe\n  health:      http://{local}/healthz\n  sending:     {sends}"
                 );
             })
             .await

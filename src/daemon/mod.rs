@@ -103,7 +103,7 @@ impl Daemon {
             .local_addr()
             .map_err(|source| DaemonError::Listen { addr: bind, source })?;
         listening(local);
-        tracing::info!(%local, "serving feeds and unsubscribe endpoints");
+        tracing::info!(%local, "serving the home page, feeds and subscriber endpoints");
         let limits = HttpLimits::default();
         let app = router_with(state, &limits);
         let server = tokio::spawn(server::serve(listener, app, limits, shutdown.clone()));
