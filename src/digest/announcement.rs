@@ -348,28 +348,10 @@ fn place_noun_follows(text: &str, words: &[&str], word: &str) -> bool {
 }
 
 fn weekday_or_month(lower: &str) -> bool {
-    [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
-    .contains(&lower)
+    super::prose_date::WEEKDAYS
+        .iter()
+        .any(|(day, _)| *day == lower)
+        || super::prose_date::MONTHS.contains(&lower)
 }
 
 /// Phrases after which a sentence says what the meetup is about, and whether the phrase itself

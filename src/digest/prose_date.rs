@@ -30,7 +30,8 @@ pub const PAST_GRACE_DAYS: i64 = 92;
 const TIME_WORDS_AFTER: usize = 10;
 const TIME_WORDS_BEFORE: usize = 8;
 
-const MONTHS: [&str; 12] = [
+/// Month names, January first.
+pub(super) const MONTHS: [&str; 12] = [
     "january",
     "february",
     "march",
@@ -44,7 +45,8 @@ const MONTHS: [&str; 12] = [
     "november",
     "december",
 ];
-const WEEKDAYS: [(&str, Weekday); 7] = [
+/// Weekday names with their weekday.
+pub(super) const WEEKDAYS: [(&str, Weekday); 7] = [
     ("monday", Weekday::Mon),
     ("tuesday", Weekday::Tue),
     ("wednesday", Weekday::Wed),
