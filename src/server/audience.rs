@@ -209,33 +209,9 @@ pub async fn subscribe(
             .unwrap_or(true)
     });
     if human && allowed {
-        let lists = chosen_lists(&desk.audience, &form.lists);
-        // crier's own page sends no Referer (its policy is no-referrer), but its form says
-        // where it came from with the signed timestamp.
-        let page = match form.ts {
-            Some(_) => Some(format!("{}/", desk.settings.pages_base)),
-            None => headers
-                .get(header::REFERER)
-                .and_then(|v| v.to_str().ok())
-                .map(|r| r.chars().take(500).collect()),
-        };
-        let record = Record {
-            address: form.email.clone(),
-            name: form.name.clone(),
-            attrs: Default::default(),
-            status: MemberStatus::Pending,
-            consent: Consent {
-                source: "form".into(),
-                opted_in_at: Some(now),
-                page,
-                ip: ip.map(|ip| ip.to_string()),
-                confirmed_at: None,
-            },
-            address_wide: false,
-        };
         let job = SignUpJob {
-            record,
-            lists,
+            record: sign_up_record(desk, &form, &headers, ip, now),
+            lists: chosen_lists(&desk.audience, &form.lists),
             at: now.with_nanosecond(0).unwrap_or(now),
         };
         if desk.queue.try_send(job).is_err() {
@@ -245,6 +221,39 @@ pub async fn subscribe(
         tracing::debug!(human, allowed, "form post dropped");
     }
     check_your_inbox(&state, desk)
+}
+
+/// The pending person a form post asks for, with the record of their consent.
+fn sign_up_record(
+    desk: &SignupDesk,
+    form: &Form,
+    headers: &HeaderMap,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Record {
+    // crier's own page sends no Referer (its policy is no-referrer), but its form says where
+    // it came from with the signed timestamp.
+    let page = match form.ts {
+        Some(_) => Some(format!("{}/", desk.settings.pages_base)),
+        None => headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .map(|r| r.chars().take(500).collect()),
+    };
+    Record {
+        address: form.email.clone(),
+        name: form.name.clone(),
+        attrs: Default::default(),
+        status: MemberStatus::Pending,
+        consent: Consent {
+            source: "form".into(),
+            opted_in_at: Some(now),
+            page,
+            ip: ip.map(|ip| ip.to_string()),
+            confirmed_at: None,
+        },
+        address_wide: false,
+    }
 }
 
 /// Whether a form post passes the bot checks: the honeypot is empty and, when the form came

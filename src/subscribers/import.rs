@@ -213,34 +213,29 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(normalise_header).collect(),
         Err(err) => {
-            parsed.skipped.push(Diagnostic::error(
-                Path::new(label),
-                1,
-                1,
-                format!("cannot read the header row: {err}"),
-            ));
+            let why = format!("cannot read the header row: {err}");
+            parsed
+                .skipped
+                .push(Diagnostic::error(Path::new(label), 1, 1, why));
             return;
         }
     };
-    let Some(email) = find(&headers, EMAIL) else {
-        parsed.skipped.push(Diagnostic::error(
-            Path::new(label),
-            1,
-            1,
-            format!(
-                "header row has no e-mail column (`email` or `Email Address`); found `{}`",
-                headers.join(",")
-            ),
-        ));
+    let Some(columns) = Columns::of(&headers) else {
+        let why = format!(
+            "header row has no e-mail column (`email` or `Email Address`); found `{}`",
+            headers.join(",")
+        );
+        parsed
+            .skipped
+            .push(Diagnostic::error(Path::new(label), 1, 1, why));
         return;
     };
-    let kind = mailchimp_kind(&headers);
-    let columns = Columns {
-        email,
-        name: find(&headers, &["name", "full name"]),
-        first: find(&headers, &["first name", "fname", "first_name"]),
-        last: find(&headers, &["last name", "lname", "last_name"]),
-        known: KNOWN.iter().filter_map(|k| find(&headers, &[k])).collect(),
+    let file = FileInfo {
+        label,
+        format,
+        headers: &headers,
+        columns: &columns,
+        kind: mailchimp_kind(&headers),
     };
     let mut first_line: HashMap<String, usize> = HashMap::new();
     for (i, result) in reader.records().enumerate() {
@@ -264,96 +259,139 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
         if record.iter().all(str::is_empty) {
             continue;
         }
-        if let Some((i, v)) = record
-            .iter()
-            .enumerate()
-            .find(|(_, v)| v.len() > MAX_FIELD_BYTES)
-        {
-            let column = headers.get(i).map_or("?", String::as_str);
-            parsed.skipped.push(skip(format!(
-                "column `{column}` is {} bytes; at most {MAX_FIELD_BYTES} are allowed",
-                v.len()
-            )));
-            continue;
+        match check_row(&file, &record, line, &mut first_line) {
+            Ok(address) => parsed.rows.push(file.row(&record, address, line)),
+            Err(why) => parsed.skipped.push(skip(why)),
         }
-        let address = record.get(columns.email).unwrap_or("").to_owned();
-        if let Err(why) = validate_address(&address) {
-            parsed.skipped.push(skip(format!(
-                "invalid address '{}': {why}",
-                address.escape_debug()
-            )));
-            continue;
-        }
-        if let Some(first) = first_line.insert(address.to_lowercase(), line) {
-            parsed.skipped.push(skip(format!(
-                "duplicate address '{address}' (first on line {first})"
-            )));
-            first_line.insert(address.to_lowercase(), first);
-            continue;
-        }
+    }
+}
+
+/// One file's layout, for reading its rows.
+struct FileInfo<'a> {
+    label: &'a str,
+    format: Format,
+    headers: &'a [String],
+    columns: &'a Columns,
+    kind: MailchimpKind,
+}
+
+/// A row's address, or why the row is skipped: an oversized cell, an unusable address, or an
+/// address already on an earlier line.
+fn check_row(
+    file: &FileInfo<'_>,
+    record: &csv::StringRecord,
+    line: usize,
+    first_line: &mut HashMap<String, usize>,
+) -> Result<String, String> {
+    if let Some((i, v)) = record
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.len() > MAX_FIELD_BYTES)
+    {
+        let column = file.headers.get(i).map_or("?", String::as_str);
+        return Err(format!(
+            "column `{column}` is {} bytes; at most {MAX_FIELD_BYTES} are allowed",
+            v.len()
+        ));
+    }
+    let address = record.get(file.columns.email).unwrap_or("").to_owned();
+    if let Err(why) = validate_address(&address) {
+        return Err(format!(
+            "invalid address '{}': {why}",
+            address.escape_debug()
+        ));
+    }
+    if let Some(first) = first_line.get(&address.to_lowercase()) {
+        return Err(format!(
+            "duplicate address '{address}' (first on line {first})"
+        ));
+    }
+    first_line.insert(address.to_lowercase(), line);
+    Ok(address)
+}
+
+impl FileInfo<'_> {
+    /// The record a checked row becomes.
+    fn row(&self, record: &csv::StringRecord, address: String, line: usize) -> Row {
         let get = |names: &[&str]| {
-            find(&headers, names)
+            find(self.headers, names)
                 .and_then(|i| record.get(i))
                 .map(clean_text)
                 .filter(|v| !v.is_empty())
         };
-        let (status, consent, list) = match format {
+        let (status, consent, list) = match self.format {
             Format::Csv => crier_columns(&get),
-            Format::Mailchimp => (mailchimp_status(kind), mailchimp_consent(&get), None),
+            Format::Mailchimp => (mailchimp_status(self.kind), mailchimp_consent(&get), None),
             Format::Meetup => meetup_columns(&get),
         };
         // A source the row recorded itself (crier's own export) is kept; otherwise the
         // import is the source.
         let consent = Consent {
             source: if consent.source.is_empty() {
-                format!("import:{}", format.as_str())
+                format!("import:{}", self.format.as_str())
             } else {
                 consent.source.clone()
             },
             ..consent
         };
-        let name = columns
-            .name
-            .and_then(|i| record.get(i))
-            .map(clean_text)
-            .filter(|n| !n.is_empty())
-            .or_else(|| {
-                let parts: Vec<String> = [columns.first, columns.last]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| record.get(i).map(clean_text))
-                    .filter(|p| !p.is_empty())
-                    .collect();
-                (!parts.is_empty()).then(|| parts.join(" "))
-            });
-        let attrs: BTreeMap<String, String> = headers
+        Row {
+            record: Record {
+                address,
+                name: self.columns.name_of(record),
+                attrs: self.columns.attrs_of(self.headers, record),
+                status,
+                consent,
+                address_wide: self.format == Format::Mailchimp && status.opts_out(),
+            },
+            list,
+            at: format!("{}:{line}", self.label),
+        }
+    }
+}
+
+impl Columns {
+    /// The columns in `headers`; `None` without an address column.
+    fn of(headers: &[String]) -> Option<Self> {
+        Some(Columns {
+            email: find(headers, EMAIL)?,
+            name: find(headers, &["name", "full name"]),
+            first: find(headers, &["first name", "fname", "first_name"]),
+            last: find(headers, &["last name", "lname", "last_name"]),
+            known: KNOWN.iter().filter_map(|k| find(headers, &[k])).collect(),
+        })
+    }
+
+    /// The name column, else first and last names joined.
+    fn name_of(&self, record: &csv::StringRecord) -> Option<String> {
+        let cell = |i: usize| record.get(i).map(clean_text).filter(|v| !v.is_empty());
+        self.name.and_then(cell).or_else(|| {
+            let parts: Vec<String> = [self.first, self.last]
+                .into_iter()
+                .flatten()
+                .filter_map(cell)
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        })
+    }
+
+    /// Every column this format does not know, by header.
+    fn attrs_of(&self, headers: &[String], record: &csv::StringRecord) -> BTreeMap<String, String> {
+        headers
             .iter()
             .enumerate()
             .filter(|(i, h)| {
-                *i != columns.email
-                    && Some(*i) != columns.name
-                    && Some(*i) != columns.first
-                    && Some(*i) != columns.last
-                    && !columns.known.contains(i)
+                *i != self.email
+                    && Some(*i) != self.name
+                    && Some(*i) != self.first
+                    && Some(*i) != self.last
+                    && !self.known.contains(i)
                     && !h.is_empty()
             })
             .filter_map(|(i, h)| {
                 let v = clean_text(record.get(i)?);
                 (!v.is_empty()).then(|| (h.clone(), v))
             })
-            .collect();
-        parsed.rows.push(Row {
-            record: Record {
-                address,
-                name,
-                attrs,
-                status,
-                consent,
-                address_wide: format == Format::Mailchimp && status.opts_out(),
-            },
-            list,
-            at: format!("{label}:{line}"),
-        });
+            .collect()
     }
 }
 
