@@ -66,9 +66,12 @@ impl From<StatusArg> for MemberStatus {
     }
 }
 
-/// Options of `subscribers list` and `export`.
+/// Options of `subscribers list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Only this person (a data-protection access request).
+    #[arg(long)]
+    pub address: Option<String>,
     /// Only this list.
     #[arg(long)]
     pub list: Option<String>,
@@ -134,6 +137,9 @@ pub struct ImportArgs {
 /// Options of `subscribers export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// Only this person (a data-protection access request).
+    #[arg(long)]
+    pub address: Option<String>,
     /// Only this list.
     #[arg(long)]
     pub list: Option<String>,
@@ -164,12 +170,16 @@ pub fn run(cli: &Cli, args: &SubscribersArgs, clock: &Clock) -> anyhow::Result<E
 
 fn people(
     config: &Config,
+    address: Option<&String>,
     list: Option<&String>,
     status: Option<StatusArg>,
 ) -> anyhow::Result<Vec<Person>> {
     let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
         return Ok(Vec::new());
     };
+    if let Some(address) = address {
+        return Ok(ledger.person(address)?.into_iter().collect());
+    }
     let filter = Filter {
         list: list.cloned(),
         status: status.map(Into::into),
@@ -180,7 +190,12 @@ fn people(
 }
 
 fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let people = people(config, args.list.as_ref(), args.status)?;
+    let people = people(
+        config,
+        args.address.as_ref(),
+        args.list.as_ref(),
+        args.status,
+    )?;
     let ledger = Ledger::open_existing(&config.delivery.state_db)?;
     let mut out = std::io::stdout().lock();
     for p in &people {
@@ -389,7 +404,12 @@ fn import_file(
 }
 
 fn export_csv(config: &Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let people = people(config, args.list.as_ref(), args.status)?;
+    let people = people(
+        config,
+        args.address.as_ref(),
+        args.list.as_ref(),
+        args.status,
+    )?;
     export::write_csv(
         &people,
         args.list.as_deref(),

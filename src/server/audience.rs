@@ -108,7 +108,7 @@ pub async fn index(State(state): State<Arc<AppState>>) -> Response {
             "ts": state.key.form_token(Utc::now().timestamp()),
         })
     });
-    let tags = tag_feeds(&state.public_dir, &state.feeds_path).await;
+    let tags = tag_feeds(&state.public_dir, &state.feeds_path, &state.site_title).await;
     let archive = tokio::fs::try_exists(state.public_dir.join("archive/index.html"))
         .await
         .unwrap_or(false)
@@ -121,8 +121,9 @@ fn list_json(list: &PublicList) -> serde_json::Value {
     json!({"name": list.name, "title": list.title, "description": list.description})
 }
 
-/// The per-tag Atom feeds in the output folder, by name.
-async fn tag_feeds(public: &std::path::Path, base: &str) -> Vec<serde_json::Value> {
+/// The per-tag feeds in the output folder, by name: the Atom one to link, and all three
+/// for `<link rel="alternate">`.
+async fn tag_feeds(public: &std::path::Path, base: &str, site: &str) -> Vec<serde_json::Value> {
     let mut tags = Vec::new();
     if let Ok(mut dir) = tokio::fs::read_dir(public.join("tags")).await {
         while let Ok(Some(entry)) = dir.next_entry().await {
@@ -134,7 +135,11 @@ async fn tag_feeds(public: &std::path::Path, base: &str) -> Vec<serde_json::Valu
     }
     tags.sort();
     tags.into_iter()
-        .map(|t| json!({"name": t, "url": format!("{base}tags/{t}/atom.xml")}))
+        .map(|t| {
+            let alternates =
+                crate::urls::feed_links(&format!("{site}: {t}"), &format!("{base}tags/{t}/"));
+            json!({"name": t, "url": format!("{base}tags/{t}/atom.xml"), "alternates": alternates})
+        })
         .collect()
 }
 

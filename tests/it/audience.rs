@@ -108,6 +108,8 @@ fn home_page_has_the_form_and_every_feed() {
         "rel=\"alternate\" type=\"application/atom+xml\"",
         "rel=\"alternate\" type=\"application/feed+json\"",
         "href=\"/tags/meetup/atom.xml\"",
+        "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"Riverside Cloud Native: meetup (RSS)\" href=\"/tags/meetup/rss.xml\">",
+        "type=\"application/feed+json\" title=\"Riverside Cloud Native: meetup (JSON Feed)\" href=\"/tags/meetup/feed.json\"",
         "Riverside Cloud Native",
     ] {
         assert!(body.contains(needle), "home page lacks {needle}:\n{body}");

@@ -340,6 +340,38 @@ fn export_then_import_round_trips_with_consent() {
 }
 
 #[test]
+fn one_person_s_data_can_be_exported_alone() {
+    let site = TempSite::example();
+    assert!(
+        run(
+            &site,
+            &["subscribers", "add", "me@example.org", "--name", "Me"]
+        )
+        .0
+    );
+    assert!(run(&site, &["subscribers", "add", "other@example.org"]).0);
+    let (ok, out, _) = run(
+        &site,
+        &["subscribers", "export", "--address", "ME@example.org"],
+    );
+    assert!(ok);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains("me@example.org,Me,members,confirmed,cli,"));
+    let (_, json, _) = run(
+        &site,
+        &[
+            "subscribers",
+            "list",
+            "--json",
+            "--address",
+            "me@example.org",
+        ],
+    );
+    assert_eq!(json.lines().count(), 1);
+    assert!(!json.contains("other@"));
+}
+
+#[test]
 fn remove_erase_forgets_everything() {
     let site = TempSite::example();
     assert!(
