@@ -66,9 +66,9 @@ impl From<StatusArg> for MemberStatus {
     }
 }
 
-/// Options of `subscribers list`.
+/// Who `list` and `export` show.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub struct Who {
     /// Only this person (a data-protection access request).
     #[arg(long)]
     pub address: Option<String>,
@@ -78,6 +78,14 @@ pub struct ListArgs {
     /// Only this status.
     #[arg(long, value_enum)]
     pub status: Option<StatusArg>,
+}
+
+/// Options of `subscribers list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Who to list.
+    #[command(flatten)]
+    pub who: Who,
     /// One JSON object per person, with every consent record.
     #[arg(long)]
     pub json: bool,
@@ -137,15 +145,9 @@ pub struct ImportArgs {
 /// Options of `subscribers export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Only this person (a data-protection access request).
-    #[arg(long)]
-    pub address: Option<String>,
-    /// Only this list.
-    #[arg(long)]
-    pub list: Option<String>,
-    /// Only this status.
-    #[arg(long, value_enum)]
-    pub status: Option<StatusArg>,
+    /// Who to export.
+    #[command(flatten)]
+    pub who: Who,
 }
 
 /// Runs a `subscribers` subcommand.
@@ -168,21 +170,16 @@ pub fn run(cli: &Cli, args: &SubscribersArgs, clock: &Clock) -> anyhow::Result<E
     }
 }
 
-fn people(
-    config: &Config,
-    address: Option<&String>,
-    list: Option<&String>,
-    status: Option<StatusArg>,
-) -> anyhow::Result<Vec<Person>> {
+fn people(config: &Config, who: &Who) -> anyhow::Result<Vec<Person>> {
     let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
         return Ok(Vec::new());
     };
-    if let Some(address) = address {
+    if let Some(address) = &who.address {
         return Ok(ledger.person(address)?.into_iter().collect());
     }
     let filter = Filter {
-        list: list.cloned(),
-        status: status.map(Into::into),
+        list: who.list.clone(),
+        status: who.status.map(Into::into),
     };
     let mut out = Vec::new();
     ledger.each_person(&filter, &mut |p| out.push(p))?;
@@ -190,12 +187,7 @@ fn people(
 }
 
 fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let people = people(
-        config,
-        args.address.as_ref(),
-        args.list.as_ref(),
-        args.status,
-    )?;
+    let people = people(config, &args.who)?;
     let ledger = Ledger::open_existing(&config.delivery.state_db)?;
     let mut out = std::io::stdout().lock();
     for p in &people {
@@ -404,16 +396,11 @@ fn import_file(
 }
 
 fn export_csv(config: &Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let people = people(
-        config,
-        args.address.as_ref(),
-        args.list.as_ref(),
-        args.status,
-    )?;
+    let people = people(config, &args.who)?;
     export::write_csv(
         &people,
-        args.list.as_deref(),
-        args.status.map(Into::into),
+        args.who.list.as_deref(),
+        args.who.status.map(Into::into),
         std::io::stdout().lock(),
     )?;
     Ok(ExitCode::SUCCESS)

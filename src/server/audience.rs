@@ -538,18 +538,17 @@ fn keep_other_lists_off(
 
 /// What the preferences page shows for one person.
 fn preferences_data(
-    state: &AppState,
+    ledger: &Ledger,
     desk: &SignupDesk,
+    csv_lists: &[String],
     address: &str,
     token: &str,
     saved: Option<&str>,
 ) -> Result<serde_json::Value, crate::ledger::LedgerError> {
-    let ledger = Ledger::open(&state.ledger_path)?;
     let person = ledger.person(address)?;
     let suppressed = ledger.suppressed(address)?.is_some();
-    let csv_lists = csv_lists_of(&desk.settings.subscribers_dir, address);
     let status = |list: &str| person.as_ref().and_then(|p| p.on(list)).map(|m| m.status);
-    let on = |list: &str| on_list(status(list), &csv_lists, list);
+    let on = |list: &str| on_list(status(list), csv_lists, list);
     let mut lists: Vec<serde_json::Value> = desk
         .audience
         .lists
@@ -615,7 +614,9 @@ pub async fn preferences_page(
     let st = Arc::clone(&state);
     let data = tokio::task::spawn_blocking(move || {
         let desk = st.signup.as_ref().ok_or(Unavailable)?;
-        preferences_data(&st, desk, &address, &token, None).map_err(Unavailable::from)
+        let ledger = Ledger::open(&st.ledger_path)?;
+        let csv = csv_lists_of(&desk.settings.subscribers_dir, &address);
+        preferences_data(&ledger, desk, &csv, &address, &token, None).map_err(Unavailable::from)
     })
     .await;
     match data {
@@ -645,9 +646,18 @@ pub async fn preferences(State(state): State<Arc<AppState>>, body: String) -> Re
     let st = Arc::clone(&state);
     let outcome = tokio::task::spawn_blocking(move || {
         let desk = st.signup.as_ref().ok_or(Unavailable)?;
+        // One database connection and one read of the CSV lists serve the save and the page.
+        let mut ledger = Ledger::open(&st.ledger_path)?;
+        let csv = csv_lists_of(&desk.settings.subscribers_dir, &address);
+        let choice = Choice {
+            lists: &chosen,
+            reminders,
+            leave,
+        };
         let now = st.clock.now_utc();
-        let saved = save_choices(&st, desk, &address, &chosen, reminders, leave, now)?;
-        preferences_data(&st, desk, &address, &token, Some(saved)).map_err(Unavailable::from)
+        let saved = save_choices(&mut ledger, desk, &csv, &address, &choice, now)?;
+        preferences_data(&ledger, desk, &csv, &address, &token, Some(saved))
+            .map_err(Unavailable::from)
     })
     .await;
     match outcome {
@@ -656,21 +666,33 @@ pub async fn preferences(State(state): State<Arc<AppState>>, body: String) -> Re
     }
 }
 
-fn save_choices(
-    state: &AppState,
-    desk: &SignupDesk,
-    address: &str,
-    chosen: &[String],
+/// What a person chose on their preferences page.
+struct Choice<'a> {
+    /// The lists ticked.
+    lists: &'a [String],
+    /// Reminders ticked.
     reminders: bool,
+    /// "Unsubscribe from everything" pressed.
     leave: bool,
+}
+
+fn save_choices(
+    ledger: &mut Ledger,
+    desk: &SignupDesk,
+    csv: &[String],
+    address: &str,
+    choice: &Choice<'_>,
     now: DateTime<Utc>,
 ) -> Result<&'static str, crate::ledger::LedgerError> {
-    let mut ledger = Ledger::open(&state.ledger_path)?;
-    let csv = csv_lists_of(&desk.settings.subscribers_dir, address);
+    let Choice {
+        lists: chosen,
+        reminders,
+        leave,
+    } = *choice;
     let person = ledger.person(address)?;
     let stored = |list: &str| person.as_ref().and_then(|p| p.on(list)).map(|m| m.status);
     // On a list now: confirmed in the store, or on its CSV file and not opted out.
-    let on_now = |list: &str| on_list(stored(list), &csv, list);
+    let on_now = |list: &str| on_list(stored(list), csv, list);
     let mut shown: Vec<String> = desk.audience.lists.iter().map(|l| l.name.clone()).collect();
     shown.extend(csv.iter().cloned());
     shown.sort();
