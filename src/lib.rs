@@ -1,51 +1,78 @@
 //! crier turns a Jekyll-style folder of Markdown posts into feeds and e-mail digests, and as a
 //! daemon mails the digests on a schedule and serves the feeds and subscriber endpoints.
 //!
-//! The modules follow the pipeline, in this order:
+//! The modules are listed from the bottom layer up, and each uses only modules listed before
+//! it (a test, `tests/it/architecture.rs`, holds this): content → feeds → digest and e-mail →
+//! subscribers → ledger → plan → delivery → service → the doors (`server`, `daemon`, `cli`).
 
+// Foundations: no knowledge of posts, people or sends.
+
+/// The injected clock: the only place the time is read.
+pub mod clock;
+/// Problems found along the way, as `path:line:col` diagnostics.
+pub mod diagnostics;
+/// Writing generated files atomically.
+pub mod output;
+/// URLs in posts made absolute and valid.
+pub mod urls;
 /// Small helpers shared by several stages (HTML escaping, YAML key lines, time zones).
 pub mod util;
 
-/// Adopting crier on an existing site: `crier init`, Jekyll's rules, the publish check.
-pub mod adopt;
-/// The public archive of sent digests: web pages, an index and an Atom feed.
-pub mod archive;
-/// The `crier` command line: parses arguments, calls the library, prints.
-pub mod cli;
-/// The injected clock: the only place the time is read.
-pub mod clock;
+// Settings.
+
 /// `crier.yaml`, read and validated.
 pub mod config;
+/// When digests and reminders go out: crontab schedules and the next action.
+pub mod schedule;
+
+// Content and feeds.
+
 /// Posts: front matter, Liquid, Markdown, permalinks.
 pub mod content;
-/// The daemon: serving, watching, rebuilding and sending on the schedule.
-pub mod daemon;
-/// Carrying out a plan: transports, the sender, the preview.
-pub mod delivery;
-/// Problems found along the way, as `path:line:col` diagnostics.
-pub mod diagnostics;
-/// The digest: new recaps and the next event.
-pub mod digest;
-/// E-mail: templates, tokens, calendar files, MIME messages.
-pub mod email;
 /// RSS, Atom and JSON feeds from posts.
 pub mod feeds;
-/// The ledger: every send, delivery and suppression, in SQLite (the store the planner reads).
-pub mod ledger;
-/// Writing generated files atomically.
-pub mod output;
-/// The one planner every send goes through: what, to whom, and who is left out.
-pub mod plan;
-/// When digests go out: crontab schedules and the next action.
-pub mod schedule;
-/// The daemon's HTTP side: feeds, unsubscribe endpoints and health.
-pub mod server;
 /// A site: its config and its loaded posts.
 pub mod site;
-/// Subscriber lists.
-pub mod subscribers;
-/// URLs in posts made absolute and valid.
-pub mod urls;
 
-#[cfg(test)]
-mod testing;
+// What a message says, and to whom.
+
+/// The digest: new recaps and the next event, read out of the posts.
+pub mod digest;
+/// E-mail: templates, typed views, tokens, calendar files, MIME messages.
+pub mod email;
+/// People: addresses, subscriber lists, the subscriber store's data and its rules.
+pub mod subscribers;
+
+// State.
+
+/// The ledger: every send, delivery, suppression and subscriber, in SQLite.
+pub mod ledger;
+
+// Decisions.
+
+/// The public archive of sent digests: web pages, an index and an Atom feed.
+pub mod archive;
+/// The one planner every send goes through: what, to whom, and who is left out.
+pub mod plan;
+
+// Carrying out.
+
+/// Carrying out a plan: transports, the sender, the preview.
+pub mod delivery;
+
+// One place for every send and every rule about people.
+
+/// The service layer: the mailing service (every message that leaves) and the subscriptions
+/// service (every rule about people). The doors below call it and nothing lower.
+pub mod service;
+
+// The doors: they parse, call a service and print.
+
+/// Adopting crier on an existing site: `crier init`, Jekyll's rules, the publish check.
+pub mod adopt;
+/// The `crier` command line: parses arguments, calls the library, prints.
+pub mod cli;
+/// The daemon: serving, watching, rebuilding and sending on the schedule.
+pub mod daemon;
+/// The daemon's HTTP side: feeds, subscriber endpoints and health.
+pub mod server;

@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::delivery::execute;
 use crate::ledger::Status;
 use crate::plan::{plan, Request};
-use crate::testing::{load, write_site};
+use crate::site::test_support::{load, write_site};
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

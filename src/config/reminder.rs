@@ -12,24 +12,7 @@
 use chrono::NaiveTime;
 use serde_yaml::Value;
 
-/// When the reminder before an event is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReminderSettings {
-    /// How many days before the event's date (0: the same day).
-    pub days_before: u32,
-    /// The time of day, in the site's time zone.
-    pub time: NaiveTime,
-}
-
-impl Default for ReminderSettings {
-    /// The day before at 09:00.
-    fn default() -> Self {
-        ReminderSettings {
-            days_before: 1,
-            time: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN),
-        }
-    }
-}
+pub use crate::schedule::ReminderSettings;
 
 /// Most days ahead a reminder may be sent: beyond that it is an announcement, not a reminder.
 const MAX_DAYS_BEFORE: u64 = 14;

@@ -4,7 +4,7 @@ use super::*;
 use crate::clock::Clock;
 use crate::delivery::execute;
 use crate::ledger::SuppressionReason;
-use crate::testing::{load, write_site};
+use crate::site::test_support::{load, write_site};
 
 const NOW: &str = "2026-11-30T09:00:00.750Z";
 

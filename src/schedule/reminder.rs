@@ -6,12 +6,30 @@
 //! the grace period late and the event has not started; never after that, and never twice
 //! (the ledger knows it was sent).
 
-use chrono::{DateTime, Duration, FixedOffset};
+use chrono::{DateTime, Duration, FixedOffset, NaiveTime};
 use chrono_tz::Tz;
 
 use super::Action;
-use crate::config::ReminderSettings;
 use crate::util::in_zone;
+
+/// When the reminder before an event is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReminderSettings {
+    /// How many days before the event's date (0: the same day).
+    pub days_before: u32,
+    /// The time of day, in the site's time zone.
+    pub time: NaiveTime,
+}
+
+impl Default for ReminderSettings {
+    /// The day before at 09:00.
+    fn default() -> Self {
+        ReminderSettings {
+            days_before: 1,
+            time: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN),
+        }
+    }
+}
 
 /// The moment the reminder of an event starting at `start` is due.
 pub fn reminder_time(

@@ -3,6 +3,8 @@
 
 mod common;
 
+mod architecture;
+
 mod audience;
 mod browser;
 mod build;

@@ -12,8 +12,8 @@ use crate::delivery::transport::memory::{Crash, MemoryTransport};
 use crate::email::{KeySource, Kit, Templates, TokenKey};
 use crate::ledger::SendStatus;
 use crate::plan::{self, Plan, Request};
+use crate::site::test_support::{load, write_site};
 use crate::site::Site;
-use crate::testing::{load, write_site};
 
 const NOW: &str = "2026-11-30T09:00:00Z";
 

@@ -23,3 +23,7 @@ pub fn load(root: &Path, clock: &Clock) -> Result<Site, Vec<Diagnostic>> {
     let content = content::load_posts(&config, clock);
     Ok(Site { config, content })
 }
+
+/// Small sites for the library's unit tests (the integration tests have `tests/it/common`).
+#[cfg(test)]
+pub(crate) mod test_support;

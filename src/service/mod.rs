@@ -1,0 +1,1 @@
+//! The service layer, between the doors (`cli`, `server`, `daemon`) and the rooms below.
