@@ -7,6 +7,8 @@
 
 // Foundations: no knowledge of posts, people or sends.
 
+/// Small helpers shared by several stages (HTML escaping, YAML key lines, time zones).
+pub mod util;
 /// The injected clock: the only place the time is read.
 pub mod clock;
 /// Problems found along the way, as `path:line:col` diagnostics.
@@ -15,33 +17,31 @@ pub mod diagnostics;
 pub mod output;
 /// URLs in posts made absolute and valid.
 pub mod urls;
-/// Small helpers shared by several stages (HTML escaping, YAML key lines, time zones).
-pub mod util;
 
 // Settings.
 
-/// `crier.yaml`, read and validated.
-pub mod config;
 /// When digests and reminders go out: crontab schedules and the next action.
 pub mod schedule;
+/// `crier.yaml`, read and validated.
+pub mod config;
 
 // Content and feeds.
 
 /// Posts: front matter, Liquid, Markdown, permalinks.
 pub mod content;
-/// RSS, Atom and JSON feeds from posts.
-pub mod feeds;
 /// A site: its config and its loaded posts.
 pub mod site;
+/// RSS, Atom and JSON feeds from posts.
+pub mod feeds;
 
 // What a message says, and to whom.
 
 /// The digest: new recaps and the next event, read out of the posts.
 pub mod digest;
-/// E-mail: templates, typed views, tokens, calendar files, MIME messages.
-pub mod email;
 /// People: addresses, subscriber lists, the subscriber store's data and its rules.
 pub mod subscribers;
+/// E-mail: templates, typed views, tokens, calendar files, MIME messages.
+pub mod email;
 
 // State.
 
@@ -70,9 +70,9 @@ pub mod service;
 
 /// Adopting crier on an existing site: `crier init`, Jekyll's rules, the publish check.
 pub mod adopt;
-/// The `crier` command line: parses arguments, calls the library, prints.
-pub mod cli;
-/// The daemon: serving, watching, rebuilding and sending on the schedule.
-pub mod daemon;
 /// The daemon's HTTP side: feeds, subscriber endpoints and health.
 pub mod server;
+/// The daemon: serving, watching, rebuilding and sending on the schedule.
+pub mod daemon;
+/// The `crier` command line: parses arguments, calls the library, prints.
+pub mod cli;

@@ -293,6 +293,7 @@ fn only_reserved_addresses(path: &Path) -> bool {
         any = true;
         let domain = sub
             .email
+            .as_str()
             .rsplit_once('@')
             .map_or("", |(_, d)| d)
             .to_ascii_lowercase();

@@ -27,7 +27,7 @@ fn suppressed(
     let mut out = Vec::new();
     for list in &lists.lists {
         for sub in &list.subscribers {
-            if let Some(s) = ledger.suppressed(&sub.email)? {
+            if let Some(s) = ledger.suppressed(sub.email.as_str())? {
                 out.push(crate::diagnostics::Diagnostic::warning(
                     &list.path,
                     1,

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::{self, Config};
 use crate::ledger::{Ledger, SuppressionReason};
 use crate::subscribers::store::{Consent, Filter, MemberStatus, Person, Record, Store};
-use crate::subscribers::{export, import, validate_address};
+use crate::subscribers::{export, import, Address};
 
 /// Options of `crier subscribers`.
 #[derive(Debug, Args)]
@@ -255,7 +255,7 @@ fn add(
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<ExitCode> {
     let address = args.address.trim();
-    if let Err(why) = validate_address(address) {
+    if let Err(why) = Address::parse(address) {
         anyhow::bail!("invalid address '{address}': {why}");
     }
     let list = target_list(config, args.list.as_ref())?;
@@ -345,13 +345,8 @@ fn warn_if_in_csv(config: &Config, address: &str) {
         return;
     };
     let lists = crate::subscribers::load(&settings.subscribers_dir, &[], &[]);
-    let key = address.to_lowercase();
     for list in &lists.lists {
-        if list
-            .subscribers
-            .iter()
-            .any(|s| s.email.to_lowercase() == key)
-        {
+        if list.subscribers.iter().any(|s| s.email.is(address)) {
             tracing::warn!(
                 file = %list.path.display(),
                 "the address is still in this CSV list, which you manage: delete its row, or it will be mailed again"

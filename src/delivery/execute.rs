@@ -31,7 +31,7 @@ pub enum ExecuteError {
         /// The address.
         address: String,
         /// Why it is unusable.
-        why: &'static str,
+        why: subscribers::AddressError,
     },
     /// A message could not be composed.
     #[error("cannot compose the message: {0}")]
@@ -104,7 +104,7 @@ pub fn freeze(plan: &Plan, ledger: &mut Ledger, clock: &Clock) -> Result<Frozen,
                     if !insert.add(&sub)? {
                         // Suppressed between planning and freezing (an unsubscribe just now).
                         skipped.push(Skipped {
-                            address: sub.email,
+                            address: sub.email.to_string(),
                             list: sub.list,
                             reason: crate::plan::SkipReason::Unsubscribed,
                             detail: "suppressed while the send was being frozen".to_owned(),
@@ -210,7 +210,7 @@ pub fn test_recipient(
     ledger: Option<&Ledger>,
     to: &str,
 ) -> Result<(Subscriber, bool), ExecuteError> {
-    subscribers::validate_address(to).map_err(|why| ExecuteError::BadAddress {
+    let to = subscribers::Address::parse(to).map_err(|why| ExecuteError::BadAddress {
         address: to.to_owned(),
         why,
     })?;
@@ -219,7 +219,7 @@ pub fn test_recipient(
     plan.audience.walk(ledger, |entry| {
         if let Entry::Recipient(sub) = entry {
             first_list.get_or_insert_with(|| sub.list.clone());
-            if found.is_none() && sub.email.eq_ignore_ascii_case(to) {
+            if found.is_none() && sub.email == to {
                 found = Some(sub);
             }
         }
@@ -229,7 +229,7 @@ pub fn test_recipient(
         Some(sub) => (sub, true),
         None => (
             Subscriber {
-                email: to.to_owned(),
+                email: to,
                 name: None,
                 attrs: Default::default(),
                 list: first_list.unwrap_or_else(|| "test".to_owned()),
@@ -254,18 +254,18 @@ pub async fn send_test_copy(
     let file_stem = format!(
         "test/{}/{}",
         plan.id,
-        crate::output::address_file_name(&subscriber.email)
+        crate::output::address_file_name(subscriber.email.as_str())
     );
     transport
         .send(Outbound {
             from: settings.from.email.as_ref(),
-            to: &subscriber.email,
+            to: subscriber.email.as_str(),
             bytes: &message.bytes,
             file_stem: &file_stem,
         })
         .await
         .map_err(|error| ExecuteError::TestCopy {
-            address: subscriber.email.clone(),
+            address: subscriber.email.to_string(),
             error,
         })
 }

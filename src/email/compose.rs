@@ -161,7 +161,7 @@ impl<'a> Composer<'a> {
     /// Composes the message for one subscriber.
     pub fn compose(&mut self, sub: &Subscriber) -> Result<Composed, Diagnostic> {
         let parts = self.parts(sub)?;
-        let id_hash = short_hash(&format!("{}\n{}", sub.list, sub.email.to_lowercase()));
+        let id_hash = short_hash(&format!("{}\n{}", sub.list, sub.email.key()));
         let message_id = format!(
             "<{}.{id_hash}@{}>",
             self.scope, self.settings.list_id_domain
@@ -170,7 +170,7 @@ impl<'a> Composer<'a> {
         let subject = parts.subject.clone();
         let bytes = self.mime(sub, &message_id, parts, &id_hash)?;
         Ok(Composed {
-            to: sub.email.clone(),
+            to: sub.email.to_string(),
             list: sub.list.clone(),
             message_id,
             subject,
@@ -258,7 +258,7 @@ impl<'a> Composer<'a> {
             subject,
             unsubscribe,
         } = parts;
-        let to_address = sub.email.parse().map_err(|e| invalid(sub, e))?;
+        let to_address = sub.email.as_str().parse().map_err(|e| invalid(sub, e))?;
         let to = Mailbox::new(sub.name.as_deref().map(one_line), to_address);
         let mut builder = Message::builder()
             .from(self.settings.from.clone())
@@ -395,7 +395,7 @@ fn personal_values(
     preferences: &str,
 ) -> (Vec<String>, Vec<String>) {
     let mut values = vec![
-        sub.email.clone(),
+        sub.email.to_string(),
         unsubscribe.to_owned(),
         sub.name.clone().unwrap_or_default(),
     ];

@@ -16,6 +16,8 @@ use hmac::{Hmac, Mac};
 
 use sha2::Sha256;
 
+use crate::subscribers::Address;
+
 /// Environment variable holding the key material.
 pub const KEY_ENV: &str = "CRIER_TOKEN_KEY";
 /// Bytes of MAC kept in a token: 128 bits is far beyond guessing, and keeps URLs short.
@@ -128,8 +130,8 @@ impl TokenKey {
     }
 
     /// The unsubscribe token for `address` on `list`.
-    pub fn token(&self, list: &str, address: &str) -> String {
-        self.seal(Purpose::Unsubscribe, 0, &[list, &address.to_lowercase()])
+    pub fn token(&self, list: &str, address: &Address) -> String {
+        self.seal(Purpose::Unsubscribe, 0, &[list, address.key()])
     }
 
     /// Checks an unsubscribe token and returns its (list, address). Tokens of release 1 (a
@@ -147,8 +149,8 @@ impl TokenKey {
     }
 
     /// The token of `address`'s preferences page.
-    pub fn preferences_token(&self, address: &str) -> String {
-        self.seal(Purpose::Preferences, 0, &[&address.to_lowercase()])
+    pub fn preferences_token(&self, address: &Address) -> String {
+        self.seal(Purpose::Preferences, 0, &[address.key()])
     }
 
     /// The address a preferences token names.
@@ -159,9 +161,9 @@ impl TokenKey {
 
     /// The token of a confirmation link: `address` asked at `issued` (Unix seconds) to join
     /// `lists`.
-    pub fn confirm_token(&self, address: &str, lists: &[String], issued: i64) -> String {
+    pub fn confirm_token(&self, address: &Address, lists: &[String], issued: i64) -> String {
         let lists = lists.join(",");
-        self.seal(Purpose::Confirm, issued, &[&address.to_lowercase(), &lists])
+        self.seal(Purpose::Confirm, issued, &[address.key(), &lists])
     }
 
     /// Checks a confirmation token issued at most `max_age_secs` before `now` (Unix seconds);
@@ -341,7 +343,7 @@ mod tests {
 
     #[test]
     fn tokens_verify_and_carry_list_and_address() {
-        let t = key().token("members", "Ada@Example.com");
+        let t = key().token("members", &Address::unchecked("Ada@Example.com"));
         assert_eq!(
             key().verify(&t),
             Some(("members".into(), "ada@example.com".into()))
@@ -350,8 +352,11 @@ mod tests {
 
     #[test]
     fn tokens_do_not_show_the_address_and_are_deterministic() {
-        let t = key().token("members", "ada@example.com");
-        assert_eq!(t, key().token("members", "ADA@example.com"));
+        let t = key().token("members", &Address::unchecked("ada@example.com"));
+        assert_eq!(
+            t,
+            key().token("members", &Address::unchecked("ADA@example.com"))
+        );
         let decoded = URL_SAFE_NO_PAD.decode(&t).unwrap();
         assert!(!String::from_utf8_lossy(&decoded).contains("ada"));
         assert!(!t.contains('.'));
@@ -360,9 +365,13 @@ mod tests {
     #[test]
     fn a_token_is_useless_for_another_purpose() {
         let k = key();
-        let unsubscribe = k.token("members", "ada@example.com");
-        let preferences = k.preferences_token("ada@example.com");
-        let confirm = k.confirm_token("ada@example.com", &["members".into()], 1_000);
+        let unsubscribe = k.token("members", &Address::unchecked("ada@example.com"));
+        let preferences = k.preferences_token(&Address::unchecked("ada@example.com"));
+        let confirm = k.confirm_token(
+            &Address::unchecked("ada@example.com"),
+            &["members".into()],
+            1_000,
+        );
         assert_eq!(k.verify_preferences(&unsubscribe), None);
         assert_eq!(k.verify_confirm(&unsubscribe, 1_000, 60), None);
         assert_eq!(k.verify(&preferences), None);
@@ -380,7 +389,7 @@ mod tests {
     fn confirmation_tokens_expire() {
         let k = key();
         let t = k.confirm_token(
-            "ada@example.com",
+            &Address::unchecked("ada@example.com"),
             &["members".into(), "reminders".into()],
             1_000,
         );
@@ -423,14 +432,14 @@ mod tests {
         #[test]
         fn any_address_round_trips(list in "[a-z-]{1,20}", address in "[^\n]{1,200}") {
             let k = key();
-            let t = k.token(&list, &address);
-            proptest::prop_assert_eq!(k.verify(&t), Some((list, address.to_lowercase())));
+            let t = k.token(&list, &Address::unchecked(&address));
+            proptest::prop_assert_eq!(k.verify(&t), Some((list, crate::subscribers::address::key_of(&address))));
         }
     }
 
     #[test]
     fn forged_truncated_and_foreign_tokens_fail() {
-        let t = key().token("members", "ada@example.com");
+        let t = key().token("members", &Address::unchecked("ada@example.com"));
         let payload = URL_SAFE_NO_PAD.encode("members\nada@example.com");
         assert_eq!(
             key().verify(&format!("{payload}.AAAA")),
@@ -469,7 +478,9 @@ mod tests {
         let (b, source) = TokenKey::load(None, Some(&path), true).unwrap();
         assert_eq!(source, KeySource::File(path.clone()));
         assert_eq!(
-            b.verify(&a.token("l", "x@example.com")).unwrap().1,
+            b.verify(&a.token("l", &Address::unchecked("x@example.com")))
+                .unwrap()
+                .1,
             "x@example.com"
         );
         assert!(format!("{a:?}").contains("secret"));

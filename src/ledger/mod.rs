@@ -62,7 +62,7 @@ impl Inserter<'_> {
                 subscriber.email,
                 to_json(subscriber),
                 self.now,
-                address_key(&subscriber.email)
+                subscriber.email.key()
             ])
             .map_err(|source| LedgerError {
                 path: self.path.to_owned(),
@@ -448,10 +448,9 @@ impl Ledger {
     }
 }
 
-/// How an address is compared with suppressions: lower-cased by Rust's Unicode rules, in one
-/// place. SQLite's `lower()` folds ASCII only, so `Émile@` and `émile@` would not match.
+/// How an address is compared and stored as a key: see [`crate::subscribers::address`].
 pub fn address_key(address: &str) -> String {
-    address.trim().to_lowercase()
+    crate::subscribers::address::key_of(address)
 }
 
 fn send_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SendRow> {

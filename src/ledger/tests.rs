@@ -26,7 +26,7 @@ fn send(id: &str) -> SendRow {
 
 fn sub(address: &str) -> Subscriber {
     Subscriber {
-        email: address.into(),
+        email: crate::subscribers::Address::unchecked(address),
         name: None,
         attrs: BTreeMap::new(),
         list: "members".into(),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::email::Outgoing;
 use crate::subscribers::Subscriber;
+pub use crate::subscribers::{Suppression, SuppressionReason};
 
 /// Implements `as_str`, `Display`, `FromStr`-like parsing and SQLite conversion for an enum
 /// stored as a word.
@@ -89,31 +90,7 @@ pub enum Status {
 }
 word_enum!(Status { Queued => "queued", Sending => "sending", Sent => "sent", Failed => "failed", Skipped => "skipped" });
 
-/// Why an address is never mailed again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SuppressionReason {
-    /// The person unsubscribed.
-    Unsubscribed,
-    /// The server said the mailbox does not exist.
-    Bounced,
-    /// The person marked a message as spam.
-    Complained,
-}
 word_enum!(SuppressionReason { Unsubscribed => "unsubscribed", Bounced => "bounced", Complained => "complained" });
-
-/// A suppressed address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Suppression {
-    /// The address, lower-cased.
-    pub address: String,
-    /// Why.
-    pub reason: SuppressionReason,
-    /// Details for people: the link's list, or the server's reply.
-    pub detail: String,
-    /// When.
-    pub at: DateTime<Utc>,
-}
 
 /// What a send said, kept to tell whether a later digest has news: the recaps' URLs and the
 /// event, or the post's slug.
@@ -192,7 +169,7 @@ pub struct Delivery {
 impl Delivery {
     /// The recipient's address.
     pub fn address(&self) -> &str {
-        &self.subscriber.email
+        self.subscriber.email.as_str()
     }
 }
 
@@ -215,6 +192,18 @@ impl Counts {
     /// Deliveries still to do.
     pub fn pending(&self) -> i64 {
         self.queued + self.sending
+    }
+}
+
+impl ToSql for crate::subscribers::Address {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for crate::subscribers::Address {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Ok(crate::subscribers::Address::unchecked(value.as_str()?))
     }
 }
 

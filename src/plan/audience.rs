@@ -8,54 +8,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::diagnostics::Diagnostic;
-use crate::ledger::{Ledger, LedgerError, Suppression, SuppressionReason};
+use crate::ledger::{Ledger, LedgerError, Suppression};
+use crate::subscribers::membership::{self, Known as Standing};
 use crate::subscribers::store::MemberStatus;
+pub use crate::subscribers::SkipReason;
 use crate::subscribers::{self, ListFile, Row, Subscriber};
-
-/// Why an address on a list does not get this send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SkipReason {
-    /// The row's address is unusable.
-    Invalid,
-    /// The address is on this list or an earlier one already: it gets one copy.
-    Duplicate,
-    /// The person unsubscribed.
-    Unsubscribed,
-    /// An earlier message to the address bounced ("no such user").
-    Bounced,
-    /// The person marked a message as spam.
-    Complained,
-}
-
-impl SkipReason {
-    /// The word for people and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Invalid => "invalid",
-            SkipReason::Duplicate => "duplicate",
-            SkipReason::Unsubscribed => "unsubscribed",
-            SkipReason::Bounced => "bounced",
-            SkipReason::Complained => "complained",
-        }
-    }
-}
-
-impl std::fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<SuppressionReason> for SkipReason {
-    fn from(reason: SuppressionReason) -> Self {
-        match reason {
-            SuppressionReason::Unsubscribed => SkipReason::Unsubscribed,
-            SuppressionReason::Bounced => SkipReason::Bounced,
-            SuppressionReason::Complained => SkipReason::Complained,
-        }
-    }
-}
 
 /// One address left out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -249,32 +206,23 @@ fn classify(row: Row, list: &str, seen: &mut HashSet<u128>, known: &Known<'_>) -
             skipped(email, SkipReason::Duplicate, problem.to_string())
         }
         Row::Valid(sub) => {
-            let key = crate::ledger::address_key(&sub.email);
-            if let Some(s) = known.suppressed.get(&key) {
-                let detail = format!("{} on {}: {}", s.reason, s.at.format("%Y-%m-%d"), s.detail);
-                return skipped(sub.email, s.reason.into(), detail);
-            }
-            if let Some(stream) = known.stream {
-                if known
+            let key = sub.email.key().to_owned();
+            let stream_off = known.stream.filter(|stream| {
+                known
                     .opted_out
-                    .contains_key(&(key.clone(), stream.to_owned()))
-                {
-                    let detail = format!("turned off {stream} on the preferences page");
-                    return skipped(sub.email, SkipReason::Unsubscribed, detail);
-                }
+                    .contains_key(&(key.clone(), (*stream).to_owned()))
+            });
+            let standing = Standing {
+                suppression: known.suppressed.get(&key),
+                stream_off,
+                left_list: known.opted_out.get(&(key, list.to_owned())).copied(),
+            };
+            if let Err((reason, detail)) = membership::standing(list, standing) {
+                return skipped(sub.email.to_string(), reason, detail);
             }
-            if let Some(status) = known.opted_out.get(&(key, list.to_owned())) {
-                let reason = match status {
-                    MemberStatus::Bounced => SkipReason::Bounced,
-                    MemberStatus::Complained => SkipReason::Complained,
-                    _ => SkipReason::Unsubscribed,
-                };
-                let detail = format!("{status} from list `{list}` (subscriber store)");
-                return skipped(sub.email, reason, detail);
-            }
-            if !seen.insert(subscribers::address_key(&sub.email)) {
+            if !seen.insert(sub.email.digest()) {
                 let detail = "also on an earlier list, which gets the one copy".to_owned();
-                return skipped(sub.email, SkipReason::Duplicate, detail);
+                return skipped(sub.email.to_string(), SkipReason::Duplicate, detail);
             }
             Entry::Recipient(sub)
         }

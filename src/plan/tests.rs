@@ -17,7 +17,7 @@ fn collect(plan: &Plan, ledger: Option<&Ledger>) -> (Vec<String>, Vec<(String, S
     plan.audience
         .walk(ledger, |e| {
             match e {
-                Entry::Recipient(s) => to.push(s.email),
+                Entry::Recipient(s) => to.push(s.email.into_string()),
                 Entry::Skipped(s) => skipped.push((s.address, s.reason)),
             }
             Ok::<(), ()>(())

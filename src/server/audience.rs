@@ -23,7 +23,7 @@ use crate::delivery::transport::{Outbound, Transport};
 use crate::email::confirm::{self, ConfirmTemplates};
 use crate::ledger::{Ledger, SuppressionReason};
 use crate::subscribers::store::{Consent, MemberStatus, Record, SignUp, SignUpLimits, Store};
-use crate::subscribers::{clean_text, validate_address};
+use crate::subscribers::{clean_text, Address};
 
 /// Everything the sign-up endpoints need besides [`AppState`]; absent when the site has no
 /// newsletter.
@@ -190,7 +190,7 @@ pub async fn subscribe(
         );
     };
     let form = parse_form(&body);
-    if let Err(why) = validate_address(&form.email) {
+    if let Err(why) = Address::parse(&form.email) {
         if !form.honeypot {
             let msg = format!(
                 "“{}” does not look like an e-mail address ({why}). Please go back and check it.",
@@ -349,7 +349,9 @@ async fn send_confirmation(state: &AppState, address: &str, lists: &[String], no
     let Some(desk) = state.signup.as_ref() else {
         return;
     };
-    let token = state.key.confirm_token(address, lists, now.timestamp());
+    let token = state
+        .key
+        .confirm_token(&Address::unchecked(address), lists, now.timestamp());
     let url = desk.settings.page_url("confirm", &token);
     let titles: Vec<&PublicList> = lists.iter().filter_map(|l| desk.audience.list(l)).collect();
     let at = now.with_timezone(&desk.site.timezone).fixed_offset();
@@ -585,14 +587,13 @@ fn on_list(stored: Option<MemberStatus>, csv: &[String], list: &str) -> bool {
 
 /// The organiser's CSV lists `address` is on (read from the files: they are the truth).
 fn csv_lists_of(dir: &std::path::Path, address: &str) -> Vec<String> {
-    let key = address.to_lowercase();
     let (files, _) = crate::subscribers::list_files(dir, &[], &[]);
     files
         .into_iter()
         .filter(|f| {
             let mut found = false;
             let _ = crate::subscribers::read_list(&f.path, &f.name, |s| {
-                found |= s.email.to_lowercase() == key;
+                found |= s.email.is(address);
                 Ok::<(), ()>(())
             });
             found

@@ -12,7 +12,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::store::{Consent, MemberStatus, Record};
-use super::{clean_text, validate_address, MAX_FIELD_BYTES};
+use super::{clean_text, Address, MAX_FIELD_BYTES};
 use crate::diagnostics::Diagnostic;
 
 /// The format of an import file.
@@ -295,18 +295,19 @@ fn check_row(
         ));
     }
     let address = record.get(file.columns.email).unwrap_or("").to_owned();
-    if let Err(why) = validate_address(&address) {
+    if let Err(why) = Address::parse(&address) {
         return Err(format!(
             "invalid address '{}': {why}",
             address.escape_debug()
         ));
     }
-    if let Some(first) = first_line.get(&address.to_lowercase()) {
+    let key = crate::subscribers::address::key_of(&address);
+    if let Some(first) = first_line.get(&key) {
         return Err(format!(
             "duplicate address '{address}' (first on line {first})"
         ));
     }
-    first_line.insert(address.to_lowercase(), line);
+    first_line.insert(key, line);
     Ok(address)
 }
 
@@ -648,7 +649,7 @@ mod tests {
             for format in [Format::Csv, Format::Mailchimp, Format::Meetup] {
                 let p = parse(&text, format);
                 for row in p.rows {
-                    proptest::prop_assert!(validate_address(&row.record.address).is_ok());
+                    proptest::prop_assert!(Address::parse(&row.record.address).is_ok());
                     proptest::prop_assert!(row.record.name.iter().all(|n| !n.chars().any(char::is_control)));
                 }
             }

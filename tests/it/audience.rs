@@ -366,7 +366,7 @@ fn preferences_change_lists_and_leave_everything() {
         ],
     );
     let key = crier::email::TokenKey::from_bytes(TEST_KEY.as_bytes());
-    let token = key.preferences_token("pat@example.org");
+    let token = key.preferences_token(&crier::subscribers::Address::unchecked("pat@example.org"));
     let d = Daemon::start(&site);
     let (status, _, body) = d.get(&format!("/preferences?token={token}"));
     assert_eq!(status, 200);
@@ -389,7 +389,7 @@ fn preferences_change_lists_and_leave_everything() {
     );
 
     // A CSV member sees their organiser-managed list too, and can leave it.
-    let token = key.preferences_token("grace@example.org");
+    let token = key.preferences_token(&crier::subscribers::Address::unchecked("grace@example.org"));
     let (_, _, body) = d.get(&format!("/preferences?token={token}"));
     assert!(
         body.contains("value=\"speakers\" checked") || body.contains("value=\"members\" checked"),
@@ -504,7 +504,7 @@ fn the_snippet_form_pasted_into_another_site_subscribes() {
 fn turning_reminders_off_keeps_the_digest_and_drops_the_reminder() {
     let site = site(AUDIENCE);
     let key = crier::email::TokenKey::from_bytes(TEST_KEY.as_bytes());
-    let token = key.preferences_token("ada@example.com");
+    let token = key.preferences_token(&crier::subscribers::Address::unchecked("ada@example.com"));
     let d = Daemon::start(&site);
     let (_, _, body) = post(
         &d,
@@ -599,7 +599,13 @@ fn rejoining_one_list_after_unsubscribing_from_all_keeps_the_others_off() {
     let (status, _, _) = post(
         &d,
         "/unsubscribe",
-        &format!("token={}", key.token("members", "ada@example.com")),
+        &format!(
+            "token={}",
+            key.token(
+                "members",
+                &crier::subscribers::Address::unchecked("ada@example.com")
+            )
+        ),
     );
     assert_eq!(status, 200);
     // Then asks for the workshops list on the form, and confirms.

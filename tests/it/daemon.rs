@@ -61,7 +61,10 @@ fn feeds_are_served_with_validators_and_304s() {
 fn one_click_unsubscribe_is_idempotent_and_forged_tokens_get_400() {
     let site = TempSite::example();
     let daemon = Daemon::start(&site);
-    let token = TokenKey::from_bytes(TEST_KEY.as_bytes()).token("members", "grace@example.org");
+    let token = TokenKey::from_bytes(TEST_KEY.as_bytes()).token(
+        "members",
+        &crier::subscribers::Address::unchecked("grace@example.org"),
+    );
 
     // GET shows a button and changes nothing (link scanners fetch URLs).
     let (status, _, body) = daemon.get(&format!("/unsubscribe?token={token}"));
@@ -95,8 +98,10 @@ fn one_click_unsubscribe_is_idempotent_and_forged_tokens_get_400() {
     );
 
     // Forged, truncated and missing tokens.
-    let forged = TokenKey::from_bytes(b"a different key, also long enough!")
-        .token("members", "ada@example.com");
+    let forged = TokenKey::from_bytes(b"a different key, also long enough!").token(
+        "members",
+        &crier::subscribers::Address::unchecked("ada@example.com"),
+    );
     for bad in [
         forged.as_str(),
         &token[..token.len() - 3],

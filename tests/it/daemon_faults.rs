@@ -121,7 +121,10 @@ fn the_watcher_survives_the_posts_folder_being_deleted_and_replaced() {
 fn oversized_request_bodies_are_refused() {
     let site = TempSite::example();
     let daemon = Daemon::start(&site);
-    let token = TokenKey::from_bytes(TEST_KEY.as_bytes()).token("members", "grace@example.org");
+    let token = TokenKey::from_bytes(TEST_KEY.as_bytes()).token(
+        "members",
+        &crier::subscribers::Address::unchecked("grace@example.org"),
+    );
     let body = format!("List-Unsubscribe=One-Click&pad={}", "x".repeat(100 * 1024));
     let (status, _, _) = daemon.request(
         "POST",
@@ -137,7 +140,10 @@ fn oversized_request_bodies_are_refused() {
 fn the_unsubscribe_page_says_it_stops_every_email() {
     let site = TempSite::example();
     let daemon = Daemon::start(&site);
-    let token = TokenKey::from_bytes(TEST_KEY.as_bytes()).token("members", "grace@example.org");
+    let token = TokenKey::from_bytes(TEST_KEY.as_bytes()).token(
+        "members",
+        &crier::subscribers::Address::unchecked("grace@example.org"),
+    );
     let (status, _, body) = daemon.get(&format!("/unsubscribe?token={token}"));
     assert_eq!(status, 200);
     assert!(

@@ -246,7 +246,7 @@ proptest! {
         let mut valid = 0;
         let report = subscribers::read_rows(&path, "members", |row| {
             if let Row::Valid(sub) = &row {
-                prop_assert!(subscribers::validate_address(&sub.email).is_ok(), "{}", sub.email);
+                prop_assert!(subscribers::Address::parse(sub.email.as_str()).is_ok(), "{}", sub.email);
                 prop_assert!(!sub.name.as_deref().unwrap_or("").contains(['\r', '\n']));
                 valid += 1;
             }

@@ -199,7 +199,7 @@ fn compose_digest_with(
     let key = crier::email::TokenKey::from_bytes(crate::common::TEST_KEY.as_bytes());
     let mut composer = crier::email::Composer::new(settings, &templates, &key, outgoing, digest.at);
     let subscriber = crier::subscribers::Subscriber {
-        email: "zoe@example.com".into(),
+        email: crier::subscribers::Address::unchecked("zoe@example.com"),
         name: Some("Zoë".into()),
         attrs: Default::default(),
         list: "members".into(),
