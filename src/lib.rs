@@ -40,6 +40,8 @@ pub mod feeds;
 pub mod digest;
 /// People: addresses, subscriber lists, the subscriber store's data and its rules.
 pub mod subscribers;
+/// The one template loader: e-mails, pages and the archive, the site's own or crier's.
+pub mod templates;
 /// E-mail: templates, typed views, tokens, calendar files, MIME messages.
 pub mod email;
 

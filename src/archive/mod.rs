@@ -90,16 +90,35 @@ pub fn page_url(config: &Config, name: &str) -> String {
 /// A page name from the digest's date and its template data: the newest recap's slug (the
 /// last part of its URL), else what the digest is about.
 pub fn base_name(date: NaiveDate, data: &Value) -> String {
-    let from_recap = data["recaps"][0]["url"].as_str().and_then(|url| {
+    let about = About {
+        first_recap_url: data["recaps"][0]["url"].as_str(),
+        notice: data["notice"]["kind"].as_str(),
+        has_event: data["event"].is_object(),
+    };
+    name_for(date, &about)
+}
+
+/// What a digest's page is named after.
+#[derive(Debug, Clone, Copy)]
+pub struct About<'a> {
+    /// The newest recap's URL.
+    pub first_recap_url: Option<&'a str>,
+    /// The notice's kind word (`update`, `cancellation`), if any.
+    pub notice: Option<&'a str>,
+    /// Whether it announces an event.
+    pub has_event: bool,
+}
+
+/// A page name from the digest's date and what it is about.
+pub fn name_for(date: NaiveDate, about: &About<'_>) -> String {
+    let from_recap = about.first_recap_url.and_then(|url| {
         let last = url.trim_end_matches('/').rsplit('/').next()?;
         slug(last.trim_end_matches(".html"))
     });
-    let topic = from_recap.unwrap_or_else(|| {
-        match (data["notice"]["kind"].as_str(), data["event"].is_object()) {
-            (Some(kind), _) if kind != "reminder" => kind.to_owned(),
-            (_, true) => "next-meetup".to_owned(),
-            _ => "digest".to_owned(),
-        }
+    let topic = from_recap.unwrap_or_else(|| match (about.notice, about.has_event) {
+        (Some(kind), _) if kind != "reminder" => kind.to_owned(),
+        (_, true) => "next-meetup".to_owned(),
+        _ => "digest".to_owned(),
     });
     format!("{}-{topic}", date.format("%Y-%m-%d"))
 }
@@ -134,10 +153,10 @@ pub fn new_page_name(
     config: &Config,
     ledger: Option<&Ledger>,
     at: DateTime<FixedOffset>,
-    data: &Value,
+    about: &About<'_>,
 ) -> Result<String, LedgerError> {
     let date = at.with_timezone(&config.site.timezone).date_naive();
-    let base = base_name(date, data);
+    let base = name_for(date, about);
     let taken = match ledger {
         Some(ledger) => assign(&ledger.digests()?, config)
             .into_iter()

@@ -5,18 +5,19 @@
 //! costs only a marker substitution and the MIME encoding. That keeps composing fast on lists of
 //! 100,000 while templates can still say `{{#if subscriber.name}}`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use chrono::{DateTime, FixedOffset};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::templates::{Kind, Templates};
 use super::tokens::TokenKey;
+use super::views::{Message as MessageData, Recipient, SubscriberView};
 use crate::config::NewsletterSettings;
 use crate::diagnostics::Diagnostic;
 use crate::subscribers::Subscriber;
@@ -55,18 +56,32 @@ pub struct Parts {
     pub unsubscribe: String,
 }
 
-/// What one send says, before it is personalised: the template kind, its data, the scope
-/// used in Message-IDs (the digest id), and the calendar file to attach.
+/// What one send says, before it is personalised: the template kind, its view as frozen in
+/// the ledger (built from a typed [`super::views::EmailView`]), the scope used in Message-IDs
+/// (the send id), and the calendar file to attach.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Outgoing {
     /// Digest or single post.
     pub kind: Kind,
-    /// Template data (`site`, `recaps`, `event`, or `post`).
+    /// The view, as JSON: what was frozen is what is rendered, even for a send frozen by an
+    /// older release and resumed by this one.
     pub data: Value,
     /// Identifies the send in Message-IDs: the same scope and recipient give the same id.
     pub scope: String,
     /// `.ics` text to attach, if any.
     pub ics: Option<String>,
+}
+
+impl Outgoing {
+    /// What a send of `view` says.
+    pub fn new(view: &super::views::EmailView, scope: &str, ics: Option<String>) -> Self {
+        Outgoing {
+            kind: view.kind(),
+            data: view.to_data(),
+            scope: scope.to_owned(),
+            ics,
+        }
+    }
 }
 
 /// What every message of one send shares.
@@ -82,6 +97,8 @@ pub struct Composer<'a> {
     inliner: css_inline::CSSInliner<'a>,
     shapes: HashMap<Vec<String>, Shape>,
     dkim: Option<&'a lettre::message::DkimConfig>,
+    /// A confirmation's lists and time: each recipient's confirm link is made from them.
+    confirm: Option<(Vec<String>, i64)>,
 }
 
 /// Rendered output for one shape, with markers for the subscriber's values.
@@ -135,7 +152,26 @@ impl<'a> Composer<'a> {
             inliner,
             shapes: HashMap::new(),
             dkim: None,
+            confirm: None,
         }
+        .with_confirmation()
+    }
+
+    /// Reads a confirmation's lists and time from its view.
+    fn with_confirmation(mut self) -> Self {
+        if self.kind == Kind::Confirmation {
+            let lists = self.data["lists"]
+                .as_array()
+                .map(|lists| {
+                    lists
+                        .iter()
+                        .filter_map(|l| l["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.confirm = Some((lists, self.data["issued"].as_i64().unwrap_or(0)));
+        }
+        self
     }
 
     /// Signs every message with DKIM.
@@ -186,7 +222,16 @@ impl<'a> Composer<'a> {
         let preferences = self
             .settings
             .page_url("preferences", &self.key.preferences_token(&sub.email));
-        let (values, shape_key) = personal_values(sub, &unsubscribe, &preferences);
+        let confirm = self.confirm.as_ref().map(|(lists, issued)| {
+            let token = self.key.confirm_token(&sub.email, lists, *issued);
+            self.settings.page_url("confirm", &token)
+        });
+        let links = Links {
+            unsubscribe: &unsubscribe,
+            preferences: &preferences,
+            confirm: confirm.as_deref(),
+        };
+        let (values, shape_key) = personal_values(sub, &links);
         if !self.shapes.contains_key(&shape_key) {
             let shape = self.render_shape(sub)?;
             self.shapes.insert(shape_key.clone(), shape);
@@ -201,34 +246,38 @@ impl<'a> Composer<'a> {
         })
     }
 
+    /// Renders the templates once for subscribers of `sub`'s shape, with markers where each
+    /// subscriber's own values go (see [`personal_values`] for their order).
     fn render_shape(&self, sub: &Subscriber) -> Result<Shape, Diagnostic> {
-        let mut data = self.data.clone();
-        let mut subscriber = serde_json::Map::new();
-        subscriber.insert("email".into(), json!(marker(0)));
-        subscriber.insert("unsubscribe_url".into(), json!(marker(1)));
-        subscriber.insert(
-            "name".into(),
-            if sub.name.is_some() {
-                json!(marker(2))
-            } else {
-                Value::Null
-            },
-        );
-        for (i, (k, v)) in sub.attrs.iter().enumerate() {
-            if !matches!(k.as_str(), "email" | "name" | "unsubscribe_url") {
+        let markers: Vec<String> = (0..sub.attrs.len() + 5).map(marker).collect();
+        let attrs = sub.attrs.len();
+        let columns = sub
+            .attrs
+            .iter()
+            .enumerate()
+            .filter(|(_, (k, _))| !matches!(k.as_str(), "email" | "name" | "unsubscribe_url"))
+            .map(|(i, (k, v))| {
                 let value = if v.is_empty() {
-                    json!("")
+                    ""
                 } else {
-                    json!(marker(3 + i))
+                    markers[3 + i].as_str()
                 };
-                subscriber.insert(k.clone(), value);
-            }
-        }
-        if let Value::Object(map) = &mut data {
-            map.insert("subscriber".into(), Value::Object(subscriber));
-            map.insert("unsubscribe_url".into(), json!(marker(1)));
-            map.insert("preferences_url".into(), json!(marker(3 + sub.attrs.len())));
-        }
+                (k.as_str(), value)
+            })
+            .collect();
+        let data = MessageData {
+            view: &self.data,
+            recipient: Recipient {
+                subscriber: SubscriberView {
+                    email: &markers[0],
+                    name: sub.name.as_ref().map(|_| markers[2].as_str()),
+                    columns,
+                },
+                unsubscribe_url: &markers[1],
+                preferences_url: &markers[3 + attrs],
+                confirm_url: self.confirm.as_ref().map(|_| markers[4 + attrs].as_str()),
+            },
+        };
         let html = self.templates.html(self.kind, &data)?;
         let html = self.inliner.inline(&html).map_err(|e| {
             Diagnostic::error(
@@ -241,7 +290,7 @@ impl<'a> Composer<'a> {
         Ok(Shape {
             html,
             text: self.templates.text(self.kind, &data)?,
-            subject: self.templates.subject(&data)?,
+            subject: self.templates.subject(self.kind, &data)?,
         })
     }
 
@@ -386,17 +435,19 @@ fn list_label(list: &str) -> String {
     }
 }
 
-/// The subscriber's values in marker order, and the shape: which of them are filled in.
-/// The subscriber's values in marker order: address, unsubscribe URL, name, each attribute,
-/// then the preferences URL.
-fn personal_values(
-    sub: &Subscriber,
-    unsubscribe: &str,
-    preferences: &str,
-) -> (Vec<String>, Vec<String>) {
+/// A recipient's own links.
+struct Links<'a> {
+    unsubscribe: &'a str,
+    preferences: &'a str,
+    confirm: Option<&'a str>,
+}
+
+/// The subscriber's values in marker order (address, unsubscribe URL, name, each attribute,
+/// the preferences URL, the confirm URL), and the shape: which of them are filled in.
+fn personal_values(sub: &Subscriber, links: &Links<'_>) -> (Vec<String>, Vec<String>) {
     let mut values = vec![
         sub.email.to_string(),
-        unsubscribe.to_owned(),
+        links.unsubscribe.to_owned(),
         sub.name.clone().unwrap_or_default(),
     ];
     let mut shape = vec![if sub.name.is_some() {
@@ -412,7 +463,8 @@ fn personal_values(
             k.clone()
         });
     }
-    values.push(preferences.to_owned());
+    values.push(links.preferences.to_owned());
+    values.push(links.confirm.unwrap_or_default().to_owned());
     (values, shape)
 }
 
@@ -456,25 +508,6 @@ fn short_hash(s: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Template data shared by every message: `site` plus the given extra keys.
-pub fn base_data(site: &crate::config::SiteInfo, extra: BTreeMap<&str, Value>) -> Value {
-    let mut map = serde_json::Map::new();
-    map.insert(
-        "site".into(),
-        json!({
-            "title": site.title,
-            "description": site.description,
-            "url": site.home_url(),
-            "author": site.author.name,
-            "language": site.language,
-        }),
-    );
-    for (k, v) in extra {
-        map.insert(k.to_owned(), v);
-    }
-    Value::Object(map)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod ics;
 pub mod kit;
 pub mod templates;
 pub mod tokens;
+pub mod views;
 
 pub use compose::{Composed, Composer, Outgoing};
 pub use kit::{Kit, KitError};

@@ -317,10 +317,28 @@ fn plan_digest(
     let id = unique_id(ledger, &format!("digest-{}", digest.id), at)?;
     let previous = context.previous.map(|row| &row.summary);
     let notice = notice::for_digest(&digest, previous, site.config.site.timezone);
-    let mut outgoing =
-        outgoing::digest_outgoing(&digest, &site.config, settings, &id, notice.as_ref());
-    let page = archive::new_page_name(&site.config, ledger, at, &outgoing.data)?;
-    outgoing.data["archive_url"] = serde_json::json!(archive::page_url(&site.config, &page));
+    // A cancelled event is shown only in the cancellation itself (see `digest_outgoing`).
+    let cancelling = notice
+        .as_ref()
+        .is_some_and(|n| n.kind == NoticeKind::Cancellation);
+    let about = archive::About {
+        first_recap_url: digest.recaps.first().map(|r| r.url.as_str()),
+        notice: notice.as_ref().map(|n| n.kind.as_str()),
+        has_event: digest
+            .event
+            .as_ref()
+            .is_some_and(|e| !e.event.cancelled || cancelling),
+    };
+    let page = archive::new_page_name(&site.config, ledger, at, &about)?;
+    let archive_url = Some(archive::page_url(&site.config, &page));
+    let outgoing = outgoing::digest_outgoing(
+        &digest,
+        &site.config,
+        settings,
+        &id,
+        notice.as_ref(),
+        archive_url,
+    );
     Ok(Plan {
         kind: SendKind::Digest,
         stream: Stream::Digest,

@@ -4,50 +4,12 @@
 //! shown first, and its `subject` replaces (or its `subject_prefix` goes before) the
 //! configured subject (see [`crate::email::Templates::subject`]).
 
+pub use crate::email::views::{Notice, NoticeKind};
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
-use serde::Serialize;
 
 use crate::digest::{Digest, Event, EventView};
 use crate::ledger::{EventSummary, SendSummary};
-
-/// Which notice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NoticeKind {
-    /// The announced event's date, time or place changed.
-    Update,
-    /// The announced event was cancelled.
-    Cancellation,
-    /// The event is coming up.
-    Reminder,
-}
-
-impl NoticeKind {
-    /// The word in the template data.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Update => "update",
-            NoticeKind::Cancellation => "cancellation",
-            NoticeKind::Reminder => "reminder",
-        }
-    }
-}
-
-/// A notice, as the templates get it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Notice {
-    /// Which notice.
-    pub kind: NoticeKind,
-    /// What changed, one line each ("New date: ..."), shown before anything else.
-    pub lines: Vec<String>,
-    /// The whole subject, replacing the configured one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Goes before the configured subject.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject_prefix: Option<String>,
-}
 
 /// The notice a digest carries: a cancellation the first time it sees its event cancelled,
 /// or an update when the event the last digest announced (the same calendar UID) has a new

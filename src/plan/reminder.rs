@@ -3,19 +3,16 @@
 //! (whoever asks: the daemon after a restart, or `crier send --reminder` again). If the event
 //! moves, the new start gets its own reminder.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
-use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use super::notice::{event_summary, Notice, NoticeKind};
 use super::{Audience, Basis, Plan, PlanError, Stream};
 use crate::config::NewsletterSettings;
 use crate::digest::{self, Event, EventView};
-use crate::email::compose::base_data;
-use crate::email::{ics, Kind, Outgoing};
+use crate::email::views::{EmailView, ReminderMeta, ReminderView, SiteView};
+use crate::email::{ics, Outgoing};
 use crate::ledger::{Ledger, SendKind, SendSummary};
 use crate::site::Site;
 
@@ -100,7 +97,7 @@ pub(super) fn plan_reminder(
     })
 }
 
-/// The reminder's template data (`site`, `event`, `notice`, `reminder`) and calendar file.
+/// The reminder's view and calendar file.
 fn outgoing(
     view: &EventView,
     site: &Site,
@@ -127,30 +124,20 @@ fn outgoing(
             organizer: &settings.from,
         },
     );
-    let data = base_data(
-        &config.site,
-        BTreeMap::from([
-            ("event", super::outgoing::event_view(Some(view))),
-            ("subject", json!(notice.subject)),
-            ("preheader", json!(preheader(view))),
-            ("notice", json!(notice)),
-            (
-                "reminder",
-                json!({
-                    "when": when.subject,
-                    "when_lower": when.sentence,
-                    "time_zone": view.event.start.with_timezone(&tz).format("%Z").to_string(),
-                }),
-            ),
-            ("archive_url", serde_json::Value::Null),
-        ]),
-    );
-    Outgoing {
-        kind: Kind::Reminder,
-        data,
-        scope: scope.to_owned(),
-        ics: Some(ics),
-    }
+    let reminder = ReminderView {
+        site: SiteView::of(&config.site),
+        event: Some(super::outgoing::event_card(view)),
+        subject: notice.subject.clone().unwrap_or_default(),
+        preheader: preheader(view),
+        notice: Some(notice),
+        reminder: ReminderMeta {
+            when: when.subject,
+            when_lower: when.sentence,
+            time_zone: view.event.start.with_timezone(&tz).format("%Z").to_string(),
+        },
+        archive_url: None,
+    };
+    Outgoing::new(&EmailView::Reminder(Box::new(reminder)), scope, Some(ics))
 }
 
 /// When the event is, said from the send time.

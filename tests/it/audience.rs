@@ -51,7 +51,12 @@ fn confirmations(site: &Path) -> Vec<(String, String)> {
     };
     let mut out = Vec::new();
     for entry in entries {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        // A message being written is a hidden temporary file until it is renamed.
+        if path.file_name().unwrap().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
         let message = mail_parser::MessageParser::default().parse(&bytes).unwrap();
         let to = message
             .to()

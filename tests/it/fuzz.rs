@@ -284,7 +284,7 @@ proptest! {
                 "subscriber": {"name": "N", "email": "a@example.com"},
             });
             let _ = templates.html(Kind::Digest, &data);
-            let _ = templates.subject(&data);
+            let _ = templates.subject(Kind::Digest, &data);
         }
     }
 

@@ -193,6 +193,7 @@ fn compose_digest_with(
         settings,
         "digest-snapshot",
         notice,
+        None,
     );
     let templates =
         crier::email::Templates::load(&settings.templates_dir, &settings.subject).unwrap();
