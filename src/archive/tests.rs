@@ -2,8 +2,8 @@ use chrono::DateTime;
 
 use super::*;
 use crate::clock::Clock;
-use crate::delivery::execute;
 use crate::ledger::Status;
+use crate::plan::freeze as execute;
 use crate::plan::{plan, Request};
 use crate::site::test_support::{load, write_site};
 

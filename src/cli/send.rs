@@ -1,27 +1,22 @@
-//! `crier send`: plan the send, then preview it (`--dry-run`), hand one message to one address
-//! (`--to`), or freeze and deliver it. All three carry out the same plan.
+//! `crier send`: arguments and printing. The mailing service ([`crate::service::mailing`])
+//! plans the send, and previews it (`--dry-run`), hands one message to one address (`--to`),
+//! or freezes and delivers it: all three carry out the same plan.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
-use serde::Serialize;
 
 use super::progress::for_stderr;
 use super::{parse_now, print_diagnostics, Cli};
 use crate::clock::Clock;
-use crate::config::NewsletterSettings;
-use crate::delivery::execute::{self, Delivery};
-use crate::delivery::lock::SiteLock;
-use crate::delivery::preview::{self, Preview, PreviewOptions};
+use crate::delivery::preview::PreviewOptions;
 use crate::delivery::sender::Outcome;
-use crate::delivery::transport;
-use crate::diagnostics::Severity;
-use crate::email::{KeySource, Kit};
-use crate::ledger::Ledger;
-use crate::plan::{self, Basis, Plan, PlanError, Request, Skipped};
-use crate::site::Site;
+use crate::ledger::{Counts, SendKind};
+use crate::plan::{Plan, PlanError, Request};
+use crate::service::mailing::{MailError, Mailer, WhenBusy};
+use crate::service::summary::{basis_text, Summary};
 
 /// Options of `crier send`.
 #[derive(Debug, Args)]
@@ -81,7 +76,7 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
         "nothing was sent"
     };
     let site = super::load_site(cli, clock, instead)?;
-    let settings = plan::settings(&site)?;
+    let mailer = Mailer::new(site, *clock)?;
     let request = match (&args.post, args.reminder) {
         (Some(slug), _) => Request::Post { slug: slug.clone() },
         (None, true) => Request::Reminder,
@@ -89,58 +84,47 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
     };
     let at = args.at.unwrap_or_else(|| clock.now());
     if args.dry_run {
-        return dry_run(cli, args, &site, settings, &request, at);
+        return dry_run(cli, args, &mailer, &request, at);
     }
     let runtime = super::runtime()?;
     match &args.to {
-        Some(to) => runtime.block_on(test_copy(&site, settings, &request, at, args, to)),
-        None => runtime.block_on(send(&site, settings, &request, at, args, clock)),
+        Some(to) => runtime.block_on(test_copy(&mailer, &request, at, args, to)),
+        None => runtime.block_on(send(&mailer, &request, at, args)),
     }
 }
 
-/// Plans, or prints why not.
-fn make_plan(
-    site: &Site,
-    ledger: Option<&Ledger>,
-    request: &Request,
-    at: DateTime<FixedOffset>,
-    args: &SendArgs,
-) -> anyhow::Result<Plan> {
-    let plan = plan::plan(site, ledger, request, at, args.skip_invalid);
-    if let Err(PlanError::InvalidPosts(problems)) = &plan {
+/// Prints the posts that stopped the plan, then passes the error on.
+fn planned<T>(result: Result<T, MailError>) -> anyhow::Result<T> {
+    if let Err(MailError::Plan(PlanError::InvalidPosts(problems))) = &result {
         print_diagnostics(&mut std::io::stderr().lock(), problems)?;
     }
-    let plan = plan?;
-    print_diagnostics(&mut std::io::stderr().lock(), &plan.warnings)?;
-    Ok(plan)
+    Ok(result?)
 }
 
 fn dry_run(
     cli: &Cli,
     args: &SendArgs,
-    site: &Site,
-    settings: &NewsletterSettings,
+    mailer: &Mailer,
     request: &Request,
     at: DateTime<FixedOffset>,
 ) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::open_existing(&site.config.delivery.state_db)?;
-    let plan = make_plan(site, ledger.as_ref(), request, at, args)?;
-    let kit = Kit::load(settings, &site.config.limits, false)?;
-    let mut composer = kit.composer(settings, plan.outgoing.clone(), plan.at);
+    let settings = crate::plan::settings(mailer.site())?;
     let options = PreviewOptions {
         dir: (!args.no_files).then(|| settings.preview_dir.clone()),
         sample: args.sample,
     };
-    let preview = preview::write(&plan, &mut composer, ledger.as_ref(), &options)?;
-    let mut summary = Summary::new(&plan, &preview, &kit.key_source, cli.verbose > 0);
-    summary.preview_dir = options.dir.as_ref().map(|d| d.display().to_string());
-    summary.failures.extend(
-        plan.warnings
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(ToString::to_string),
-    );
-    summary.print(args.json)?;
+    let previewed = planned(mailer.preview(request, at, args.skip_invalid, &options))?;
+    print_diagnostics(&mut std::io::stderr().lock(), &previewed.plan.warnings)?;
+    let dir = options.dir.as_ref().map(|d| d.display().to_string());
+    let summary = Summary::new(&previewed, cli.verbose > 0, dir);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        // As an io::Error, so a closed pipe (`| head`) ends quietly.
+        serde_json::to_writer_pretty(&mut out, &summary).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        print_summary(&mut out, &summary)?;
+    }
     Ok(if summary.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -149,87 +133,63 @@ fn dry_run(
 }
 
 async fn test_copy(
-    site: &Site,
-    settings: &NewsletterSettings,
+    mailer: &Mailer,
     request: &Request,
     at: DateTime<FixedOffset>,
     args: &SendArgs,
     to: &str,
 ) -> anyhow::Result<ExitCode> {
-    let config = &site.config;
-    let ledger = Ledger::open_existing(&config.delivery.state_db)?;
-    let plan = make_plan(site, ledger.as_ref(), request, at, args)?;
-    describe(&plan);
-    let (subscriber, is_recipient) = execute::test_recipient(&plan, ledger.as_ref(), to)?;
-    // The real key: the test copy's links must work like the real ones.
-    let kit = Kit::load(settings, &config.limits, true)?;
-    let transport =
-        transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
-    let reply =
-        execute::send_test_copy(&plan, &kit, settings, transport.as_ref(), &subscriber).await?;
-    let whose = if is_recipient {
-        format!("exactly the message it gets on list {}", subscriber.list)
+    let copy = planned(mailer.test_copy(request, at, args.skip_invalid, to).await)?;
+    print_diagnostics(&mut std::io::stderr().lock(), &copy.plan.warnings)?;
+    describe(&copy.plan);
+    let whose = if copy.is_recipient {
+        format!("exactly the message it gets on list {}", copy.list)
     } else {
         format!(
             "not a recipient, so the message for a stand-in on list {}",
-            subscriber.list
+            copy.list
         )
     };
-    println!("test copy sent to {to} ({whose}); nothing recorded: {reply}");
+    println!(
+        "test copy sent to {to} ({whose}); nothing recorded: {}",
+        copy.reply
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 async fn send(
-    site: &Site,
-    settings: &NewsletterSettings,
+    mailer: &Mailer,
     request: &Request,
     at: DateTime<FixedOffset>,
     args: &SendArgs,
-    clock: &Clock,
 ) -> anyhow::Result<ExitCode> {
-    let config = &site.config;
-    let state_dir = config.delivery.state_dir();
-    let _lock = match SiteLock::try_acquire(&state_dir)? {
-        Ok(lock) => lock,
-        Err(busy) => {
-            eprintln!("{busy}; waiting for it to finish");
-            SiteLock::acquire(&state_dir)?
-        }
-    };
-    let mut ledger = Ledger::open(&config.delivery.state_db)?;
-    let plan = make_plan(site, Some(&ledger), request, at, args)?;
-    describe(&plan);
-    let kit = Kit::load(settings, &config.limits, true)?;
-    let transport =
-        transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
-    let frozen = execute::freeze(&plan, &mut ledger, clock)?;
-    for s in &frozen.skipped {
+    let prepared = planned(mailer.prepare(request, at, args.skip_invalid, WhenBusy::Wait))?;
+    let plan = &prepared.plan;
+    print_diagnostics(&mut std::io::stderr().lock(), &plan.warnings)?;
+    describe(plan);
+    for s in &prepared.frozen.skipped {
         eprintln!("skipped {} ({}): {}", s.address, s.reason, s.detail);
     }
     if !plan.is_resumed() {
         println!(
             "frozen {}: {} recipients queued, {} skipped",
             plan.id,
-            frozen.queued,
-            frozen.skipped.len()
+            prepared.frozen.queued,
+            prepared.frozen.skipped.len()
         );
     }
     let shutdown = crate::util::shutdown::on_signal();
-    let delivery = Delivery {
-        config,
-        settings,
-        kit: &kit,
-        ledger: &ledger,
-        transport,
-        clock: *clock,
-    };
     let mut progress = for_stderr();
-    let outcome = delivery.run(&plan, shutdown, progress.as_mut()).await?;
-    report(&ledger, &plan, &outcome)
+    let sent = prepared.deliver(shutdown, progress.as_mut()).await?;
+    report(plan, &sent.outcome, &sent.counts, &sent.failures)
 }
 
-fn report(ledger: &Ledger, plan: &Plan, outcome: &Outcome) -> anyhow::Result<ExitCode> {
-    let counts = ledger.counts(&plan.id)?;
+fn report(
+    plan: &Plan,
+    outcome: &Outcome,
+    counts: &Counts,
+    failures: &[(String, String)],
+) -> anyhow::Result<ExitCode> {
     println!(
         "{}: {} sent, {} failed, {} pending (this run: {} sent, {} failed, {} deferred, {} skipped as unsubscribed since freezing)",
         plan.id,
@@ -241,7 +201,7 @@ fn report(ledger: &Ledger, plan: &Plan, outcome: &Outcome) -> anyhow::Result<Exi
         outcome.deferred,
         outcome.skipped
     );
-    for (address, reply) in ledger.failures(&plan.id)? {
+    for (address, reply) in failures {
         println!("  failed {address}: {reply}");
     }
     if outcome.interrupted {
@@ -283,7 +243,7 @@ fn describe(plan: &Plan) {
     for line in &plan.notice {
         println!("  notice: {line}");
     }
-    if plan.kind != crate::ledger::SendKind::Post {
+    if plan.kind != SendKind::Post {
         match &plan.event {
             Some(e) => println!(
                 "  next meetup: {} {} ({}), RSVP: {}",
@@ -297,178 +257,88 @@ fn describe(plan: &Plan) {
     }
 }
 
-fn basis_text(basis: &Basis) -> String {
-    match basis {
-        Basis::SinceLastDigest { id, at } => {
-            format!("recaps published after the last digest ({id}, {at})")
-        }
-        Basis::SinceRequested { since } => format!("recaps published after {since} (--since)"),
-        Basis::FirstDigest => "the first digest: the latest recap".to_owned(),
-        Basis::Post => "one post".to_owned(),
-        Basis::Reminder => "the reminder of the next event".to_owned(),
-        Basis::Resumed => "resumed as frozen".to_owned(),
+/// What the send says: why, the recaps, the event and the notice.
+fn print_contents(out: &mut impl Write, s: &Summary<'_>) -> std::io::Result<()> {
+    if s.kind == SendKind::Post {
+        return Ok(());
     }
+    writeln!(out, "{}", basis_text(s.basis))?;
+    let digest = s.kind == SendKind::Digest;
+    if digest {
+        writeln!(out, "recaps: {}", s.recaps.len())?;
+        for r in s.recaps {
+            writeln!(out, "  - {} <{}>", r.title, r.url)?;
+        }
+    }
+    match s.event {
+        Some(e) => writeln!(
+            out,
+            "next event: {} on {} ({}), RSVP: {}",
+            e.title,
+            e.start,
+            e.weekday,
+            e.rsvp.as_deref().unwrap_or("no link")
+        )?,
+        None => writeln!(out, "next event: none announced after {}", s.at)?,
+    }
+    for line in s.notice {
+        writeln!(out, "notice: {line}")?;
+    }
+    if digest && !s.has_news {
+        writeln!(
+            out,
+            "nothing new since the last digest: a scheduled send with only_if_new would skip it"
+        )?;
+    }
+    Ok(())
 }
 
-/// The dry run's summary (printed, or as `--json`).
-#[derive(Debug, Serialize)]
-struct Summary<'p> {
-    kind: crate::ledger::SendKind,
-    id: &'p str,
-    at: String,
-    #[serde(flatten)]
-    basis: &'p Basis,
-    resumed: bool,
-    has_news: bool,
-    subject: Option<String>,
-    recaps: &'p [plan::ItemLine],
-    event: &'p Option<plan::EventLine>,
-    notice: &'p [String],
-    lists: std::collections::BTreeMap<String, usize>,
-    recipients: usize,
-    composed: usize,
-    skipped: std::collections::BTreeMap<plan::SkipReason, usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    skipped_addresses: Option<&'p [Skipped]>,
-    warnings: Vec<String>,
-    failures: Vec<String>,
-    largest_message_bytes: usize,
-    largest_html_bytes: usize,
-    preview_dir: Option<String>,
-    token_key: String,
-}
-
-impl<'p> Summary<'p> {
-    fn new(plan: &'p Plan, preview: &'p Preview, key: &KeySource, verbose: bool) -> Self {
-        Summary {
-            kind: plan.kind,
-            id: &plan.id,
-            at: plan.at.to_rfc3339(),
-            basis: &plan.basis,
-            resumed: plan.is_resumed(),
-            has_news: plan.has_news(),
-            subject: preview.subject.clone(),
-            recaps: &plan.items,
-            event: &plan.event,
-            notice: &plan.notice,
-            lists: preview.tally.lists.clone(),
-            recipients: preview.tally.recipients,
-            composed: preview.composed,
-            skipped: preview.tally.skipped.clone(),
-            skipped_addresses: verbose.then_some(preview.skipped.as_slice()),
-            warnings: plan
-                .warnings
-                .iter()
-                .filter(|d| d.severity != Severity::Error)
-                .map(ToString::to_string)
-                .collect(),
-            failures: preview.failures.clone(),
-            largest_message_bytes: preview.largest_message_bytes,
-            largest_html_bytes: preview.largest_html_bytes,
-            preview_dir: None,
-            token_key: match key {
-                KeySource::Env => "from CRIER_TOKEN_KEY".into(),
-                KeySource::File(p) => format!("from {}", p.display()),
-                KeySource::Ephemeral => {
-                    "none yet: preview links use a temporary key, so they differ from the real send (the first real send creates the key)"
-                        .into()
-                }
-            },
+fn print_summary(out: &mut impl Write, s: &Summary<'_>) -> std::io::Result<()> {
+    writeln!(out, "dry run: nothing was sent and no state was changed")?;
+    let resumed = if s.resumed {
+        " (resumes an interrupted send)"
+    } else {
+        ""
+    };
+    writeln!(out, "{} {} as of {}{resumed}", s.kind, s.id, s.at)?;
+    writeln!(
+        out,
+        "subject: {}",
+        s.subject.as_deref().unwrap_or("(no message composed)")
+    )?;
+    print_contents(out, s)?;
+    for (list, n) in &s.lists {
+        writeln!(out, "list {list}: {n} recipients")?;
+    }
+    writeln!(
+        out,
+        "recipients: {} (each address once), composed: {}",
+        s.recipients, s.composed
+    )?;
+    for (reason, n) in &s.skipped {
+        writeln!(out, "skipped, {reason}: {n}")?;
+    }
+    if let Some(skipped) = s.skipped_addresses {
+        for k in skipped {
+            writeln!(out, "  {} ({}): {}", k.address, k.reason, k.detail)?;
+        }
+    } else if !s.skipped.is_empty() {
+        writeln!(out, "  (-v lists the addresses)")?;
+    }
+    writeln!(
+        out,
+        "largest message: {} bytes (HTML part {} bytes)",
+        s.largest_message_bytes, s.largest_html_bytes
+    )?;
+    writeln!(out, "token key: {}", s.token_key)?;
+    if let Some(dir) = &s.preview_dir {
+        writeln!(out, "preview written to {dir}")?;
+    }
+    if !s.failures.is_empty() {
+        writeln!(out, "failures: {}", s.failures.len())?;
+        for f in &s.failures {
+            writeln!(out, "  {f}")?;
         }
     }
-
-    fn print(&self, as_json: bool) -> anyhow::Result<()> {
-        let mut out = std::io::stdout().lock();
-        if as_json {
-            // As an io::Error, so a closed pipe (`| head`) ends quietly.
-            serde_json::to_writer_pretty(&mut out, self).map_err(std::io::Error::from)?;
-            writeln!(out)?;
-            return Ok(());
-        }
-        Ok(self.print_text(&mut out)?)
-    }
-
-    /// What the send says: why, the recaps, the event and the notice.
-    fn print_contents(&self, out: &mut impl Write) -> std::io::Result<()> {
-        use crate::ledger::SendKind;
-        if self.kind == SendKind::Post {
-            return Ok(());
-        }
-        writeln!(out, "{}", basis_text(self.basis))?;
-        let digest = self.kind == SendKind::Digest;
-        if digest {
-            writeln!(out, "recaps: {}", self.recaps.len())?;
-            for r in self.recaps {
-                writeln!(out, "  - {} <{}>", r.title, r.url)?;
-            }
-        }
-        match self.event {
-            Some(e) => writeln!(
-                out,
-                "next event: {} on {} ({}), RSVP: {}",
-                e.title,
-                e.start,
-                e.weekday,
-                e.rsvp.as_deref().unwrap_or("no link")
-            )?,
-            None => writeln!(out, "next event: none announced after {}", self.at)?,
-        }
-        for line in self.notice {
-            writeln!(out, "notice: {line}")?;
-        }
-        if digest && !self.has_news {
-            writeln!(out, "nothing new since the last digest: a scheduled send with only_if_new would skip it")?;
-        }
-        Ok(())
-    }
-
-    fn print_text(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(out, "dry run: nothing was sent and no state was changed")?;
-        let resumed = if self.resumed {
-            " (resumes an interrupted send)"
-        } else {
-            ""
-        };
-        writeln!(out, "{} {} as of {}{resumed}", self.kind, self.id, self.at)?;
-        writeln!(
-            out,
-            "subject: {}",
-            self.subject.as_deref().unwrap_or("(no message composed)")
-        )?;
-        self.print_contents(out)?;
-        for (list, n) in &self.lists {
-            writeln!(out, "list {list}: {n} recipients")?;
-        }
-        writeln!(
-            out,
-            "recipients: {} (each address once), composed: {}",
-            self.recipients, self.composed
-        )?;
-        for (reason, n) in &self.skipped {
-            writeln!(out, "skipped, {reason}: {n}")?;
-        }
-        if let Some(skipped) = self.skipped_addresses {
-            for s in skipped {
-                writeln!(out, "  {} ({}): {}", s.address, s.reason, s.detail)?;
-            }
-        } else if !self.skipped.is_empty() {
-            writeln!(out, "  (-v lists the addresses)")?;
-        }
-        writeln!(
-            out,
-            "largest message: {} bytes (HTML part {} bytes)",
-            self.largest_message_bytes, self.largest_html_bytes
-        )?;
-        writeln!(out, "token key: {}", self.token_key)?;
-        if let Some(dir) = &self.preview_dir {
-            writeln!(out, "preview written to {dir}")?;
-        }
-        if !self.failures.is_empty() {
-            writeln!(out, "failures: {}", self.failures.len())?;
-            for f in &self.failures {
-                writeln!(out, "  {f}")?;
-            }
-        }
-        Ok(())
-    }
+    Ok(())
 }

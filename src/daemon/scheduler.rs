@@ -1,6 +1,7 @@
 //! Sending on the schedule: resume an interrupted send at start-up, then follow
 //! [`next_action`] (a slot reached, or one missed while the daemon was down, is sent once).
-//! Every scheduled send goes through the same planner as `crier send`.
+//! Only *when* is decided here: every firing is carried out by the mailing service, the same
+//! way as `crier send`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -10,27 +11,13 @@ use chrono::{DateTime, FixedOffset};
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::delivery::execute::{self, Delivery};
-use crate::delivery::lock::SiteLock;
-use crate::delivery::sender::Logged;
-use crate::delivery::transport;
-use crate::email::Kit;
 use crate::ledger::Ledger;
-use crate::plan::{self, PlanError, Request};
+use crate::plan;
 use crate::schedule::{next_action, reminder_action, reminder_time, Action, History};
 use crate::server::health::Health;
+pub use crate::service::mailing::{Fire, Fired};
+use crate::service::mailing::{MailError, Mailer};
 use crate::site;
-
-/// What a firing may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fire {
-    /// Only resume an interrupted send (start-up).
-    ResumeOnly,
-    /// Resume, or send the scheduled digest.
-    Scheduled,
-    /// Resume, or send the reminder of the next event.
-    Reminder,
-}
 
 /// Why a scheduled send did not happen (logged; the daemon carries on).
 #[derive(Debug, thiserror::Error)]
@@ -38,41 +25,18 @@ pub enum FireError {
     /// The config is invalid.
     #[error("config is invalid ({0} problems)")]
     Config(usize),
-    /// The lock could not be taken or checked.
-    #[error("cannot take the send lock: {0}")]
-    Lock(#[from] std::io::Error),
-    /// The ledger failed.
+    /// The site has no newsletter.
     #[error(transparent)]
-    Ledger(#[from] crate::ledger::LedgerError),
-    /// Templates, key or DKIM.
+    Plan(#[from] crate::plan::PlanError),
+    /// The send failed.
     #[error(transparent)]
-    Kit(#[from] crate::email::KitError),
-    /// The SMTP transport cannot be set up.
-    #[error(transparent)]
-    Transport(#[from] transport::SmtpSetupError),
-    /// No plan could be made.
-    #[error(transparent)]
-    Plan(#[from] plan::PlanError),
-    /// The plan could not be carried out.
-    #[error(transparent)]
-    Execute(#[from] execute::ExecuteError),
+    Mail(#[from] MailError),
     /// Something panicked inside the firing (a bug): it was contained and logged.
     #[error("internal error (panic): {0}")]
     Panicked(String),
     /// The firing's task was cancelled (the runtime is shutting down).
     #[error("the send task was cancelled")]
     Cancelled,
-}
-
-/// What a firing left behind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Fired {
-    /// The slot's digest was dealt with: sent (perhaps partly, see `unfinished`), skipped as
-    /// not new, or refused by an error that retrying would not fix.
-    pub slot_handled: bool,
-    /// A send is still unfinished in the ledger (its messages were deferred: the SMTP server
-    /// was unreachable or kept answering 4xx): try again after `delivery.retry_unfinished_seconds`.
-    pub unfinished: bool,
 }
 
 /// Runs until shutdown.
@@ -304,135 +268,12 @@ async fn try_fire(
     shutdown: &watch::Receiver<bool>,
     what: Fire,
 ) -> Result<Fired, FireError> {
-    let handled = Fired {
-        slot_handled: true,
-        unfinished: false,
-    };
     let site = site::load(root, &clock).map_err(|p| FireError::Config(p.len()))?;
-    let config = &site.config;
-    let Some(settings) = &config.newsletter else {
-        return Ok(Fired::default());
-    };
-    let _lock = match SiteLock::try_acquire(&config.delivery.state_dir())? {
-        Ok(lock) => lock,
-        Err(busy) => {
-            tracing::warn!("{busy}; not sending now");
-            return Ok(handled);
-        }
-    };
-    let mut ledger = Ledger::open(&config.delivery.state_db)?;
-    let Some(mut plan) = plan_for(&site, &ledger, what, clock)? else {
-        return Ok(handled);
-    };
-    if !plan.is_resumed() && what == Fire::ResumeOnly {
+    if site.config.newsletter.is_none() {
         return Ok(Fired::default());
     }
-    let kit = Kit::load(settings, &config.limits, true)?;
-    let transport =
-        transport::from_settings(config.smtp.as_ref(), config.delivery.outbox_dir.clone())?;
-    let sending = Sending {
-        site: &site,
-        kit: &kit,
-        transport: &transport,
-        clock,
-        shutdown,
-    };
-    if plan.is_resumed() {
-        tracing::info!(send = %plan.id, "resuming an interrupted send");
-        let finished = sending.deliver(&plan, &mut ledger).await?;
-        if !finished || what == Fire::ResumeOnly {
-            return Ok(Fired {
-                slot_handled: false,
-                unfinished: !finished,
-            });
-        }
-        // The interrupted send is done; the slot's own send comes next.
-        let Some(next) = plan_for(&site, &ledger, what, clock)? else {
-            return Ok(handled);
-        };
-        plan = next;
-    }
-    if what == Fire::Scheduled && settings.only_if_new && !plan.has_news() {
-        tracing::info!("scheduled digest skipped: no new recaps and no change of next event");
-        return Ok(handled);
-    }
-    let finished = sending.deliver(&plan, &mut ledger).await?;
-    Ok(Fired {
-        slot_handled: true,
-        unfinished: !finished,
-    })
-}
-
-/// The plan for a firing; `None` when a reminder turns out to have nothing to do (sent
-/// already, by `crier send --reminder` say, or its event is gone or cancelled).
-fn plan_for(
-    site: &site::Site,
-    ledger: &Ledger,
-    what: Fire,
-    clock: Clock,
-) -> Result<Option<plan::Plan>, FireError> {
-    let request = match what {
-        Fire::Reminder => Request::Reminder,
-        Fire::ResumeOnly | Fire::Scheduled => Request::Digest { since: None },
-    };
-    match plan::plan(site, Some(ledger), &request, clock.now(), false) {
-        Ok(plan) => Ok(Some(plan)),
-        Err(
-            err @ (PlanError::ReminderSent { .. }
-            | PlanError::NoEvent(_)
-            | PlanError::EventCancelled(_)),
-        ) => {
-            tracing::info!("no reminder sent: {err}");
-            Ok(None)
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// What a scheduled firing sends with.
-struct Sending<'a> {
-    site: &'a site::Site,
-    kit: &'a Kit,
-    transport: &'a std::sync::Arc<dyn transport::Transport>,
-    clock: Clock,
-    shutdown: &'a watch::Receiver<bool>,
-}
-
-impl Sending<'_> {
-    /// Freezes `plan` (unless it is a resumed send) and delivers it; returns whether it
-    /// finished.
-    async fn deliver(&self, plan: &plan::Plan, ledger: &mut Ledger) -> Result<bool, FireError> {
-        let config = &self.site.config;
-        let Some(settings) = &config.newsletter else {
-            return Ok(true);
-        };
-        let frozen = execute::freeze(plan, ledger, &self.clock)?;
-        for s in &frozen.skipped {
-            tracing::debug!(reason = ?s.reason, "skipped: {}", s.detail);
-        }
-        if !plan.is_resumed() {
-            tracing::info!(send = %plan.id, queued = frozen.queued, skipped = frozen.skipped.len(), recaps = plan.items.len(), "digest frozen");
-        }
-        let delivery = Delivery {
-            config,
-            settings,
-            kit: self.kit,
-            ledger,
-            transport: std::sync::Arc::clone(self.transport),
-            clock: self.clock,
-        };
-        let outcome = delivery
-            .run(plan, self.shutdown.clone(), &mut Logged::default())
-            .await?;
-        tracing::info!(
-            send = %plan.id,
-            sent = outcome.sent,
-            failed = outcome.failed,
-            deferred = outcome.deferred,
-            "send run ended"
-        );
-        Ok(outcome.finished)
-    }
+    let mailer = Mailer::new(site, clock)?;
+    Ok(mailer.fire(what, shutdown).await?)
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! memory), the sender delivers a send frozen in the [`crate::ledger`], and the preview
 //! carries the same plan out into files instead.
 
-pub mod execute;
 pub mod lock;
 pub mod preview;
 pub mod sender;

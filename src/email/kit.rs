@@ -55,6 +55,26 @@ impl Kit {
         })
     }
 
+    /// The kit for transactional mail (confirmations): a broken site template is replaced by
+    /// crier's own (logged), since a typo must not stop people from joining.
+    pub fn load_lenient(settings: &NewsletterSettings, limits: &Limits) -> Result<Self, KitError> {
+        let (templates, problems) =
+            Templates::load_lenient(&settings.templates_dir, &settings.subject, limits)
+                .map_err(KitError::Templates)?;
+        for problem in problems {
+            tracing::warn!("{problem} (crier's own template is used instead)");
+        }
+        let env_key = std::env::var(KEY_ENV).ok();
+        let (key, key_source) = TokenKey::load(env_key, settings.token_key_file.as_deref(), true)?;
+        let dkim = settings.dkim.as_ref().map(dkim::load).transpose()?;
+        Ok(Kit {
+            templates,
+            key,
+            key_source,
+            dkim,
+        })
+    }
+
     /// A composer for `outgoing`, dated `at`.
     pub fn composer<'a>(
         &'a self,

@@ -44,6 +44,8 @@ const SEND_COLUMNS: &str = "id, kind, created, at, summary, outgoing, status";
 /// Adds recipients to a send being frozen (see [`Ledger::freeze_with`]).
 pub struct Inserter<'a> {
     stmt: rusqlite::Statement<'a>,
+    /// Only bounces and complaints keep an address out (a confirmation's send).
+    only_hard: bool,
     send_id: &'a str,
     now: DateTime<Utc>,
     count: usize,
@@ -62,7 +64,8 @@ impl Inserter<'_> {
                 subscriber.email,
                 to_json(subscriber),
                 self.now,
-                subscriber.email.key()
+                subscriber.email.key(),
+                self.only_hard
             ])
             .map_err(|source| LedgerError {
                 path: self.path.to_owned(),
@@ -175,11 +178,13 @@ impl Ledger {
                 .prepare(
                     "INSERT OR IGNORE INTO deliveries (digest_id, seq, list, address, subscriber, status, updated)
                      SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6
-                     WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE address = ?7)",
+                     WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE address = ?7
+                         AND (?8 = 0 OR reason != 'unsubscribed'))",
                 )
                 .map_err(fail("prepare recipients"))?;
             let mut inserter = Inserter {
                 stmt,
+                only_hard: !send.kind.suppressed_by(SuppressionReason::Unsubscribed),
                 send_id: &send.id,
                 now,
                 count: 0,
@@ -208,7 +213,7 @@ impl Ledger {
     pub fn unfinished(&self) -> Result<Option<SendRow>, LedgerError> {
         self.conn
             .query_row(
-                &format!("SELECT {SEND_COLUMNS} FROM digests WHERE status = 'sending' ORDER BY created, id LIMIT 1"),
+                &format!("SELECT {SEND_COLUMNS} FROM digests WHERE status = 'sending' AND kind != 'confirmation' ORDER BY created, id LIMIT 1"),
                 [],
                 send_row,
             )
@@ -216,12 +221,21 @@ impl Ledger {
             .map_err(self.fail("find unfinished send"))
     }
 
-    /// The last sends, newest first.
+    /// Confirmation sends not finished (their server was unavailable), oldest first: each
+    /// is one message, retried until delivered or refused.
+    pub fn unfinished_confirmations(&self) -> Result<Vec<SendRow>, LedgerError> {
+        self.sends_where(
+            "kind = 'confirmation' AND status = 'sending'",
+            "find unfinished confirmations",
+        )
+    }
+
+    /// The last newsletter sends (digests, posts, reminders), newest first.
     pub fn recent(&self, limit: usize) -> Result<Vec<SendRow>, LedgerError> {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {SEND_COLUMNS} FROM digests ORDER BY created DESC, id DESC LIMIT ?1"
+                "SELECT {SEND_COLUMNS} FROM digests WHERE kind != 'confirmation' ORDER BY created DESC, id DESC LIMIT ?1"
             ))
             .map_err(self.fail("list sends"))?;
         let rows = stmt

@@ -61,8 +61,28 @@ pub enum SendKind {
     Post,
     /// The reminder before an event (one per event and start time).
     Reminder,
+    /// The confirmation e-mail of a sign-up (one recipient; transactional, not a newsletter).
+    Confirmation,
 }
-word_enum!(SendKind { Digest => "digest", Post => "post", Reminder => "reminder" });
+word_enum!(SendKind { Digest => "digest", Post => "post", Reminder => "reminder", Confirmation => "confirmation" });
+
+impl SendKind {
+    /// Whether a suppression for `reason` keeps this kind of message from the address. A
+    /// confirmation still goes to someone who unsubscribed (they just asked to join again),
+    /// never to an address that bounced or complained.
+    pub fn suppressed_by(self, reason: SuppressionReason) -> bool {
+        match self {
+            SendKind::Confirmation => reason != SuppressionReason::Unsubscribed,
+            SendKind::Digest | SendKind::Post | SendKind::Reminder => true,
+        }
+    }
+
+    /// Whether this is a newsletter send (digest, post, reminder): those are planned, resumed
+    /// and listed by `crier send` and the schedule; confirmations go their own way.
+    pub fn is_newsletter(self) -> bool {
+        self != SendKind::Confirmation
+    }
+}
 
 /// Where a recorded send stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 //! preview is the send.
 
 pub mod audience;
+pub mod freeze;
 pub mod notice;
 pub mod outgoing;
 pub mod reminder;
@@ -69,6 +70,8 @@ pub enum Stream {
     Post,
     /// The reminder before an event.
     Reminders,
+    /// A sign-up's confirmation (transactional).
+    Confirmation,
 }
 
 impl Stream {
@@ -78,6 +81,7 @@ impl Stream {
             SendKind::Digest => Stream::Digest,
             SendKind::Post => Stream::Post,
             SendKind::Reminder => Stream::Reminders,
+            SendKind::Confirmation => Stream::Confirmation,
         }
     }
 }
@@ -449,7 +453,7 @@ fn fill_lines(plan: &mut Plan) {
             .map(|a| a.iter().map(line).collect())
             .unwrap_or_default(),
         SendKind::Post => vec![line(&data["post"])],
-        SendKind::Reminder => Vec::new(),
+        SendKind::Reminder | SendKind::Confirmation => Vec::new(),
     };
     plan.notice = data["notice"]["lines"]
         .as_array()

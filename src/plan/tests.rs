@@ -2,8 +2,8 @@ use chrono::DateTime;
 
 use super::*;
 use crate::clock::Clock;
-use crate::delivery::execute;
 use crate::ledger::SuppressionReason;
+use crate::plan::freeze as execute;
 use crate::site::test_support::{load, write_site};
 
 const NOW: &str = "2026-11-30T09:00:00.750Z";

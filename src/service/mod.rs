@@ -1,1 +1,4 @@
 //! The service layer, between the doors (`cli`, `server`, `daemon`) and the rooms below.
+
+pub mod mailing;
+pub mod summary;

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::transport::{Outbound, SendError, Transport};
 use crate::clock::Clock;
 use crate::email::Composer;
-use crate::ledger::{Delivery, Ledger, LedgerError, Status, SuppressionReason};
+use crate::ledger::{Delivery, Ledger, LedgerError, SendKind, Status, SuppressionReason};
 pub use retry::{Next, RetryPolicy};
 
 /// Knobs for one delivery run.
@@ -102,6 +102,8 @@ pub struct Delivering<'a, 'c> {
     pub ledger: &'a Ledger,
     /// The send's id.
     pub send_id: &'a str,
+    /// What kind of send it is (whose suppressions apply, where outbox files go).
+    pub kind: SendKind,
     /// Composes each recipient's message.
     pub composer: &'a mut Composer<'c>,
     /// Where messages go.
@@ -296,7 +298,10 @@ impl Run<'_, '_, '_> {
             let stamp = self.with.clock.now_utc();
             // Someone may have unsubscribed (or bounced elsewhere) since the send was frozen,
             // a week ago if it was resumed: ask the ledger right before sending.
-            if let Some(suppression) = self.with.ledger.suppressed(&address)? {
+            let suppression = self.with.ledger.suppressed(&address)?;
+            if let Some(suppression) =
+                suppression.filter(|s| self.with.kind.suppressed_by(s.reason))
+            {
                 let reply = format!(
                     "not sent: {} since the send was frozen ({})",
                     suppression.reason, suppression.detail
@@ -342,7 +347,7 @@ impl Run<'_, '_, '_> {
         for (job, bytes) in starting {
             let transport = Arc::clone(&self.with.transport);
             let from = self.options.from.clone();
-            let file_stem = outbox_stem(self.with.send_id, &job.delivery);
+            let file_stem = outbox_stem(self.with.kind, self.with.send_id, &job.delivery);
             let address = job.delivery.address().to_owned();
             let task = self.in_flight.spawn(async move {
                 let result = transport
@@ -405,13 +410,18 @@ impl Run<'_, '_, '_> {
     }
 }
 
-/// `<send id>/<seq>-<address>` for the outbox.
-fn outbox_stem(send_id: &str, delivery: &Delivery) -> String {
-    format!(
-        "{send_id}/{:06}-{}",
-        delivery.seq + 1,
-        crate::output::address_file_name(delivery.address())
-    )
+/// `<send id>/<seq>-<address>` for the outbox; confirmations all go to `confirm/`, named by
+/// their time (`confirm/<time>-<hash>-<address>`), where an organiser trying crier out finds
+/// them.
+fn outbox_stem(kind: SendKind, send_id: &str, delivery: &Delivery) -> String {
+    let address = crate::output::address_file_name(delivery.address());
+    match kind {
+        SendKind::Confirmation => {
+            let name = send_id.strip_prefix("confirm-").unwrap_or(send_id);
+            format!("confirm/{name}-{address}")
+        }
+        _ => format!("{send_id}/{:06}-{address}", delivery.seq + 1),
+    }
 }
 
 async fn sleep_until(due: Option<Instant>) {

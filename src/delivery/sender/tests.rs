@@ -7,10 +7,10 @@ use std::time::Duration;
 use chrono::DateTime;
 
 use super::*;
-use crate::delivery::execute;
 use crate::delivery::transport::memory::{Crash, MemoryTransport};
 use crate::email::{KeySource, Kit, Templates, TokenKey};
 use crate::ledger::SendStatus;
+use crate::plan::freeze;
 use crate::plan::{self, Plan, Request};
 use crate::site::test_support::{load, write_site};
 use crate::site::Site;
@@ -58,7 +58,7 @@ impl Fixture {
             false,
         )
         .unwrap();
-        execute::freeze(&plan, &mut ledger, &self.clock()).unwrap();
+        freeze::freeze(&plan, &mut ledger, &self.clock()).unwrap();
         plan
     }
 
@@ -75,6 +75,7 @@ impl Fixture {
         let with = Delivering {
             ledger: &ledger,
             send_id: &plan.id,
+            kind: plan.kind,
             composer: &mut composer,
             transport: Arc::new(transport),
             clock: self.clock(),

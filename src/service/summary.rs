@@ -1,0 +1,128 @@
+//! What a dry run found, as data: printed by `crier send --dry-run` as text or JSON.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::diagnostics::Severity;
+use crate::email::KeySource;
+use crate::ledger::SendKind;
+use crate::plan::{self, Basis, SkipReason, Skipped};
+
+use super::mailing::Previewed;
+
+/// The dry run's summary.
+#[derive(Debug, Serialize)]
+pub struct Summary<'p> {
+    /// Digest, post or reminder.
+    pub kind: SendKind,
+    /// The send's id.
+    pub id: &'p str,
+    /// The time it is composed for.
+    pub at: String,
+    /// Why these recaps.
+    #[serde(flatten)]
+    pub basis: &'p Basis,
+    /// It resumes an interrupted send.
+    pub resumed: bool,
+    /// A scheduled send with `only_if_new` would go out.
+    pub has_news: bool,
+    /// The first recipient's subject.
+    pub subject: Option<String>,
+    /// The recaps (or the post).
+    pub recaps: &'p [plan::ItemLine],
+    /// The next event.
+    pub event: &'p Option<plan::EventLine>,
+    /// The notice's lines.
+    pub notice: &'p [String],
+    /// Recipients per list.
+    pub lists: BTreeMap<String, usize>,
+    /// Recipients in all.
+    pub recipients: usize,
+    /// Messages composed.
+    pub composed: usize,
+    /// Left out, per reason.
+    pub skipped: BTreeMap<SkipReason, usize>,
+    /// Who was left out (with `-v`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_addresses: Option<&'p [Skipped]>,
+    /// Problems that do not stop the send.
+    pub warnings: Vec<String>,
+    /// Problems that would make the send fail or go out wrong.
+    pub failures: Vec<String>,
+    /// The largest message, in bytes.
+    pub largest_message_bytes: usize,
+    /// The largest HTML part, in bytes.
+    pub largest_html_bytes: usize,
+    /// Where the preview was written.
+    pub preview_dir: Option<String>,
+    /// Where the token key came from.
+    pub token_key: String,
+}
+
+impl<'p> Summary<'p> {
+    /// The summary of a dry run; `verbose` lists the skipped addresses.
+    pub fn new(previewed: &'p Previewed, verbose: bool, preview_dir: Option<String>) -> Self {
+        let (plan, preview) = (&previewed.plan, &previewed.preview);
+        let mut failures = preview.failures.clone();
+        failures.extend(
+            plan.warnings
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(ToString::to_string),
+        );
+        Summary {
+            kind: plan.kind,
+            id: &plan.id,
+            at: plan.at.to_rfc3339(),
+            basis: &plan.basis,
+            resumed: plan.is_resumed(),
+            has_news: plan.has_news(),
+            subject: preview.subject.clone(),
+            recaps: &plan.items,
+            event: &plan.event,
+            notice: &plan.notice,
+            lists: preview.tally.lists.clone(),
+            recipients: preview.tally.recipients,
+            composed: preview.composed,
+            skipped: preview.tally.skipped.clone(),
+            skipped_addresses: verbose.then_some(preview.skipped.as_slice()),
+            warnings: plan
+                .warnings
+                .iter()
+                .filter(|d| d.severity != Severity::Error)
+                .map(ToString::to_string)
+                .collect(),
+            failures,
+            largest_message_bytes: preview.largest_message_bytes,
+            largest_html_bytes: preview.largest_html_bytes,
+            preview_dir,
+            token_key: key_text(&previewed.key_source),
+        }
+    }
+}
+
+fn key_text(key: &KeySource) -> String {
+    match key {
+        KeySource::Env => "from CRIER_TOKEN_KEY".into(),
+        KeySource::File(p) => format!("from {}", p.display()),
+        KeySource::Ephemeral => {
+            "none yet: preview links use a temporary key, so they differ from the real send (the first real send creates the key)"
+                .into()
+        }
+    }
+}
+
+/// Why the recaps are the ones they are, in words.
+pub fn basis_text(basis: &Basis) -> String {
+    match basis {
+        Basis::SinceLastDigest { id, at } => {
+            format!("recaps published after the last digest ({id}, {at})")
+        }
+        Basis::SinceRequested { since } => format!("recaps published after {since} (--since)"),
+        Basis::FirstDigest => "the first digest: the latest recap".to_owned(),
+        Basis::Post => "one post".to_owned(),
+        Basis::Reminder => "the reminder of the next event".to_owned(),
+        Basis::Resumed => "resumed as frozen".to_owned(),
+    }
+}
