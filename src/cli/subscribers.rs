@@ -1,18 +1,20 @@
-//! `crier subscribers`: the subscriber store from the terminal.
+//! `crier subscribers`: the subscriber store from the terminal. Arguments and printing; the
+//! rules are the subscriptions service's ([`crate::service::subscriptions`]).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{print_diagnostics, Cli};
 use crate::clock::Clock;
 use crate::config::{self, Config};
-use crate::ledger::{Ledger, SuppressionReason};
-use crate::subscribers::store::{Consent, Filter, MemberStatus, Person, Record, Store};
-use crate::subscribers::{export, import, Address};
+use crate::ledger::Ledger;
+use crate::service::subscriptions::{Added, Subscriptions, Who as Selection};
+use crate::subscribers::store::{Filter, MemberStatus, Person, Store};
+use crate::subscribers::{export, import, Address, Suppression};
 
 /// Options of `crier subscribers`.
 #[derive(Debug, Args)]
@@ -159,7 +161,7 @@ pub fn run(cli: &Cli, args: &SubscribersArgs, clock: &Clock) -> anyhow::Result<E
             anyhow::bail!("config is invalid");
         }
     };
-    let now = clock.now().with_timezone(&chrono::Utc);
+    let now = clock.now_utc();
     match &args.command {
         SubscribersCommand::List(a) => list(&config, a),
         SubscribersCommand::Add(a) => add(&config, a, now),
@@ -170,58 +172,58 @@ pub fn run(cli: &Cli, args: &SubscribersArgs, clock: &Clock) -> anyhow::Result<E
     }
 }
 
-fn people(config: &Config, who: &Who) -> anyhow::Result<Vec<Person>> {
-    let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
+impl Who {
+    fn selection(&self) -> Selection {
+        Selection {
+            address: self.address.clone(),
+            filter: Filter {
+                list: self.list.clone(),
+                status: self.status.map(Into::into),
+            },
+        }
+    }
+}
+
+/// The people `who` selects, with their suppressions (none without a ledger).
+fn people(config: &Config, who: &Who) -> anyhow::Result<Vec<(Person, Option<Suppression>)>> {
+    let Some(mut ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
         return Ok(Vec::new());
     };
-    if let Some(address) = &who.address {
-        return Ok(ledger.person(address)?.into_iter().collect());
-    }
-    let filter = Filter {
-        list: who.list.clone(),
-        status: who.status.map(Into::into),
-    };
-    let mut out = Vec::new();
-    ledger.each_person(&filter, &mut |p| out.push(p))?;
-    Ok(out)
+    Ok(Subscriptions::new(&mut ledger, config).people(&who.selection())?)
 }
 
 fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let people = people(config, &args.who)?;
-    let ledger = Ledger::open_existing(&config.delivery.state_db)?;
     let mut out = std::io::stdout().lock();
-    for p in &people {
-        // A suppression stops all mail whatever the lists say: show it.
-        let suppressed = match &ledger {
-            Some(l) => l.suppressed(&p.address)?,
-            None => None,
-        };
+    for (p, suppressed) in &people {
         if args.json {
             serde_json::to_writer(&mut out, p)?;
             writeln!(out)?;
-        } else {
-            let lists: Vec<String> = p
-                .memberships
-                .iter()
-                .map(|m| format!("{}:{}", m.list, m.status))
-                .collect();
-            let note = suppressed
-                .map(|s| {
-                    format!(
-                        "\t(no mail at all: {} on {})",
-                        s.reason,
-                        s.at.format("%Y-%m-%d")
-                    )
-                })
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "{}\t{}\t{}{note}",
-                p.address,
-                p.name.as_deref().unwrap_or(""),
-                lists.join(" ")
-            )?;
+            continue;
         }
+        let lists: Vec<String> = p
+            .memberships
+            .iter()
+            .map(|m| format!("{}:{}", m.list, m.status))
+            .collect();
+        // A suppression stops all mail whatever the lists say: show it.
+        let note = suppressed
+            .as_ref()
+            .map(|s| {
+                format!(
+                    "\t(no mail at all: {} on {})",
+                    s.reason,
+                    s.at.format("%Y-%m-%d")
+                )
+            })
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}\t{}\t{}{note}",
+            p.address,
+            p.name.as_deref().unwrap_or(""),
+            lists.join(" ")
+        )?;
     }
     if people.is_empty() && !args.json {
         eprintln!("no one in the subscriber store matches");
@@ -249,117 +251,52 @@ fn target_list(config: &Config, list: Option<&String>) -> anyhow::Result<String>
     Ok(name)
 }
 
-fn add(
-    config: &Config,
-    args: &AddArgs,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<ExitCode> {
-    let address = args.address.trim();
-    if let Err(why) = Address::parse(address) {
-        anyhow::bail!("invalid address '{address}': {why}");
-    }
+fn address(text: &str) -> anyhow::Result<Address> {
+    Address::parse(text).map_err(|why| anyhow::anyhow!("invalid address '{}': {why}", text.trim()))
+}
+
+fn add(config: &Config, args: &AddArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    let address = address(&args.address)?;
     let list = target_list(config, args.list.as_ref())?;
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
-    let record = Record {
-        address: address.to_owned(),
-        name: args
-            .name
-            .as_deref()
-            .map(crate::subscribers::clean_text)
-            .filter(|n| !n.is_empty()),
-        attrs: BTreeMap::new(),
-        status: MemberStatus::Confirmed,
-        consent: Consent {
-            source: "cli".into(),
-            opted_in_at: Some(now),
-            confirmed_at: Some(now),
-            ..Consent::default()
-        },
-        address_wide: false,
-    };
-    let applied = ledger.apply(&list, &[record], now)?;
-    if applied.kept_out > 0 {
-        println!("{address} left `{list}` earlier; only their own confirmation brings them back (they can subscribe on the form)");
-    } else {
-        println!("{address} is confirmed on `{list}`");
+    let name = args
+        .name
+        .as_deref()
+        .map(crate::subscribers::clean_text)
+        .filter(|n| !n.is_empty());
+    match Subscriptions::new(&mut ledger, config).add(&address, name, &list, now)? {
+        Added::KeptOut => println!("{address} left `{list}` earlier; only their own confirmation brings them back (they can subscribe on the form)"),
+        Added::Confirmed => println!("{address} is confirmed on `{list}`"),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn remove(
-    config: &Config,
-    args: &RemoveArgs,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<ExitCode> {
-    let address = args.address.trim();
+fn remove(config: &Config, args: &RemoveArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    // Any spelling that was ever stored can be removed, even one the rules now refuse.
+    let address = Address::unchecked(&args.address);
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    let mut service = Subscriptions::new(&mut ledger, config);
     if args.erase {
-        let found = ledger.erase(address)?;
-        println!(
-            "{}",
-            if found {
-                format!("erased everything stored about {address}")
-            } else {
-                format!("nothing was stored about {address}")
-            }
-        );
-        warn_if_in_csv(config, address);
+        let csv = service.csv_lists_of(&address);
+        if service.erase(&address)? {
+            println!("erased everything stored about {address}");
+        } else {
+            println!("nothing was stored about {address}");
+        }
+        for list in csv {
+            tracing::warn!("{address} is still on the CSV list `{list}`, which you manage: delete its row, or it will be mailed again");
+        }
         return Ok(ExitCode::SUCCESS);
     }
+    service.remove(&address, args.list.as_deref(), now)?;
     match &args.list {
-        Some(list) => {
-            ledger.set_status(
-                address,
-                &[(list.clone(), MemberStatus::Unsubscribed)],
-                "cli",
-                now,
-            )?;
-            println!("{address} is unsubscribed from `{list}`");
-        }
-        None => {
-            let lists: Vec<(String, MemberStatus)> = ledger
-                .person(address)?
-                .map(|p| {
-                    p.memberships
-                        .iter()
-                        .map(|m| (m.list.clone(), MemberStatus::Unsubscribed))
-                        .collect()
-                })
-                .unwrap_or_default();
-            ledger.set_status(address, &lists, "cli", now)?;
-            ledger.suppress(
-                address,
-                SuppressionReason::Unsubscribed,
-                "removed with `crier subscribers remove`",
-                now,
-            )?;
-            println!("{address} gets no more mail from any list");
-        }
+        Some(list) => println!("{address} is unsubscribed from `{list}`"),
+        None => println!("{address} gets no more mail from any list"),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// An erased address still in a CSV list would be mailed again: say so.
-fn warn_if_in_csv(config: &Config, address: &str) {
-    let Some(settings) = &config.newsletter else {
-        return;
-    };
-    let lists = crate::subscribers::load(&settings.subscribers_dir, &[], &[]);
-    for list in &lists.lists {
-        if list.subscribers.iter().any(|s| s.email.is(address)) {
-            tracing::warn!(
-                file = %list.path.display(),
-                "the address is still in this CSV list, which you manage: delete its row, or it will be mailed again"
-            );
-        }
-    }
-}
-
-fn import_file(
-    config: &Config,
-    args: &ImportArgs,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<ExitCode> {
+fn import_file(config: &Config, args: &ImportArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
     let format = match args.format {
         FormatArg::Csv => import::Format::Csv,
         FormatArg::Mailchimp => import::Format::Mailchimp,
@@ -371,8 +308,7 @@ fn import_file(
     };
     let parsed = import::read(&args.file, format)?;
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
-    let allowed = |name: &str| config.audience.list(name).is_some();
-    let report = import::apply(&mut ledger, parsed, list.as_deref(), &allowed, now)?;
+    let report = Subscriptions::new(&mut ledger, config).import(parsed, list.as_deref(), now)?;
     for line in &report.skipped {
         eprintln!("{line}");
     }
@@ -391,7 +327,10 @@ fn import_file(
 }
 
 fn export_csv(config: &Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let people = people(config, &args.who)?;
+    let people: Vec<Person> = people(config, &args.who)?
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
     export::write_csv(
         &people,
         args.who.list.as_deref(),
@@ -403,8 +342,7 @@ fn export_csv(config: &Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
 
 fn count(config: &Config) -> anyhow::Result<ExitCode> {
     if let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? {
-        let counts = ledger.count()?;
-        for ((list, status), n) in &counts {
+        for ((list, status), n) in &ledger.count()? {
             println!("store\t{list}\t{status}\t{n}");
         }
     }

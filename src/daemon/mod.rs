@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::email::tokens::{KeyError, KEY_ENV};
 use crate::email::TokenKey;
 use crate::server::{self, router_with, AppState, HttpLimits};
+use crate::service::mailing::Postman;
 use crate::site::Site;
 
 /// Why the daemon could not start.
@@ -78,6 +79,7 @@ impl Daemon {
         let (key, _) = TokenKey::load(std::env::var(KEY_ENV).ok(), key_file.as_deref(), true)?;
         let (signups, signup_queue) = tokio::sync::mpsc::channel(server::audience::QUEUE);
         let state = Arc::new(AppState {
+            config: config.clone(),
             public_dir: config.feeds.output_dir.clone(),
             feeds_path: server::feeds_path(&config.feeds.url),
             key,
@@ -86,11 +88,12 @@ impl Daemon {
             clock,
             health: health.clone(),
             pages: pages(config),
-            signup: signup_desk(config, signups)?,
+            signup: signup_desk(config, clock, signups)?,
         });
         let signup_worker = tokio::spawn(server::audience::signup_worker(
             Arc::clone(&state),
             signup_queue,
+            shutdown.clone(),
         ));
         prepare_ledger(&site);
         publish_archive(&site);
@@ -165,30 +168,22 @@ fn pages(config: &crate::config::Config) -> server::pages::Pages {
 /// What the sign-up endpoints need, when the site has a newsletter.
 fn signup_desk(
     config: &crate::config::Config,
+    clock: Clock,
     queue: tokio::sync::mpsc::Sender<server::audience::SignUpJob>,
 ) -> Result<Option<server::audience::SignupDesk>, DaemonError> {
     let Some(settings) = &config.newsletter else {
         return Ok(None);
     };
-    let transport = crate::delivery::transport::from_settings(
-        config.smtp.as_ref(),
-        config.delivery.outbox_dir.clone(),
-    )
-    .map_err(|e| DaemonError::Transport(e.to_string()))?;
-    let dkim = settings
-        .dkim
-        .as_ref()
-        .map(crate::email::dkim::load)
-        .transpose()
-        .map_err(|e| DaemonError::Transport(e.to_string()))?;
+    let postman =
+        Postman::new(config.clone(), clock).map_err(|e| DaemonError::Transport(e.to_string()))?;
+    let Some(postman) = postman else {
+        return Ok(None);
+    };
     Ok(Some(server::audience::SignupDesk {
         queue,
-        dkim,
         settings: settings.clone(),
-        site: config.site.clone(),
         audience: config.audience.clone(),
-        transport,
-        templates: crate::email::confirm::ConfirmTemplates::load(&settings.templates_dir),
+        postman: Arc::new(postman),
         per_ip: Default::default(),
     }))
 }

@@ -3,7 +3,6 @@
 
 pub mod body;
 pub mod compose;
-pub mod confirm;
 pub mod dkim;
 pub mod encode;
 pub mod ics;

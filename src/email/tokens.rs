@@ -129,6 +129,15 @@ impl TokenKey {
         }
     }
 
+    /// A short keyed hash of an address, for logs: the same person always gets the same
+    /// pseudonym (so one person's sign-up, confirmation and unsubscribe can be followed),
+    /// but nobody without the key can turn it back into the address.
+    pub fn pseudonym(&self, address: &Address) -> String {
+        let mac = self.mac(format!("crier log pseudonym\n{}", address.key()).as_bytes());
+        let hex: String = mac.iter().take(5).map(|b| format!("{b:02x}")).collect();
+        format!("person-{hex}")
+    }
+
     /// The unsubscribe token for `address` on `list`.
     pub fn token(&self, list: &str, address: &Address) -> String {
         self.seal(Purpose::Unsubscribe, 0, &[list, address.key()])

@@ -18,11 +18,12 @@ use serde_json::json;
 
 use super::pages::private;
 use super::AppState;
-use crate::config::{AudienceSettings, NewsletterSettings, PublicList, SiteInfo, REMINDERS};
-use crate::delivery::transport::{Outbound, Transport};
-use crate::email::confirm::{self, ConfirmTemplates};
-use crate::ledger::{Ledger, SuppressionReason};
-use crate::subscribers::store::{Consent, MemberStatus, Record, SignUp, SignUpLimits, Store};
+use crate::config::{AudienceSettings, NewsletterSettings, PublicList};
+use crate::email::views::{ConfirmationView, EmailView, ListView, SiteView};
+use crate::ledger::Ledger;
+use crate::service::mailing::{OneMessage, Postman};
+use crate::service::subscriptions::{Choice, Confirmed, Preferences, SignUpRequest, Subscriptions};
+use crate::subscribers::store::SignUp;
 use crate::subscribers::{clean_text, Address};
 
 /// Everything the sign-up endpoints need besides [`AppState`]; absent when the site has no
@@ -30,29 +31,21 @@ use crate::subscribers::{clean_text, Address};
 pub struct SignupDesk {
     /// The newsletter (From, page URLs).
     pub settings: NewsletterSettings,
-    /// The site (for the confirmation e-mail).
-    pub site: SiteInfo,
     /// Lists and limits.
     pub audience: AudienceSettings,
-    /// Where confirmation e-mails go.
-    pub transport: Arc<dyn Transport>,
-    /// The confirmation e-mail's templates.
-    pub templates: ConfirmTemplates,
+    /// Sends confirmation e-mails through the same sender as every other message.
+    pub postman: Arc<Postman>,
     /// Form posts per client address in the current hour.
     pub per_ip: Mutex<IpWindow>,
     /// Sign-ups waiting for the one worker that records them and sends confirmations (see
     /// [`signup_worker`]).
     pub queue: tokio::sync::mpsc::Sender<SignUpJob>,
-    /// DKIM signing for confirmation e-mails, as for every other message.
-    pub dkim: Option<lettre::message::DkimConfig>,
 }
 
 /// One accepted form post, for the worker.
 #[derive(Debug)]
 pub struct SignUpJob {
-    record: Record,
-    lists: Vec<String>,
-    at: DateTime<Utc>,
+    request: SignUpRequest,
 }
 
 /// How many sign-ups may wait for the worker; beyond that, posts are dropped (logged) with
@@ -214,13 +207,12 @@ pub async fn subscribe(
             .unwrap_or(true)
     });
     if human && allowed {
-        let job = SignUpJob {
-            record: sign_up_record(desk, &form, &headers, ip, now),
-            lists: chosen_lists(&desk.audience, &form.lists),
-            at: now.with_nanosecond(0).unwrap_or(now),
-        };
-        if desk.queue.try_send(job).is_err() {
-            tracing::warn!("sign-up queue full: a form post was dropped");
+        let at = now.with_nanosecond(0).unwrap_or(now);
+        let request = sign_up_request(desk, &form, &headers, ip, at);
+        if let Some(request) = request {
+            if desk.queue.try_send(SignUpJob { request }).is_err() {
+                tracing::warn!("sign-up queue full: a form post was dropped");
+            }
         }
     } else {
         tracing::debug!(human, allowed, "form post dropped");
@@ -228,14 +220,15 @@ pub async fn subscribe(
     check_your_inbox(&state, desk)
 }
 
-/// The pending person a form post asks for, with the record of their consent.
-fn sign_up_record(
+/// The sign-up a form post asks for, with what its consent record keeps (the page and the
+/// client's address); `None` for an honeypot post whose address did not parse.
+fn sign_up_request(
     desk: &SignupDesk,
     form: &Form,
     headers: &HeaderMap,
     ip: Option<IpAddr>,
-    now: DateTime<Utc>,
-) -> Record {
+    at: DateTime<Utc>,
+) -> Option<SignUpRequest> {
     // crier's own page sends no Referer (its policy is no-referrer), but its form says where
     // it came from with the signed timestamp.
     let page = match form.ts {
@@ -245,20 +238,14 @@ fn sign_up_record(
             .and_then(|v| v.to_str().ok())
             .map(|r| r.chars().take(500).collect()),
     };
-    Record {
-        address: form.email.clone(),
+    Some(SignUpRequest {
+        address: Address::parse(&form.email).ok()?,
         name: form.name.clone(),
-        attrs: Default::default(),
-        status: MemberStatus::Pending,
-        consent: Consent {
-            source: "form".into(),
-            opted_in_at: Some(now),
-            page,
-            ip: ip.map(|ip| ip.to_string()),
-            confirmed_at: None,
-        },
-        address_wide: false,
-    }
+        lists: form.lists.clone(),
+        page,
+        ip: ip.map(|ip| ip.to_string()),
+        at,
+    })
 }
 
 /// Whether a form post passes the bot checks: the honeypot is empty and, when the form came
@@ -275,19 +262,6 @@ fn is_human(state: &AppState, desk: &SignupDesk, form: &Form, now: DateTime<Utc>
             age >= i64::from(desk.audience.form_min_seconds) && age <= 24 * 3600
         }),
     }
-}
-
-fn chosen_lists(audience: &AudienceSettings, asked: &[String]) -> Vec<String> {
-    let mut lists: Vec<String> = audience
-        .lists
-        .iter()
-        .filter(|l| asked.contains(&l.name))
-        .map(|l| l.name.clone())
-        .collect();
-    if lists.is_empty() {
-        lists.extend(audience.lists.first().map(|l| l.name.clone()));
-    }
-    lists
 }
 
 fn client_ip(
@@ -310,97 +284,118 @@ fn client_ip(
 
 /// The one worker that records sign-ups and sends confirmation e-mails, in order: the form's
 /// answer never waits for (so never reveals) either, and a burst of posts becomes at most a
-/// steady trickle of mail.
+/// steady trickle of mail. Between sign-ups it retries confirmations a server outage
+/// deferred.
 pub async fn signup_worker(
     state: Arc<AppState>,
     mut queue: tokio::sync::mpsc::Receiver<SignUpJob>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    while let Some(job) = queue.recv().await {
-        let Some(desk) = state.signup.as_ref() else {
-            return;
-        };
-        let now = job.at;
-        let limits = SignUpLimits {
-            resend_after: now - Duration::days(1),
-            hour_ago: now - Duration::hours(1),
-            per_hour: desk.audience.confirmations_per_hour as usize,
-            forget_before: now - Duration::days(i64::from(desk.audience.confirm_days)),
-        };
-        let path = state.ledger_path.clone();
-        let address = job.record.address.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            Ledger::open(&path).and_then(|mut l| l.sign_up(&job.record, &job.lists, now, limits))
-        })
-        .await;
-        match outcome {
-            Ok(Ok(SignUp::Confirm(lists))) => send_confirmation(&state, &address, &lists, now).await,
-            Ok(Ok(SignUp::CapReached)) => tracing::warn!(
-                cap = desk.audience.confirmations_per_hour,
-                "hourly cap on confirmation e-mails reached: a sign-up was recorded as pending without an e-mail (raise `audience.confirmations_per_hour` if this is real demand)"
-            ),
-            Ok(Ok(other)) => tracing::debug!(?other, "no confirmation e-mail needed"),
-            Ok(Err(err)) => tracing::error!(%err, "cannot record a sign-up"),
-            Err(err) => tracing::error!(%err, "sign-up task failed"),
+    let Some(desk) = state.signup.as_ref() else {
+        return;
+    };
+    let mut retry = tokio::time::interval(state.config.delivery.retry_unfinished);
+    retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            job = queue.recv() => match job {
+                Some(job) => handle_sign_up(&state, desk, job.request, &shutdown).await,
+                None => return,
+            },
+            _ = retry.tick() => retry_confirmations(desk, &shutdown).await,
         }
     }
 }
 
-async fn send_confirmation(state: &AppState, address: &str, lists: &[String], now: DateTime<Utc>) {
-    let Some(desk) = state.signup.as_ref() else {
-        return;
-    };
-    let token = state
-        .key
-        .confirm_token(&Address::unchecked(address), lists, now.timestamp());
-    let url = desk.settings.page_url("confirm", &token);
-    let titles: Vec<&PublicList> = lists.iter().filter_map(|l| desk.audience.list(l)).collect();
-    let at = now.with_timezone(&desk.site.timezone).fixed_offset();
-    let result = match confirm::compose(
-        &desk.templates,
-        &desk.settings,
-        &desk.site,
-        address,
-        &titles,
-        &url,
-        desk.audience.confirm_days,
-        at,
-        desk.dkim.as_ref(),
-    ) {
-        Ok(bytes) => {
-            let stem = format!(
-                "confirm/{}-{}",
-                now.format("%Y%m%dT%H%M%S"),
-                crate::output::address_file_name(address)
-            );
-            let from = desk.settings.from.email.to_string();
-            let message = Outbound {
-                from: &from,
-                to: address,
-                bytes: &bytes,
-                file_stem: &stem,
-            };
-            match tokio::time::timeout(
-                std::time::Duration::from_secs(120),
-                desk.transport.send(message),
-            )
-            .await
-            {
-                Ok(Ok(_)) => "sent".to_owned(),
-                Ok(Err(err)) => format!("failed: {err}"),
-                Err(_) => "failed: timed out".to_owned(),
-            }
-        }
-        Err(err) => format!("failed: {err}"),
-    };
-    if result != "sent" {
-        tracing::warn!(%result, "confirmation e-mail not sent");
-    }
-    let path = state.ledger_path.clone();
-    let address = address.to_owned();
-    let _ = tokio::task::spawn_blocking(move || {
-        Ledger::open(&path).and_then(|l| l.confirmation_result(&address, now, &result))
+async fn handle_sign_up(
+    state: &Arc<AppState>,
+    desk: &SignupDesk,
+    request: SignUpRequest,
+    shutdown: &tokio::sync::watch::Receiver<bool>,
+) {
+    let st = Arc::clone(state);
+    let asked = request.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        st.signup.as_ref().ok_or(Unavailable)?;
+        let mut ledger = Ledger::open(&st.ledger_path)?;
+        Ok::<_, Unavailable>(Subscriptions::new(&mut ledger, &st.config).sign_up(&asked)?)
     })
     .await;
+    match outcome {
+        Ok(Ok(SignUp::Confirm(lists))) => {
+            let one = confirmation(state, desk, &request, &lists);
+            deliver_one(desk, one, shutdown).await;
+        }
+        Ok(Ok(SignUp::CapReached)) => tracing::warn!(
+            cap = desk.audience.confirmations_per_hour,
+            "hourly cap on confirmation e-mails reached: a sign-up was recorded as pending without an e-mail (raise `audience.confirmations_per_hour` if this is real demand)"
+        ),
+        Ok(Ok(other)) => tracing::debug!(?other, "no confirmation e-mail needed"),
+        Ok(Err(Unavailable)) => tracing::error!("cannot record a sign-up"),
+        Err(err) => tracing::error!(%err, "sign-up task failed"),
+    }
+}
+
+/// The confirmation e-mail of a sign-up to `lists`.
+fn confirmation(
+    state: &AppState,
+    desk: &SignupDesk,
+    request: &SignUpRequest,
+    lists: &[String],
+) -> OneMessage {
+    let view = ConfirmationView {
+        site: SiteView::of(&state.config.site),
+        lists: lists
+            .iter()
+            .filter_map(|l| desk.audience.list(l))
+            .map(|l| ListView {
+                name: l.name.clone(),
+                title: l.title.clone(),
+            })
+            .collect(),
+        confirm_days: desk.audience.confirm_days,
+        issued: request.at.timestamp(),
+        notice: None,
+    };
+    OneMessage {
+        to: request.address.clone(),
+        list: lists.first().cloned().unwrap_or_default(),
+        view: EmailView::Confirmation(Box::new(view)),
+        at: request.at,
+    }
+}
+
+/// Sends one message through the postman, on a blocking-pool thread (the ledger it holds
+/// across the SMTP exchange is not `Send`).
+async fn deliver_one(
+    desk: &SignupDesk,
+    one: OneMessage,
+    shutdown: &tokio::sync::watch::Receiver<bool>,
+) {
+    let postman = Arc::clone(&desk.postman);
+    let stop = shutdown.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let sent =
+        tokio::task::spawn_blocking(move || runtime.block_on(postman.send_one(one, stop))).await;
+    match sent {
+        Ok(Ok(outcome)) if outcome.deferred > 0 => {
+            tracing::warn!("confirmation e-mail deferred (mail server unavailable); retried later")
+        }
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => tracing::error!(%err, "confirmation e-mail not sent"),
+        Err(err) => tracing::error!(%err, "confirmation task failed"),
+    }
+}
+
+async fn retry_confirmations(desk: &SignupDesk, shutdown: &tokio::sync::watch::Receiver<bool>) {
+    let postman = Arc::clone(&desk.postman);
+    let stop = shutdown.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let retried =
+        tokio::task::spawn_blocking(move || runtime.block_on(postman.retry_unfinished(stop))).await;
+    if let Ok(Err(err)) = retried {
+        tracing::warn!(%err, "cannot retry deferred confirmation e-mails");
+    }
 }
 
 fn check_your_inbox(state: &AppState, desk: &SignupDesk) -> Response {
@@ -482,23 +477,59 @@ pub async fn confirm(
     let Some(issued) = DateTime::from_timestamp(issued, 0) else {
         return bad_link(&state, "confirmation");
     };
-    let st = Arc::clone(&state);
+    let address = Address::unchecked(&address);
+    let (st, who) = (Arc::clone(&state), address.clone());
     let done = tokio::task::spawn_blocking(move || {
-        let desk = st.signup.as_ref().ok_or(Unavailable)?;
+        st.signup.as_ref().ok_or(Unavailable)?;
         let now = st.clock.now_utc();
         let mut ledger = Ledger::open(&st.ledger_path)?;
-        keep_other_lists_off(&mut ledger, desk, &address, &lists, now)?;
-        ledger
-            .confirm(&address, &lists, issued, now)
-            .map_err(Unavailable::from)
+        Ok::<_, Unavailable>(
+            Subscriptions::new(&mut ledger, &st.config).confirm(&who, &lists, issued, now)?,
+        )
     })
     .await;
-    match done {
-        Ok(Ok(_)) => {
-            state.pages.message(StatusCode::OK, "You are subscribed", &["Thank you: your subscription is confirmed. Every e-mail has a link to change what you get, or to leave with one click."], None)
+    let links = member_links(&state, &address);
+    let (heading, text) = match done {
+        Ok(Ok(Confirmed::Joined | Confirmed::Already)) => {
+            tracing::info!(who = %state.key.pseudonym(&address), "subscription confirmed");
+            ("You are subscribed", "Thank you: your subscription is confirmed. Every e-mail has a link to change what you get, or to leave with one click.")
         }
-        _ => try_again(&state),
-    }
+        Ok(Ok(Confirmed::LeftSince)) => ("Nothing changed", "You chose to stop getting these e-mails after this link was sent, so it no longer subscribes you. Your preferences page shows what you get now."),
+        Ok(Ok(Confirmed::Refused)) => ("Nothing changed", "This address cannot be subscribed with this link any more. Your preferences page shows what you get now."),
+        _ => return try_again(&state),
+    };
+    state
+        .pages
+        .message_with_links(StatusCode::OK, heading, &[text], &links)
+}
+
+/// The links every page a member meets carries: their preferences and leaving.
+fn member_links(state: &AppState, address: &Address) -> Vec<(String, &'static str)> {
+    let Some(desk) = state.signup.as_ref() else {
+        return Vec::new();
+    };
+    let preferences = desk
+        .settings
+        .page_url("preferences", &state.key.preferences_token(address));
+    let list = desk
+        .audience
+        .lists
+        .first()
+        .map_or("members", |l| l.name.as_str());
+    let sep = if desk.settings.unsubscribe_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let unsubscribe = format!(
+        "{}{sep}token={}",
+        desk.settings.unsubscribe_url,
+        state.key.token(list, address)
+    );
+    vec![
+        (preferences, "Change what you get"),
+        (unsubscribe, "Unsubscribe from everything"),
+    ]
 }
 
 pub(super) fn try_again(state: &AppState) -> Response {
@@ -510,96 +541,33 @@ pub(super) fn try_again(state: &AppState) -> Response {
     )
 }
 
-/// Before an unsubscribe is lifted by confirming some lists, every other list the person is
-/// on (the organiser's CSV lists included) is marked left: re-joining one list must not bring
-/// back the rest.
-fn keep_other_lists_off(
-    ledger: &mut Ledger,
-    desk: &SignupDesk,
-    address: &str,
-    lists: &[String],
-    now: DateTime<Utc>,
-) -> Result<(), Unavailable> {
-    if ledger.suppressed(address)?.is_none() {
-        return Ok(());
-    }
-    let mut others = csv_lists_of(&desk.settings.subscribers_dir, address);
-    if let Some(person) = ledger.person(address)? {
-        others.extend(person.memberships.iter().map(|m| m.list.clone()));
-    }
-    others.retain(|l| !lists.contains(l) && l != REMINDERS);
-    others.sort();
-    others.dedup();
-    let changes: Vec<(String, MemberStatus)> = others
-        .into_iter()
-        .map(|l| (l, MemberStatus::Unsubscribed))
-        .collect();
-    ledger.set_status(address, &changes, "unsubscribe", now)?;
-    Ok(())
+/// The preferences page's data: the person's choices and the form's fields.
+#[derive(serde::Serialize)]
+struct PreferencesPage<'a> {
+    heading: &'a str,
+    token: &'a str,
+    action: &'a str,
+    saved: Option<&'a str>,
+    #[serde(flatten)]
+    preferences: Preferences,
 }
 
-/// What the preferences page shows for one person.
-fn preferences_data(
-    ledger: &Ledger,
-    desk: &SignupDesk,
-    csv_lists: &[String],
-    address: &str,
+fn preferences_response(
+    state: &AppState,
     token: &str,
+    preferences: Preferences,
     saved: Option<&str>,
-) -> Result<serde_json::Value, crate::ledger::LedgerError> {
-    let person = ledger.person(address)?;
-    let suppressed = ledger.suppressed(address)?.is_some();
-    let status = |list: &str| person.as_ref().and_then(|p| p.on(list)).map(|m| m.status);
-    let on = |list: &str| on_list(status(list), csv_lists, list);
-    let mut lists: Vec<serde_json::Value> = desk
-        .audience
-        .lists
-        .iter()
-        .map(|l| json!({"name": l.name, "title": l.title, "description": l.description, "on": !suppressed && on(&l.name)}))
-        .collect();
-    for list in csv_lists.iter().filter(|l| desk.audience.list(l).is_none()) {
-        lists.push(json!({"name": list, "title": list, "on": !suppressed && on(list)}));
-    }
-    let reminders = desk.audience.reminders.then(
-        || json!({"on": !suppressed && status(REMINDERS) != Some(MemberStatus::Unsubscribed)}),
-    );
-    Ok(json!({
-        "heading": "Your e-mail preferences",
-        "address": address,
-        "token": token,
-        "action": "preferences",
-        "lists": lists,
-        "reminders": reminders,
-        "suppressed": suppressed,
-        "saved": saved,
-    }))
-}
-
-/// Whether someone gets `list`: confirmed in the store, or on its CSV file and not opted
-/// out in the store (a pending sign-up does not hide a CSV row).
-fn on_list(stored: Option<MemberStatus>, csv: &[String], list: &str) -> bool {
-    match stored {
-        Some(MemberStatus::Confirmed) => true,
-        Some(s) if s.opts_out() => false,
-        _ => csv.iter().any(|l| l == list),
-    }
-}
-
-/// The organiser's CSV lists `address` is on (read from the files: they are the truth).
-fn csv_lists_of(dir: &std::path::Path, address: &str) -> Vec<String> {
-    let (files, _) = crate::subscribers::list_files(dir, &[], &[]);
-    files
-        .into_iter()
-        .filter(|f| {
-            let mut found = false;
-            let _ = crate::subscribers::read_list(&f.path, &f.name, |s| {
-                found |= s.email.is(address);
-                Ok::<(), ()>(())
-            });
-            found
-        })
-        .map(|f| f.name)
-        .collect()
+) -> Response {
+    let page = PreferencesPage {
+        heading: "Your e-mail preferences",
+        token,
+        action: "preferences",
+        saved,
+        preferences,
+    };
+    state
+        .pages
+        .respond(StatusCode::OK, "preferences", json!(page))
 }
 
 /// `GET /preferences`.
@@ -613,15 +581,15 @@ pub async fn preferences_page(
         return bad_link(&state, "preferences");
     };
     let st = Arc::clone(&state);
-    let data = tokio::task::spawn_blocking(move || {
-        let desk = st.signup.as_ref().ok_or(Unavailable)?;
-        let ledger = Ledger::open(&st.ledger_path)?;
-        let csv = csv_lists_of(&desk.settings.subscribers_dir, &address);
-        preferences_data(&ledger, desk, &csv, &address, &token, None).map_err(Unavailable::from)
+    let prefs = tokio::task::spawn_blocking(move || {
+        st.signup.as_ref().ok_or(Unavailable)?;
+        let mut ledger = Ledger::open(&st.ledger_path)?;
+        let address = Address::unchecked(&address);
+        Ok::<_, Unavailable>(Subscriptions::new(&mut ledger, &st.config).preferences(&address)?)
     })
     .await;
-    match data {
-        Ok(Ok(data)) => state.pages.respond(StatusCode::OK, "preferences", data),
+    match prefs {
+        Ok(Ok(prefs)) => preferences_response(&state, &token, prefs, None),
         _ => try_again(&state),
     }
 }
@@ -633,120 +601,42 @@ pub async fn preferences(State(state): State<Arc<AppState>>, body: String) -> Re
     else {
         return bad_link(&state, "preferences");
     };
-    let mut chosen = Vec::new();
-    let mut reminders = false;
-    let mut leave = false;
+    let mut choice = Choice::default();
     for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
         match (&*k, &*v) {
-            ("list", list) => chosen.push(list.to_owned()),
-            ("reminders", _) => reminders = true,
-            ("action", "leave") => leave = true,
+            ("list", list) => choice.lists.push(list.to_owned()),
+            ("reminders", _) => choice.reminders = true,
+            ("action", "leave") => choice.leave = true,
             _ => {}
         }
     }
     let st = Arc::clone(&state);
+    let address = Address::unchecked(&address);
+    let who = address.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        let desk = st.signup.as_ref().ok_or(Unavailable)?;
-        // One database connection and one read of the CSV lists serve the save and the page.
+        st.signup.as_ref().ok_or(Unavailable)?;
         let mut ledger = Ledger::open(&st.ledger_path)?;
-        let csv = csv_lists_of(&desk.settings.subscribers_dir, &address);
-        let choice = Choice {
-            lists: &chosen,
-            reminders,
-            leave,
-        };
         let now = st.clock.now_utc();
-        let saved = save_choices(&mut ledger, desk, &csv, &address, &choice, now)?;
-        preferences_data(&ledger, desk, &csv, &address, &token, Some(saved))
-            .map_err(Unavailable::from)
+        let service = &mut Subscriptions::new(&mut ledger, &st.config);
+        Ok::<_, Unavailable>(service.save_choices(&who, &choice, now)?)
     })
     .await;
     match outcome {
-        Ok(Ok(data)) => state.pages.respond(StatusCode::OK, "preferences", data),
+        Ok(Ok((saved, prefs))) => {
+            tracing::info!(who = %state.key.pseudonym(&address), saved = ?saved, "preferences changed");
+            preferences_response(&state, &token, prefs, Some(saved.sentence()))
+        }
         _ => try_again(&state),
     }
 }
 
-/// What a person chose on their preferences page.
-struct Choice<'a> {
-    /// The lists ticked.
-    lists: &'a [String],
-    /// Reminders ticked.
-    reminders: bool,
-    /// "Unsubscribe from everything" pressed.
-    leave: bool,
-}
-
-fn save_choices(
-    ledger: &mut Ledger,
-    desk: &SignupDesk,
-    csv: &[String],
-    address: &str,
-    choice: &Choice<'_>,
-    now: DateTime<Utc>,
-) -> Result<&'static str, crate::ledger::LedgerError> {
-    let Choice {
-        lists: chosen,
-        reminders,
-        leave,
-    } = *choice;
-    let person = ledger.person(address)?;
-    let stored = |list: &str| person.as_ref().and_then(|p| p.on(list)).map(|m| m.status);
-    // On a list now: confirmed in the store, or on its CSV file and not opted out.
-    let on_now = |list: &str| on_list(stored(list), csv, list);
-    let mut shown: Vec<String> = desk.audience.lists.iter().map(|l| l.name.clone()).collect();
-    shown.extend(csv.iter().cloned());
-    shown.sort();
-    shown.dedup();
-    let wanted: Vec<(String, bool)> = shown
-        .iter()
-        .map(|l| (l.clone(), chosen.contains(l) && !leave))
-        .collect();
-    // Only what changed is written: an unchanged CSV membership stays the organiser's row,
-    // not a store record that would outlive its removal from the file.
-    let mut changes: Vec<(String, MemberStatus)> = wanted
-        .iter()
-        .filter(|(l, want)| *want != on_now(l))
-        .map(|(l, want)| {
-            let status = if *want {
-                MemberStatus::Confirmed
-            } else {
-                MemberStatus::Unsubscribed
-            };
-            (l.clone(), status)
-        })
-        .collect();
-    let reminders_now = stored(REMINDERS) != Some(MemberStatus::Unsubscribed);
-    if desk.audience.reminders && (reminders && !leave) != reminders_now {
-        let status = if reminders && !leave {
-            MemberStatus::Confirmed
-        } else {
-            MemberStatus::Unsubscribed
-        };
-        changes.push((REMINDERS.to_owned(), status));
-    }
-    ledger.set_status(address, &changes, "preferences", now)?;
-    if leave || !wanted.iter().any(|(_, want)| *want) {
-        ledger.suppress(
-            address,
-            SuppressionReason::Unsubscribed,
-            "left every list on the preferences page",
-            now,
-        )?;
-        return Ok("You will get no more e-mails from us.");
-    }
-    // Choosing a list again from one's own mailbox lifts an earlier unsubscribe.
-    ledger.unsuppress_unsubscribed(address)?;
-    Ok("Your choices are saved.")
-}
-
-/// A preferences request that could not be served (logged; the person is asked to retry).
+/// A request that could not be served (logged; the person is asked to retry).
 #[derive(Debug)]
 struct Unavailable;
 
 impl From<crate::ledger::LedgerError> for Unavailable {
     fn from(err: crate::ledger::LedgerError) -> Self {
-        tracing::error!(%err, "preferences page");
+        tracing::error!(%err, "subscriber request");
         Unavailable
     }
 }

@@ -27,10 +27,12 @@ use sha2::{Digest, Sha256};
 use crate::clock::Clock;
 use crate::email::TokenKey;
 use crate::ledger::Ledger;
-use crate::ledger::SuppressionReason;
+use crate::service::subscriptions::Subscriptions;
 
 /// What the handlers need.
 pub struct AppState {
+    /// The site's config as the daemon started with it.
+    pub config: crate::config::Config,
     /// The feeds folder.
     pub public_dir: PathBuf,
     /// The URL path the feeds folder is published under (`/`, `/feeds/`), taken from
@@ -225,16 +227,17 @@ async fn unsubscribe(
     let Some((list, address)) = token.as_deref().and_then(|t| state.key.verify(t)) else {
         return bad_token(&state);
     };
-    let path = state.ledger_path.clone();
     let now = state.clock.now_utc();
-    let (who, detail) = (address.clone(), format!("link in a message on list {list}"));
+    let address = crate::subscribers::Address::unchecked(&address);
+    let (st, who) = (Arc::clone(&state), address.clone());
     let stored = tokio::task::spawn_blocking(move || {
-        Ledger::open(&path)
-            .and_then(|l| l.suppress(&who, SuppressionReason::Unsubscribed, &detail, now))
+        let mut ledger = Ledger::open(&st.ledger_path)?;
+        Subscriptions::new(&mut ledger, &st.config).unsubscribe(&who, &list, now)
     })
     .await;
     match stored {
         Ok(Ok(())) => {
+            tracing::info!(who = %state.key.pseudonym(&address), "unsubscribed by one-click link");
             let done = format!(
                 "{address} is unsubscribed and will not get any more e-mails from this newsletter."
             );

@@ -1,46 +1,19 @@
 //! The daemon's HTML pages: the public home page with the subscribe form, and the pages
 //! behind tokens (confirm, preferences, unsubscribe). Their templates live in
-//! `templates/pages/` like the e-mails'; crier's own are built in, and one that is missing or
-//! does not compile falls back to crier's (logged), so a template typo never takes the
-//! subscribe form down.
+//! `templates/pages/` like the e-mails', loaded by the one template loader: crier's own are
+//! built in, and one that is missing or does not compile falls back to crier's (logged), so a
+//! template typo never takes the subscribe form down.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use handlebars::Handlebars;
 use serde_json::{json, Value};
 
-const BUILTIN: [(&str, &str); 5] = [
-    (
-        "layout",
-        include_str!("../../templates/pages/layout.html.hbs"),
-    ),
-    ("style", include_str!("../../templates/pages/style.css")),
-    (
-        "index",
-        include_str!("../../templates/pages/index.html.hbs"),
-    ),
-    (
-        "message",
-        include_str!("../../templates/pages/message.html.hbs"),
-    ),
-    (
-        "preferences",
-        include_str!("../../templates/pages/preferences.html.hbs"),
-    ),
-];
-
-/// The file name of each page template in the site's `templates/pages/`.
-fn file_name(name: &str) -> String {
-    if name == "style" {
-        "style.css".into()
-    } else {
-        format!("{name}.html.hbs")
-    }
-}
+use crate::content::Limits;
+use crate::templates::{OnBroken, Set, PAGES};
 
 /// The compiled page templates.
 pub struct Pages {
-    registry: Handlebars<'static>,
+    set: Set,
     /// `site` data every page gets (title, url, language).
     site: Value,
     /// `<link rel="alternate">` feeds every page announces.
@@ -48,6 +21,17 @@ pub struct Pages {
     /// The Content-Security-Policy of every page.
     csp: String,
 }
+
+/// Every variable the layout and the pages may use, with its value when a page does not set
+/// it: rendering is strict, so each one is always there.
+const DEFAULTS: [(&str, Value); 6] = [
+    ("index", Value::Bool(false)),
+    ("heading", Value::Null),
+    ("tags", Value::Array(Vec::new())),
+    ("form", Value::Null),
+    ("links", Value::Array(Vec::new())),
+    ("paragraphs", Value::Array(Vec::new())),
+];
 
 /// The policy: no script at all, styles inline, forms only to this site (and to where a
 /// form's answer redirects, `extra_form_action`, since browsers check redirects too).
@@ -61,27 +45,27 @@ fn policy(extra_form_action: Option<&str>) -> String {
 }
 
 impl Pages {
-    /// Loads `dir/pages/*`, falling back to the built-in template for each one missing or
-    /// broken.
+    /// Loads `dir/pages/*` (the templates folder's), falling back to the built-in template
+    /// for each one missing or broken.
     pub fn load(dir: &std::path::Path, site: Value, feeds: Value) -> Self {
-        let mut registry = Handlebars::new();
-        registry.register_escape_fn(crate::util::escape_html);
-        for (name, builtin) in BUILTIN {
-            let path = dir.join("pages").join(file_name(name));
-            let own = std::fs::read_to_string(&path).ok();
-            let ok = own
-                .as_deref()
-                .is_some_and(|t| registry.register_template_string(name, t).is_ok());
-            if !ok {
-                if own.is_some() {
-                    tracing::warn!(path = %path.display(), "page template does not compile; using crier's own");
+        let limits = Limits::default();
+        let set = match Set::load(PAGES, dir, &limits, OnBroken::FallBack) {
+            Ok((set, problems)) => {
+                for problem in problems {
+                    tracing::warn!("{problem} (crier's own page template is used instead)");
                 }
-                // Built-in templates are tested to compile.
-                let _ = registry.register_template_string(name, builtin);
+                set
             }
-        }
+            // Falling back cannot fail: crier's own templates are tested to load.
+            Err(problems) => {
+                for problem in problems {
+                    tracing::error!("{problem}");
+                }
+                Set::empty(PAGES)
+            }
+        };
         Pages {
-            registry,
+            set,
             site,
             feeds,
             csp: policy(None),
@@ -94,13 +78,17 @@ impl Pages {
         self
     }
 
-    /// Renders page `name` with `data` (plus `site` and `feeds`).
+    /// Renders page `name` with `data` (plus `site`, `feeds`, and the defaults of the
+    /// variables it does not set).
     pub fn render(&self, name: &str, mut data: Value) -> Result<String, String> {
         if let Value::Object(map) = &mut data {
             map.insert("site".into(), self.site.clone());
             map.entry("feeds").or_insert_with(|| self.feeds.clone());
+            for (key, value) in DEFAULTS {
+                map.entry(key).or_insert(value);
+            }
         }
-        self.registry.render(name, &data).map_err(|e| e.to_string())
+        self.set.html(name, &data).map_err(|e| e.to_string())
     }
 
     /// A page with a heading, paragraphs and optionally a one-button form.
@@ -112,6 +100,22 @@ impl Pages {
         form: Option<Value>,
     ) -> Response {
         let data = json!({"heading": heading, "paragraphs": paragraphs, "form": form});
+        self.respond(status, "message", data)
+    }
+
+    /// A page with a heading, paragraphs and links (`(href, label)`).
+    pub fn message_with_links(
+        &self,
+        status: StatusCode,
+        heading: &str,
+        paragraphs: &[&str],
+        links: &[(String, &str)],
+    ) -> Response {
+        let links: Vec<Value> = links
+            .iter()
+            .map(|(href, label)| json!({"href": href, "label": label}))
+            .collect();
+        let data = json!({"heading": heading, "paragraphs": paragraphs, "links": links});
         self.respond(status, "message", data)
     }
 
@@ -159,16 +163,32 @@ pub fn private(mut response: Response) -> Response {
 mod tests {
     use super::*;
 
+    fn site() -> Value {
+        json!({"title": "T & co", "url": "https://x.example.com/", "language": "en", "description": ""})
+    }
+
     #[test]
     fn built_in_templates_compile_and_render() {
         let dir = tempfile::tempdir().unwrap();
         let pages = Pages::load(
             dir.path(),
-            json!({"title": "T & co", "url": "https://x.example.com/", "language": "en"}),
+            site(),
             json!([{"title": "RSS", "url": "https://x.example.com/rss.xml", "type": "application/rss+xml"}]),
         );
-        for name in ["index", "message", "preferences"] {
-            let html = pages.render(name, json!({"heading": "<h>"})).unwrap();
+        let data = [
+            (
+                "index",
+                json!({"index": true, "heading": "<h>", "archive": null}),
+            ),
+            ("message", json!({"heading": "<h>", "paragraphs": ["<p>"]})),
+            (
+                "preferences",
+                json!({"heading": "<h>", "address": "a@example.org", "token": "t", "action": "preferences",
+                       "lists": [], "reminders": null, "suppressed": false, "saved": null}),
+            ),
+        ];
+        for (name, data) in data {
+            let html = pages.render(name, data).unwrap();
             assert!(html.contains("T &amp; co"), "{name}");
             assert!(!html.contains("<h>"), "{name} escapes");
             assert!(html.contains("rel=\"alternate\""), "{name}");
@@ -185,7 +205,7 @@ mod tests {
             "{{#> layout}}OWN PAGE{{/layout}}",
         )
         .unwrap();
-        let pages = Pages::load(dir.path(), json!({"title": "T"}), json!([]));
+        let pages = Pages::load(dir.path(), site(), json!([]));
         assert!(pages
             .render("message", json!({"heading": "Hi"}))
             .unwrap()

@@ -2,3 +2,4 @@
 
 pub mod mailing;
 pub mod summary;
+pub mod subscriptions;

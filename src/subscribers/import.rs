@@ -513,27 +513,15 @@ pub struct Report {
     pub skipped: Vec<String>,
 }
 
-/// Why an import stopped with nothing imported.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError<E: std::error::Error + 'static> {
-    /// The file could not be read.
-    #[error(transparent)]
-    Read(#[from] ImportError),
-    /// The store failed; nothing was imported.
-    #[error(transparent)]
-    Store(E),
-}
-
-/// Imports `parsed` rows into `store`: every row onto `list`, or, without one, onto the list
-/// its `list` column names (crier's own export). One transaction per list; a store failure
-/// leaves that list as it was.
-pub fn apply<S: super::store::Store>(
-    store: &mut S,
+/// The rows of `parsed` grouped by the list they go to: every row onto `list`, or, without
+/// one, onto the list its `list` column names (crier's own export) if `allowed` (or it records
+/// a choice to leave: kept even for lists people cannot join on the form). The report holds
+/// the rows skipped.
+pub fn batches(
     parsed: Parsed,
     list: Option<&str>,
     allowed: &dyn Fn(&str) -> bool,
-    now: DateTime<Utc>,
-) -> Result<Report, ApplyError<S::Error>> {
+) -> (Vec<(String, Vec<Record>)>, Report) {
     let mut report = Report {
         skipped: parsed.skipped.iter().map(ToString::to_string).collect(),
         ..Report::default()
@@ -550,8 +538,6 @@ pub fn apply<S: super::store::Store>(
             }
             (Some(wanted), _) => wanted.to_owned(),
             (None, Some(own)) if allowed(own) => own.clone(),
-            // A recorded choice to leave a list (reminders, an organiser's CSV list) is
-            // kept even though people cannot join that list on the form.
             (None, Some(own))
                 if row.record.status.opts_out() && crate::config::valid_list_name(own) =>
             {
@@ -574,13 +560,7 @@ pub fn apply<S: super::store::Store>(
         };
         by_list.entry(target).or_default().push(row.record);
     }
-    // Every list in one transaction: a failure imports nothing.
-    let batches: Vec<(String, Vec<Record>)> = by_list.into_iter().collect();
-    let applied = store.apply_all(&batches, now).map_err(ApplyError::Store)?;
-    for ((name, _), applied) in batches.into_iter().zip(applied) {
-        report.lists.insert(name, applied);
-    }
-    Ok(report)
+    (by_list.into_iter().collect(), report)
 }
 
 #[cfg(test)]

@@ -2,13 +2,16 @@
 //! imported, with their status on each list and the record of their consent.
 //!
 //! The CSV lists stay organiser-managed files; the store holds everyone else and every choice a
-//! person made (confirmed, left a list). The planner merges the two. The store is a trait so a
-//! database other than the ledger's SQLite file can follow; the ledger implements it.
+//! person made (confirmed, left a list). The planner merges the two. The store is a trait of
+//! persistence calls only, so a database other than the ledger's SQLite file can follow; the
+//! rules live in the subscriptions service.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::{Suppression, SuppressionReason};
 
 /// A person's status on one list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -176,24 +179,93 @@ pub enum SignUp {
     Blocked,
 }
 
-/// The limits a sign-up is checked against, inside the store's transaction so concurrent
-/// form posts cannot slip past them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SignUpLimits {
-    /// No second confirmation e-mail to an address that got one after this.
-    pub resend_after: DateTime<Utc>,
-    /// The start of the hour the cap counts.
-    pub hour_ago: DateTime<Utc>,
-    /// Confirmation e-mails per hour, all addresses together.
-    pub per_hour: usize,
-    /// Pending sign-ups older than this (the confirmation link's life) are forgotten.
-    pub forget_before: DateTime<Utc>,
+/// Where a form post came from: the page and the client's address, as its confirmation
+/// record kept them.
+pub type FormOrigin = (Option<String>, Option<String>);
+
+/// The persistence calls the subscriptions service makes inside one write transaction.
+///
+/// These only read and write rows: every rule about people (who may be brought back, what a
+/// form post may change, when a confirmation may go) is in the subscriptions service
+/// (`crate::service::subscriptions`), so a second database implements these calls without
+/// re-implementing any policy. Addresses are passed as their key ([`super::Address::key`]).
+pub trait PeopleTx {
+    /// The store's error.
+    type Error;
+
+    /// The person with this key, with their memberships.
+    fn person(&mut self, key: &str) -> Result<Option<Person>, Self::Error>;
+    /// Adds the person, or updates their name and attributes.
+    fn put_person(
+        &mut self,
+        address: &super::Address,
+        name: Option<&str>,
+        attrs: &BTreeMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Self::Error>;
+    /// Writes one membership (status, consent, and `now` as the time it changed).
+    fn put_membership(
+        &mut self,
+        key: &str,
+        list: &str,
+        status: MemberStatus,
+        consent: &Consent,
+        now: DateTime<Utc>,
+    ) -> Result<(), Self::Error>;
+    /// The address's suppression.
+    fn suppression(&mut self, key: &str) -> Result<Option<Suppression>, Self::Error>;
+    /// Suppresses the address, keeping an earlier suppression (and its reason) if there is
+    /// one.
+    fn suppress(
+        &mut self,
+        key: &str,
+        reason: SuppressionReason,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), Self::Error>;
+    /// Lifts the address's suppression.
+    fn lift_suppression(&mut self, key: &str) -> Result<(), Self::Error>;
+    /// When the address was last sent a confirmation e-mail.
+    fn last_confirmation_mail(&mut self, key: &str) -> Result<Option<DateTime<Utc>>, Self::Error>;
+    /// Confirmation e-mails sent after `since`, all addresses together.
+    fn confirmation_mails_since(&mut self, since: DateTime<Utc>) -> Result<usize, Self::Error>;
+    /// Records a confirmation e-mail going out, with the form post's page and client address.
+    fn record_confirmation_mail(
+        &mut self,
+        key: &str,
+        at: DateTime<Utc>,
+        lists: &[String],
+        page: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<(), Self::Error>;
+    /// The page and client address of the form post whose confirmation e-mail went at
+    /// `issued` (to the second).
+    fn confirmation_request(
+        &mut self,
+        key: &str,
+        issued: DateTime<Utc>,
+    ) -> Result<Option<FormOrigin>, Self::Error>;
+    /// Forgets pending memberships changed before `before`, people they leave with no list,
+    /// and confirmation records older than that.
+    fn forget_pending_before(&mut self, before: DateTime<Utc>) -> Result<(), Self::Error>;
+    /// Deletes every row about the address (person, memberships, confirmation records,
+    /// suppression, deliveries, confirmation sends); returns how many there were.
+    fn erase(&mut self, key: &str) -> Result<usize, Self::Error>;
 }
 
-/// A subscriber store.
+/// A subscriber store: reads, and write transactions of [`PeopleTx`] calls.
 pub trait Store {
     /// The store's error.
     type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Runs `work` in one write transaction: all of it or none of it, and concurrent
+    /// writers wait, so a rule checked inside holds when its write lands. `action` says what
+    /// is being done, for errors.
+    fn write<T>(
+        &mut self,
+        action: &'static str,
+        work: impl FnOnce(&mut dyn PeopleTx<Error = Self::Error>) -> Result<T, Self::Error>,
+    ) -> Result<T, Self::Error>;
 
     /// The person with this address (any case).
     fn person(&self, address: &str) -> Result<Option<Person>, Self::Error>;
@@ -208,59 +280,13 @@ pub trait Store {
     /// How many memberships there are per (list, status).
     fn count(&self) -> Result<BTreeMap<(String, MemberStatus), usize>, Self::Error>;
 
-    /// Adds or updates each batch's records on its list, all in one transaction: all or
-    /// nothing.
-    fn apply_all(
-        &mut self,
-        batches: &[(String, Vec<Record>)],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Applied>, Self::Error>;
+    /// Every address-wide suppression.
+    fn suppressions(&self) -> Result<Vec<Suppression>, Self::Error>;
 
-    /// [`Self::apply_all`] for one list.
-    fn apply(
-        &mut self,
-        list: &str,
-        records: &[Record],
-        now: DateTime<Utc>,
-    ) -> Result<Applied, Self::Error> {
-        let batch = [(list.to_owned(), records.to_vec())];
-        Ok(self.apply_all(&batch, now)?.pop().unwrap_or_default())
-    }
+    /// The suppression of the address with this key.
+    fn suppression(&self, key: &str) -> Result<Option<Suppression>, Self::Error>;
 
-    /// A form sign-up: marks the address pending on the `lists` it is not confirmed on, and
-    /// says whether a confirmation e-mail may go (and records that it does).
-    fn sign_up(
-        &mut self,
-        record: &Record,
-        lists: &[String],
-        now: DateTime<Utc>,
-        limits: SignUpLimits,
-    ) -> Result<SignUp, Self::Error>;
-
-    /// Confirmation e-mails sent since `since`, all addresses together.
-    fn confirmations_since(&self, since: DateTime<Utc>) -> Result<usize, Self::Error>;
-
-    /// Confirms `address` on `lists`, as asked at `issued` (the link's time): lists it is
-    /// pending on, was never on, or had left before `issued`. A list left, or an unsubscribe,
-    /// after `issued` stands. Returns whether anything changed.
-    fn confirm(
-        &mut self,
-        address: &str,
-        lists: &[String],
-        issued: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, Self::Error>;
-
-    /// Sets `address`'s status on each list named. An address not yet stored is added.
-    fn set_status(
-        &mut self,
-        address: &str,
-        changes: &[(String, MemberStatus)],
-        source: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), Self::Error>;
-
-    /// Removes the person and everything stored about them (consent records, delivery
-    /// history, suppression). Returns whether there was anything.
-    fn erase(&mut self, address: &str) -> Result<bool, Self::Error>;
+    /// Makes deleted rows unrecoverable from the store's files now (after an erasure): an
+    /// error when something else holds old copies open.
+    fn purge_deleted(&mut self) -> Result<(), Self::Error>;
 }

@@ -161,12 +161,7 @@ impl Set {
         limits: &Limits,
         on_broken: OnBroken,
     ) -> Result<(Self, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let mut loader = Loader::new(family, dir, limits, on_broken);
-        for entry in family.entries {
-            loader.entry(*entry);
-        }
-        loader.partials();
-        loader.finish()
+        Loader::new(family, dir, limits, on_broken).load_all()
     }
 
     /// Registers one more text template from a string (the subject line from
@@ -262,6 +257,8 @@ struct Loader<'a> {
     set: Set,
     sources: Vec<Source>,
     problems: Vec<Diagnostic>,
+    /// Only crier's own templates (the site's are ignored).
+    builtin_only: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -287,6 +284,7 @@ impl<'a> Loader<'a> {
             },
             sources: Vec::new(),
             problems: Vec::new(),
+            builtin_only: false,
         }
     }
 
@@ -327,7 +325,7 @@ impl<'a> Loader<'a> {
             let name = &b.path[prefix.len()..];
             if let Some((stem, html)) = partial_name(name) {
                 let file = self.dir.join(b.path);
-                if !file.exists() {
+                if self.builtin_only || !file.exists() {
                     self.register(html, stem, &file, b.text);
                 }
             }
@@ -335,6 +333,9 @@ impl<'a> Loader<'a> {
         let Ok(entries) = std::fs::read_dir(self.dir.join(folder)) else {
             return;
         };
+        if self.builtin_only {
+            return;
+        }
         let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
         for file in files {
@@ -364,6 +365,9 @@ impl<'a> Loader<'a> {
     /// The site's file, `None` when it has none, or why it cannot be used.
     fn read_site(&self, file: &Path) -> Result<Option<String>, Diagnostic> {
         use std::io::Read;
+        if self.builtin_only {
+            return Ok(None);
+        }
         let handle = match std::fs::File::open(file) {
             Ok(f) => f,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -427,29 +431,36 @@ impl<'a> Loader<'a> {
     }
 
     fn finish(mut self) -> Result<(Set, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let mut graph = Vec::new();
         for html in [true, false] {
             let registry = if html { &self.set.html } else { &self.set.text };
             let mine: Vec<&Source> = self.sources.iter().filter(|s| s.html == html).collect();
-            let graph = check::check_partial_graph(registry, &mine, self.limits);
-            self.problems.extend(graph);
+            graph.extend(check::check_partial_graph(registry, &mine, self.limits));
         }
+        let mut problems = std::mem::take(&mut self.problems);
         match self.on_broken {
-            OnBroken::Fail if !self.problems.is_empty() => Err(self.problems),
-            OnBroken::Fail => Ok((self.set, Vec::new())),
-            OnBroken::FallBack if self.problems.is_empty() => Ok((self.set, Vec::new())),
+            OnBroken::Fail => {
+                problems.extend(graph);
+                if problems.is_empty() {
+                    Ok((self.set, Vec::new()))
+                } else {
+                    Err(problems)
+                }
+            }
+            OnBroken::FallBack if graph.is_empty() => Ok((self.set, problems)),
             OnBroken::FallBack => {
                 // A problem between templates (a cycle of partials) has no per-file fix: the
                 // whole family falls back to crier's own.
-                let problems = self.problems;
-                let empty = Path::new("/nonexistent-crier-templates");
-                let builtin = Self::new(self.family, empty, self.limits, OnBroken::Fail);
-                let (set, _) = builtin.load_builtin()?;
+                problems.extend(graph);
+                let mut builtin = Self::new(self.family, self.dir, self.limits, OnBroken::Fail);
+                builtin.builtin_only = true;
+                let (set, _) = builtin.load_all()?;
                 Ok((set, problems))
             }
         }
     }
 
-    fn load_builtin(mut self) -> Result<(Set, Vec<Diagnostic>), Vec<Diagnostic>> {
+    fn load_all(mut self) -> Result<(Set, Vec<Diagnostic>), Vec<Diagnostic>> {
         for entry in self.family.entries {
             self.entry(*entry);
         }
