@@ -18,6 +18,7 @@ use crate::email::tokens::{KeyError, KEY_ENV};
 use crate::email::TokenKey;
 use crate::server::{self, router_with, AppState, HttpLimits};
 use crate::service::mailing::Postman;
+use crate::service::signups::Signups;
 use crate::site::Site;
 
 /// Why the daemon could not start.
@@ -77,7 +78,7 @@ impl Daemon {
             .as_ref()
             .and_then(|n| n.token_key_file.clone());
         let (key, _) = TokenKey::load(std::env::var(KEY_ENV).ok(), key_file.as_deref(), true)?;
-        let (signups, signup_queue) = tokio::sync::mpsc::channel(server::audience::QUEUE);
+        let (signups, signup_queue) = tokio::sync::mpsc::channel(server::signup::QUEUE);
         let state = Arc::new(AppState {
             config: config.clone(),
             public_dir: config.feeds.output_dir.clone(),
@@ -90,7 +91,7 @@ impl Daemon {
             pages: pages(config),
             signup: signup_desk(config, clock, signups)?,
         });
-        let signup_worker = tokio::spawn(server::audience::signup_worker(
+        let signup_worker = tokio::spawn(server::signup::signup_worker(
             Arc::clone(&state),
             signup_queue,
             shutdown.clone(),
@@ -169,8 +170,8 @@ fn pages(config: &crate::config::Config) -> server::pages::Pages {
 fn signup_desk(
     config: &crate::config::Config,
     clock: Clock,
-    queue: tokio::sync::mpsc::Sender<server::audience::SignUpJob>,
-) -> Result<Option<server::audience::SignupDesk>, DaemonError> {
+    queue: tokio::sync::mpsc::Sender<server::signup::SignUpJob>,
+) -> Result<Option<server::signup::SignupDesk>, DaemonError> {
     let Some(settings) = &config.newsletter else {
         return Ok(None);
     };
@@ -179,11 +180,11 @@ fn signup_desk(
     let Some(postman) = postman else {
         return Ok(None);
     };
-    Ok(Some(server::audience::SignupDesk {
+    Ok(Some(server::signup::SignupDesk {
         queue,
         settings: settings.clone(),
         audience: config.audience.clone(),
-        postman: Arc::new(postman),
+        signups: Arc::new(Signups::new(config.clone(), postman)),
         per_ip: Default::default(),
     }))
 }

@@ -8,9 +8,11 @@
 //! gets a 400 page, never a 500.
 
 pub mod archive;
-pub mod audience;
 pub mod health;
+pub mod home;
+pub mod member;
 pub mod pages;
+pub mod signup;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -51,7 +53,7 @@ pub struct AppState {
     /// The HTML pages.
     pub pages: pages::Pages,
     /// Sign-ups, confirmations and preferences; `None` without a newsletter.
-    pub signup: Option<audience::SignupDesk>,
+    pub signup: Option<signup::SignupDesk>,
 }
 
 /// Limits that keep one slow or hostile client from holding the daemon (or its shutdown).
@@ -88,17 +90,14 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub fn router_with(state: Arc<AppState>, limits: &HttpLimits) -> Router {
     let timeout = limits.request;
     Router::new()
-        .route("/", get(audience::index))
+        .route("/", get(home::index))
         .route("/healthz", get(healthz))
         .route("/unsubscribe", get(confirm_page).post(unsubscribe))
-        .route("/subscribe", axum::routing::post(audience::subscribe))
-        .route(
-            "/confirm",
-            get(audience::confirm_page).post(audience::confirm),
-        )
+        .route("/subscribe", axum::routing::post(signup::subscribe))
+        .route("/confirm", get(member::confirm_page).post(member::confirm))
         .route(
             "/preferences",
-            get(audience::preferences_page).post(audience::preferences),
+            get(member::preferences_page).post(member::preferences),
         )
         .merge(archive::routes(&state.feeds_path))
         .fallback(get(feed_file))
@@ -129,7 +128,7 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    let app = app.clone().layer(axum::Extension(audience::Peer(peer)));
+                    let app = app.clone().layer(axum::Extension(signup::Peer(peer)));
                     let conn = serve_connection(stream, app, limits, shutdown.clone());
                     connections.spawn(conn);
                 }
@@ -193,7 +192,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     response
 }
 
-use audience::TokenQuery;
+use member::TokenQuery;
 
 async fn confirm_page(State(state): State<Arc<AppState>>, Query(q): Query<TokenQuery>) -> Response {
     let Some((_, address)) = q.token.as_deref().and_then(|t| state.key.verify(t)) else {
@@ -247,9 +246,9 @@ async fn unsubscribe(
         }
         Ok(Err(err)) => {
             tracing::error!(%err, "cannot record an unsubscribe");
-            audience::try_again(&state)
+            member::try_again(&state)
         }
-        Err(_) => audience::try_again(&state),
+        Err(_) => member::try_again(&state),
     }
 }
 

@@ -3,3 +3,4 @@
 pub mod mailing;
 pub mod summary;
 pub mod subscriptions;
+pub mod signups;

@@ -1,0 +1,105 @@
+//! Sign-ups from the form: record each one with the subscriptions service, then mail its
+//! confirmation through the mailing service (the same sender as every other message), and
+//! retry confirmations a server outage deferred.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use super::mailing::{MailError, OneMessage, Postman};
+use super::subscriptions::{SignUpRequest, Subscriptions};
+use crate::config::Config;
+use crate::email::views::{ConfirmationView, EmailView, ListView, SiteView};
+use crate::ledger::{Ledger, LedgerError};
+use crate::subscribers::store::SignUp;
+
+/// What a sign-up came to.
+#[derive(Debug, thiserror::Error)]
+pub enum SignUpError {
+    /// The ledger failed: the sign-up was not recorded.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The confirmation e-mail could not be sent.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// The sign-up service, held by the daemon.
+pub struct Signups {
+    config: Config,
+    postman: Arc<Postman>,
+}
+
+impl Signups {
+    /// The service for `config`, mailing through `postman`.
+    pub fn new(config: Config, postman: Postman) -> Self {
+        Signups {
+            config,
+            postman: Arc::new(postman),
+        }
+    }
+
+    fn ledger_path(&self) -> PathBuf {
+        self.config.delivery.state_db.clone()
+    }
+
+    /// Records one sign-up and, when the rules allow, sends its confirmation e-mail. Runs on
+    /// a blocking thread (SQLite, and the ledger held across the SMTP exchange): `runtime`
+    /// drives the e-mail's delivery.
+    pub fn handle(
+        &self,
+        request: &SignUpRequest,
+        runtime: &tokio::runtime::Handle,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<SignUp, SignUpError> {
+        let mut ledger = Ledger::open(&self.ledger_path())?;
+        let outcome = Subscriptions::new(&mut ledger, &self.config).sign_up(request)?;
+        drop(ledger);
+        if let SignUp::Confirm(lists) = &outcome {
+            let one = self.confirmation(request, lists);
+            let sent = runtime.block_on(self.postman.send_one(one, shutdown))?;
+            if sent.deferred > 0 {
+                tracing::warn!(
+                    "a confirmation e-mail was deferred (mail server unavailable); it is retried"
+                );
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Retries every confirmation a server outage deferred (on a blocking thread, like
+    /// [`Signups::handle`]).
+    pub fn retry(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<usize, MailError> {
+        runtime.block_on(self.postman.retry_unfinished(shutdown))
+    }
+
+    /// The confirmation e-mail of a sign-up to `lists`.
+    fn confirmation(&self, request: &SignUpRequest, lists: &[String]) -> OneMessage {
+        let audience = &self.config.audience;
+        let view = ConfirmationView {
+            site: SiteView::of(&self.config.site),
+            lists: lists
+                .iter()
+                .filter_map(|l| audience.list(l))
+                .map(|l| ListView {
+                    name: l.name.clone(),
+                    title: l.title.clone(),
+                })
+                .collect(),
+            confirm_days: audience.confirm_days,
+            issued: request.at.timestamp(),
+            notice: None,
+        };
+        OneMessage {
+            to: request.address.clone(),
+            list: lists.first().cloned().unwrap_or_default(),
+            view: EmailView::Confirmation(Box::new(view)),
+            at: request.at,
+        }
+    }
+}
