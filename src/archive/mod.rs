@@ -261,7 +261,7 @@ pub fn publish(
     if pages.is_empty() {
         return Ok(published);
     }
-    let templates = render::ArchiveTemplates::load(&settings.templates_dir.join(ARCHIVE_DIR))
+    let templates = render::ArchiveTemplates::load(&settings.templates_dir, &config.limits)
         .map_err(ArchiveError::Templates)?;
     let mut files = Vec::with_capacity(pages.len() + 2);
     for page in &pages {

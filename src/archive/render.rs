@@ -1,85 +1,32 @@
 //! The archive's web pages, from Handlebars templates: `archive/page.html.hbs` (one digest),
-//! `archive/index.html.hbs` (the list) and the partial `archive/style.html.hbs`, each taken
-//! from the site's templates folder when it has one, else the one crier ships with.
+//! `archive/index.html.hbs` (the list) and the partial `archive/style.html.hbs`, loaded by the
+//! one template loader (the site's own where it has them, crier's otherwise).
 //!
-//! Unlike the e-mail templates these are not strict: they render digests frozen by older
-//! releases, whose data may lack a key a newer template asks for, and a missing key must not
-//! take the whole archive down. They are never given subscriber data, so whatever they ask
-//! for, no address, name or token can appear.
+//! They render digests frozen by older releases too: each page gets only the public part of
+//! the frozen view, with every key present (see [`super::page`]), so strict rendering holds.
+//! They are never given subscriber data, so whatever they ask for, no address, name or token
+//! can appear.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use handlebars::Handlebars;
 use serde_json::{json, Value};
 
 use super::{archive_url, Page, FEED_FILE};
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-
-/// The templates crier ships with: (registered name, file name, source).
-const BUILT_IN: [(&str, &str, &str); 3] = [
-    (
-        "page",
-        "page.html.hbs",
-        include_str!("../../templates/archive/page.html.hbs"),
-    ),
-    (
-        "index",
-        "index.html.hbs",
-        include_str!("../../templates/archive/index.html.hbs"),
-    ),
-    (
-        "style",
-        "style.html.hbs",
-        include_str!("../../templates/archive/style.html.hbs"),
-    ),
-];
+use crate::templates::{OnBroken, Set, ARCHIVE};
 
 /// The compiled archive templates.
 pub struct ArchiveTemplates {
-    dir: std::path::PathBuf,
-    registry: Handlebars<'static>,
+    set: Set,
 }
 
 impl ArchiveTemplates {
-    /// Loads the templates from `dir` (`<templates>/archive`), falling back to the built-in
-    /// ones file by file.
-    pub fn load(dir: &Path) -> Result<Self, Vec<Diagnostic>> {
-        let mut registry = Handlebars::new();
-        let mut problems = Vec::new();
-        for (name, file, built_in) in BUILT_IN {
-            let path = dir.join(file);
-            let source = match std::fs::read_to_string(&path) {
-                Ok(own) => own,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => built_in.to_owned(),
-                Err(err) => {
-                    problems.push(Diagnostic::error(
-                        &path,
-                        1,
-                        1,
-                        format!("cannot read: {err}"),
-                    ));
-                    continue;
-                }
-            };
-            if let Err(err) = registry.register_template_string(name, source) {
-                let (line, column) = err.pos().unwrap_or((1, 1));
-                let why = format!(
-                    "archive template `{name}` has a syntax error: {}",
-                    err.reason()
-                );
-                problems.push(Diagnostic::error(&path, line, column, why));
-            }
-        }
-        if problems.is_empty() {
-            Ok(ArchiveTemplates {
-                dir: dir.to_path_buf(),
-                registry,
-            })
-        } else {
-            Err(problems)
-        }
+    /// Loads the templates from the templates folder `dir` (its `archive/` folder), falling
+    /// back to the built-in ones file by file.
+    pub fn load(dir: &Path, limits: &crate::content::Limits) -> Result<Self, Vec<Diagnostic>> {
+        Set::load(ARCHIVE, dir, limits, OnBroken::Fail).map(|(set, _)| ArchiveTemplates { set })
     }
 
     /// One digest's page.
@@ -97,7 +44,7 @@ impl ArchiveTemplates {
                 }),
             );
         }
-        self.render("page", "page.html.hbs", &data)
+        self.render("page", &data)
     }
 
     /// The index of every page, newest first.
@@ -123,18 +70,11 @@ impl ArchiveTemplates {
                 "feed_url": format!("{}{FEED_FILE}", archive_url(config)),
             },
         });
-        self.render("index", "index.html.hbs", &data)
+        self.render("index", &data)
     }
 
-    fn render(&self, name: &str, file: &str, data: &Value) -> Result<String, Diagnostic> {
-        self.registry.render(name, data).map_err(|err| {
-            Diagnostic::error(
-                &self.dir.join(file),
-                err.line_no.unwrap_or(1),
-                err.column_no.unwrap_or(1),
-                format!("archive template `{name}`: {}", err.reason()),
-            )
-        })
+    fn render(&self, name: &str, data: &Value) -> Result<String, Diagnostic> {
+        self.set.html(name, data)
     }
 }
 

@@ -61,12 +61,13 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
     diagnostics.extend(crate::adopt::publish_check::check_tracked(&site.config));
     let mut newsletter_line = None;
     if let Some(settings) = &site.config.newsletter {
-        if let Err(problems) = Templates::load_with(
+        match Templates::load_with(
             &settings.templates_dir,
             &settings.subject,
             &site.config.limits,
         ) {
-            diagnostics.extend(problems);
+            Ok(templates) => diagnostics.extend(templates.check_samples()),
+            Err(problems) => diagnostics.extend(problems),
         }
         let lists = subscribers::load(
             &settings.subscribers_dir,

@@ -167,6 +167,49 @@ impl Templates {
     }
 }
 
+impl Templates {
+    /// Renders every template against crier's sample data of every kind of e-mail (with every
+    /// optional value filled in, and with none; for a recipient with a name and one without),
+    /// as strictly as a send does: a misspelt variable is found here, before anything is
+    /// frozen, and reported once with its file and line.
+    pub fn check_samples(&self) -> Vec<Diagnostic> {
+        use super::views::{samples, Message, Recipient, SubscriberView};
+        let mut problems: Vec<Diagnostic> = Vec::new();
+        let views = samples::full().into_iter().chain(samples::bare());
+        for view in views {
+            let kind = view.kind();
+            let data = view.to_data();
+            for name in [Some("Ada Example"), None] {
+                let message = Message {
+                    view: &data,
+                    recipient: Recipient {
+                        subscriber: SubscriberView {
+                            email: "ada@example.org",
+                            name,
+                            columns: Default::default(),
+                        },
+                        unsubscribe_url: "https://meetup.example.com/unsubscribe?token=sample",
+                        preferences_url: "https://meetup.example.com/preferences?token=sample",
+                        confirm_url: (kind == Kind::Confirmation)
+                            .then_some("https://meetup.example.com/confirm?token=sample"),
+                    },
+                };
+                let results = [
+                    self.html(kind, &message),
+                    self.text(kind, &message),
+                    self.subject(kind, &message),
+                ];
+                for problem in results.into_iter().filter_map(Result::err) {
+                    if !problems.contains(&problem) {
+                        problems.push(problem);
+                    }
+                }
+            }
+        }
+        problems
+    }
+}
+
 /// The site's stylesheet, else crier's own.
 fn read_css(dir: &Path, problems: &mut Vec<Diagnostic>) -> String {
     let path = dir.join("style.css");
@@ -205,6 +248,20 @@ mod tests {
         std::fs::write(dir.join("post.txt.hbs"), "{{post.title}}").unwrap();
         std::fs::write(dir.join("partials/footer.txt.hbs"), "-- bye").unwrap();
         std::fs::write(dir.join("partials/footer.html.hbs"), "<p>bye</p>").unwrap();
+    }
+
+    #[test]
+    fn crier_s_own_templates_render_every_view() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Templates::load(dir.path(), "{{subject}}").unwrap();
+        assert_eq!(t.check_samples(), Vec::<Diagnostic>::new());
+        // And the check finds a misspelling, once, at its file and line.
+        write_set(dir.path(), "<p>\n{{site.titel}}</p>");
+        let t = Templates::load(dir.path(), "{{subject}}").unwrap();
+        let problems = t.check_samples();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].path.ends_with("digest.html.hbs"));
+        assert_eq!(problems[0].line, 2);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod audience;
 mod browser;
 mod build;
 mod check;
+mod confirmations;
 mod daemon;
 mod daemon_faults;
 mod email_content;
