@@ -175,6 +175,13 @@ impl Evidence {
         self.objections.iter().find(|o| o.settles())
     }
 
+    /// Its sentence calls it the next meetup ("next meetup", "see you on").
+    pub fn says_next(&self) -> bool {
+        self.support
+            .iter()
+            .any(|s| matches!(s, Support::NextMeetup | Support::Invitation))
+    }
+
     /// Something says whose meetup it is.
     pub fn says_ours(&self) -> bool {
         self.support.iter().any(|s| s.is_ours())

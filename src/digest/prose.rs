@@ -170,28 +170,38 @@ impl<'a> Recap<'a> {
 
     /// The candidate clearly ours, or the ones that compete, or nothing.
     pub fn decide(&self) -> Decision {
-        let mut best: Vec<(NaiveDate, i32, usize)> = Vec::new();
+        // Per date: the best score, its candidate, and whether any sentence calls it the next
+        // meetup ("next meetup", "see you on").
+        let mut best: Vec<(NaiveDate, i32, usize, bool)> = Vec::new();
         for (i, c) in self.candidates.iter().enumerate() {
             if c.date.date <= self.post_day() || !c.evidence.qualifies() {
                 continue;
             }
-            let score = c.evidence.score();
+            let (score, next) = (c.evidence.score(), c.evidence.says_next());
             match best.iter_mut().find(|b| b.0 == c.date.date) {
-                Some(b) if score > b.1 => (b.1, b.2) = (score, i),
-                Some(_) => {}
-                None => best.push((c.date.date, score, i)),
+                Some(b) => {
+                    if score > b.1 {
+                        (b.1, b.2) = (score, i);
+                    }
+                    b.3 |= next;
+                }
+                None => best.push((c.date.date, score, i, next)),
             }
         }
         best.sort_by_key(|b| (std::cmp::Reverse(b.1), b.0));
-        match best.as_slice() {
-            [] => Decision::Nothing,
-            [first, second, ..] if second.1 > first.1 - COMPETE_MARGIN => Decision::Competing(
-                best.iter()
-                    .filter(|b| b.1 > first.1 - COMPETE_MARGIN)
-                    .map(|b| b.2)
-                    .collect(),
-            ),
-            [first, ..] => Decision::Winner(first.2),
+        let Some(&(_, top, winner, top_next)) = best.first() else {
+            return Decision::Nothing;
+        };
+        // Two dates each called the next meetup compete, however clearly; otherwise a date
+        // close to the best one's score does.
+        let rivals: Vec<usize> = best
+            .iter()
+            .filter(|b| b.1 > top - COMPETE_MARGIN || (top_next && b.3))
+            .map(|b| b.2)
+            .collect();
+        match rivals.len() {
+            1 => Decision::Winner(winner),
+            _ => Decision::Competing(rivals),
         }
     }
 
@@ -206,14 +216,7 @@ impl<'a> Recap<'a> {
         {
             return NoEvent::Unsure;
         }
-        let strong = |c: &&Candidate| {
-            c.evidence.support.iter().any(|s| {
-                matches!(
-                    s,
-                    evidence::Support::NextMeetup | evidence::Support::Invitation
-                )
-            })
-        };
+        let strong = |c: &&Candidate| c.evidence.says_next();
         if let Some(stale) = self
             .candidates
             .iter()

@@ -71,7 +71,7 @@ impl fmt::Display for NoEvent {
                 write!(f, "dates compete, and crier does not pick one: {}", dates.join(", "))
             }
             NoEvent::FrontMatter(why) => write!(f, "the `event:` front matter cannot be used: {why}"),
-            NoEvent::Past(start) => write!(f, "the event it announces ({}) is not after the digest", start.format("%a %-d %B %Y %H:%M")),
+            NoEvent::Past(start) => write!(f, "it announced {}, which is past", start.format("%a %-d %B %Y %H:%M")),
             NoEvent::Unreadable(why) => write!(f, "the post cannot be read: {why}"),
         }
     }

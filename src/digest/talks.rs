@@ -990,6 +990,52 @@ mod tests {
     }
 
     #[test]
+    fn first_names_get_the_full_name_the_recap_gives_elsewhere() {
+        let body = "With [Ada Lovelace](https://x.example.org/ada) and **Grace Hopper** speaking.\n\n* \"Engines that weave\" - Ada's talk on looms.\n* \"Bugs, literally\" - Grace's demo.\n";
+        assert_eq!(
+            find(body, None),
+            [
+                talk("Engines that weave", Some("Ada Lovelace"), None),
+                talk("Bugs, literally", Some("Grace Hopper"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn prose_titles_keep_brackets_and_appositions() {
+        let body = "Ada Lovelace from Example Ltd told us about eBPF (extended Berkeley Packet Filter), showing how.\n\nGrace Hopper from Example Navy gave a live demo of Cobol, a language for business, and more.\n\nAlan Turing from Example Lab was asking Can machines think? (no video this time).\n";
+        let titles: Vec<String> = find(body, None).into_iter().map(|t| t.title).collect();
+        assert_eq!(
+            titles,
+            [
+                "eBPF (extended Berkeley Packet Filter)",
+                "Cobol, a language for business",
+                "Can machines think?"
+            ]
+        );
+    }
+
+    #[test]
+    fn video_start_times_for_link_texts() {
+        for (url, want) in [
+            (
+                "https://www.youtube.com/watch?v=abcDEF12345&t=754s",
+                Some("12:34"),
+            ),
+            ("https://youtu.be/abcDEF12345?t=3723", Some("1:02:03")),
+            (
+                "https://www.youtube.com/watch?v=abcDEF12345&t=1h2m3s",
+                Some("1:02:03"),
+            ),
+            ("https://vimeo.com/123456#t=60s", Some("1:00")),
+            ("https://www.youtube.com/watch?v=abcDEF12345", None),
+            ("https://www.youtube.com/watch?v=x&t=99999999999999", None),
+        ] {
+            assert_eq!(start_of(url).map(clock).as_deref(), want, "{url}");
+        }
+    }
+
+    #[test]
     fn time_stamps() {
         assert_eq!(timestamp("x (starting at 30:37)"), Some((1837, 2)));
         assert_eq!(timestamp("(starting 1:24:50)"), Some((5090, 0)));
