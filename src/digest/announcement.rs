@@ -210,8 +210,11 @@ pub fn about(sentence: &str, date_end: usize) -> Option<(String, (usize, usize))
         .unwrap_or("")
         .to_lowercase()
         .replace('’', "'");
-    // "…: we're online this time" is logistics, not what the meetup is about.
-    if (words < 2 && cut.chars().count() < 8) || LOGISTICS.contains(&first.as_str()) {
+    // "…: we're online this time" and "for a 7pm start" are logistics, not what the meetup
+    // is about.
+    let opening: String = cut.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let timing = super::prose_date::parse_time(&opening).is_some();
+    if (words < 2 && cut.chars().count() < 8) || LOGISTICS.contains(&first.as_str()) || timing {
         return None;
     }
     let begin = from + start + (text.len() - text.trim_start().len());

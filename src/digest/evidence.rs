@@ -294,11 +294,12 @@ pub struct Reading<'a> {
     pub sentence: &'a str,
     /// The same, ASCII-lowercased (same byte offsets).
     pub lower: &'a str,
-    /// Where the date's clause starts: after the previous date or a `;`/`—`.
-    pub clause_start: usize,
+    /// Where the date's clause starts (after the previous date or a `;`/`—`) and where its
+    /// part of the sentence ends (where the next date's starts).
+    pub clause: (usize, usize),
     /// The date.
     pub date: &'a ProseDate,
-    /// The links inside the sentence.
+    /// The links of the sentence and of the rest of its paragraph.
     pub links: &'a [&'a Link],
     /// The heading of its section.
     pub heading: Option<&'a str>,
@@ -312,9 +313,11 @@ pub struct Reading<'a> {
 /// the last `;` or ` — ` before it.
 pub fn clause_start(lower: &str, span: (usize, usize), after: usize) -> usize {
     let before = &lower[after.min(span.0)..span.0];
+    // A break right before the date ("Save the date — 14 October") joins rather than parts.
     let cut = [";", " — ", " – "]
         .iter()
         .filter_map(|b| before.rfind(b).map(|i| i + b.len()))
+        .filter(|&i| !before[i..].trim().is_empty())
         .max()
         .unwrap_or(0);
     after.min(span.0) + cut
@@ -356,13 +359,14 @@ pub fn looks_back(lower: &str, span: (usize, usize), clause: usize) -> bool {
 /// Weighs one date: what its clause, its sentence's links and its section say.
 pub fn weigh(r: &Reading<'_>, group: &Group) -> Evidence {
     let mut e = Evidence::default();
-    let clause = r.clause_start.min(r.date.span.0);
+    let clause = r.clause.0.min(r.date.span.0);
     let (from, before) = window(
         r.lower,
         r.date.span.0.saturating_sub(CUE_BEFORE).max(clause),
         r.date.span.0,
     );
-    let (_, after) = window(r.lower, r.date.span.1, r.date.span.1 + CUE_AFTER);
+    let after_end = (r.date.span.1 + CUE_AFTER).min(r.clause.1.max(r.date.span.1));
+    let (_, after) = window(r.lower, r.date.span.1, after_end);
     support(before, after, group, &mut e);
     if r.field {
         e.add(Support::Field);
@@ -457,12 +461,21 @@ fn theirs(r: &Reading<'_>, before: &str, from: usize, group: &Group, e: &mut Evi
             })
             .max()
     };
-    let ours = [nearest(&NEXT_MEETUP), nearest(&INVITATIONS)]
+    // Only a first-person announcement nearer the date overrides: in "our friends at X:
+    // next meetup 15 October" the next meetup is still theirs.
+    let ours = [nearest(&["our next"]), nearest(&INVITATIONS)]
         .into_iter()
         .flatten()
         .max();
     if let Some(at) = nearest(&THEIRS).filter(|t| ours.is_none_or(|o| o < *t)) {
-        let name = name_before(&r.sentence[from..from + at]).unwrap_or_else(|| "their own".into());
+        // "our friends at London DevOps" names them after the phrase, "Acme are running"
+        // before it.
+        let named_after = before[..at].ends_with(" at") || before[..at].ends_with(" from");
+        let name = match named_after {
+            true => name_after(&r.sentence[from + at..]),
+            false => name_before(&r.sentence[from..from + at]),
+        };
+        let name = name.unwrap_or_else(|| "their own".into());
         if !group.is_ours(&name) {
             e.objections.push(Objection::OtherOrganisation(name));
         }
@@ -477,8 +490,22 @@ fn theirs(r: &Reading<'_>, before: &str, from: usize, group: &Group, e: &mut Evi
     }
 }
 
-/// "Acme are hosting us": a hosting phrase followed by "us" is ours.
+/// "Acme are hosting us" is ours, and so is "Acme, at their offices": a hosting phrase
+/// followed by "us", or "their" not followed by an event of theirs, is no other
+/// organisation's event.
 fn hosting_us(before: &str, phrase: &str, end: usize) -> bool {
+    if phrase == "their" {
+        let owned: Vec<&str> = before[end..].split_whitespace().take(2).collect();
+        return !owned.iter().any(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            w == "next"
+                || w == "own"
+                || MEETUP_WORDS
+                    .iter()
+                    .chain(CONFERENCES.iter())
+                    .any(|m| w.starts_with(m))
+        });
+    }
     phrase.contains("hosting")
         && before[end..]
             .split_whitespace()
@@ -499,6 +526,22 @@ fn name_before(text: &str) -> Option<String> {
             break;
         }
         if run.len() >= 4 {
+            break;
+        }
+    }
+    (!run.is_empty()).then(|| run.join(" "))
+}
+
+/// The capitalised words at the start of `text` ("London DevOps: next meetup").
+fn name_after(text: &str) -> Option<String> {
+    let mut run: Vec<&str> = Vec::new();
+    for w in text.split_whitespace().take(4) {
+        let bare = w.trim_matches(|c: char| !c.is_alphanumeric());
+        if !bare.starts_with(|c: char| c.is_uppercase()) {
+            break;
+        }
+        run.push(bare);
+        if bare.len() + 1 < w.len() || w.ends_with([',', ':', ';', '.']) {
             break;
         }
     }

@@ -41,6 +41,9 @@ pub struct Candidate {
     pub block: usize,
     /// Byte range of its sentence (or line, or cell) in the block's text.
     pub unit: (usize, usize),
+    /// The part of the unit about this date (when it has several: "Our next meetup is on 14
+    /// October at Example Works, and our party is on 9 December"), relative to the unit.
+    pub part: (usize, usize),
     /// The date; its span is relative to the unit.
     pub date: ProseDate,
     /// For and against.
@@ -132,16 +135,16 @@ impl<'a> Recap<'a> {
         let (start, end) = unit.range;
         let text = &block.text[start..end];
         let lower = text.to_ascii_lowercase();
-        let links: Vec<&Link> = block
-            .links
-            .iter()
-            .filter(|l| (start..end).contains(&l.at))
-            .collect();
-        let mut previous = 0;
-        for date in prose_date::find_all_in(text, ctx)
+        // The sentence's links, and those after it in its paragraph ("... 8 October.
+        // [RSVP](...)"): whose page they are says whose event it is.
+        let links: Vec<&Link> = block.links.iter().filter(|l| l.at >= start).collect();
+        let dates: Vec<ProseDate> = prose_date::find_all_in(text, ctx)
             .into_iter()
             .take(MAX_DATES_PER_UNIT)
-        {
+            .collect();
+        let parts = parts(&lower, &dates);
+        let mut previous = 0;
+        for (date, part) in dates.into_iter().zip(parts) {
             let clause = evidence::clause_start(&lower, date.span, previous);
             previous = date.span.1;
             if evidence::looks_back(&lower, date.span, clause) {
@@ -150,7 +153,7 @@ impl<'a> Recap<'a> {
             let reading = evidence::Reading {
                 sentence: text,
                 lower: &lower,
-                clause_start: clause,
+                clause: (clause, part.1),
                 date: &date,
                 links: &links,
                 heading: section_title(&self.blocks, b),
@@ -162,6 +165,7 @@ impl<'a> Recap<'a> {
             out.push(Candidate {
                 block: b,
                 unit: unit.range,
+                part,
                 date,
                 evidence,
             });
@@ -411,7 +415,11 @@ impl<'a> Recap<'a> {
     /// What the announcement says besides its date.
     fn said(&self, c: &Candidate) -> Said {
         let block = &self.blocks[c.block];
-        let sentence = &block.text[c.unit.0..c.unit.1];
+        let unit = &block.text[c.unit.0..c.unit.1];
+        // Only the part about this date: another date's venue or edition is not its own.
+        let sentence = unit[c.part.0..c.part.1].trim_end_matches([',', ' ']);
+        let sentence = sentence.strip_suffix(", and").unwrap_or(sentence);
+        let date_end = c.date.span.1 - c.part.0;
         let follow = self.follow(c);
         let fields = self.section_fields(c.block);
         let field = |label: Label| {
@@ -422,7 +430,7 @@ impl<'a> Recap<'a> {
                     .trim_end_matches(['.', ',', ';'])
             })
         };
-        let about = announcement::about(sentence, c.date.span.1)
+        let about = announcement::about(sentence, date_end)
             .or_else(|| follow.and_then(|f| announcement::about(f, 0)))
             .map(|(text, range)| (text, Some(range)))
             .or_else(|| {
@@ -567,6 +575,34 @@ fn says_where(sentence: &str) -> bool {
             .any(|w| announcement::phrase_positions(&lower, w).next().is_some())
     };
     has(&VENUE_FOLLOW) && !has(&LOOKING_BACK)
+}
+
+/// Words that start the part of a sentence about another date ("..., and our party is on 9
+/// December").
+const PART_BREAKS: [&str; 6] = [", and ", ", but ", ", while ", "; ", " — ", " – "];
+
+/// For each date of a unit (`lower`, lowercased), the byte range of the part about it: from
+/// the last break before it (after the previous date) to where the next date's part starts.
+fn parts(lower: &str, dates: &[ProseDate]) -> Vec<(usize, usize)> {
+    let mut starts = Vec::with_capacity(dates.len());
+    let mut previous = 0;
+    for d in dates {
+        let between = &lower[previous.min(d.span.0)..d.span.0];
+        let cut = PART_BREAKS
+            .iter()
+            .filter_map(|b| between.rfind(b).map(|i| i + b.len()))
+            .filter(|&i| !between[i..].trim().is_empty())
+            .max()
+            .unwrap_or(0);
+        starts.push(previous.min(d.span.0) + cut);
+        previous = d.span.1;
+    }
+    (0..dates.len())
+        .map(|k| {
+            let end = starts.get(k + 1).copied().unwrap_or(lower.len());
+            (starts[k], end.max(dates[k].span.1))
+        })
+        .collect()
 }
 
 /// A time in another zone is converted, or the date refused when it cannot be.

@@ -561,7 +561,10 @@ fn mark_ranges(text: &str, dates: &mut [ProseDate]) {
     for i in 1..dates.len() {
         let (a, b) = (dates[i - 1].span.1, dates[i].span.0);
         let gap = text.get(a..b).unwrap_or("").trim().to_ascii_lowercase();
-        if RANGE_JOINERS.contains(&gap.as_str()) || gap == "and" || gap == "&" {
+        // "6 and 7 October" is two days of one event; "14 October and 11 November" is a list.
+        let listed = gap == "and" || gap == "&";
+        let close = (dates[i].date - dates[i - 1].date).num_days().abs() <= 7;
+        if RANGE_JOINERS.contains(&gap.as_str()) || (listed && close) {
             dates[i - 1].range = true;
             dates[i].range = true;
         }

@@ -193,7 +193,11 @@ pub const INVITATIONS: [&str; 29] = [
 pub const UPCOMING: [&str; 4] = ["upcoming", "coming up", "next up", "next month"];
 
 /// Words that schedule something, anyone's.
-pub const SCHEDULED: [&str; 16] = [
+pub const SCHEDULED: [&str; 20] = [
+    "returns on",
+    "returns",
+    "is back",
+    "will return",
     "will be",
     "'ll be",
     "will take place",

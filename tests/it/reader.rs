@@ -599,3 +599,62 @@ fn real_recaps_announce_only_what_they_say_is_the_next_meetup() {
         ]
     );
 }
+
+#[test]
+fn each_date_of_a_sentence_keeps_its_own_words() {
+    let found = read("2026-09-10", "Thanks!\n\nOur next meetup is on 14 October at Example Works, and our Christmas party is on 9 December.\n");
+    let e = found.event.unwrap();
+    assert_eq!(e.start.date_naive().to_string(), "2026-10-14");
+    assert_eq!(e.location.as_deref(), Some("Example Works"));
+    assert_eq!(e.title, "Riverside Cloud Native: next meetup");
+    let found = read("2026-09-10", "Thanks!\n\nThe recording of our 9 September meetup is on YouTube, and our next is on 14 October.\n");
+    assert!(!found.event.unwrap().online);
+    let found = read(
+        "2026-09-10",
+        "Thanks!\n\nOur next meetup is on 14 October; the CFP closes on 30 September.\n",
+    );
+    assert_eq!(start(&found).unwrap(), "2026-10-14T18:30:00+01:00");
+    let found = read(
+        "2026-09-10",
+        "Thanks!\n\nOur next meetups are on 14 October and 11 November.\n",
+    );
+    assert_eq!(start(&found).unwrap(), "2026-10-14T18:30:00+01:00");
+}
+
+#[test]
+fn more_ways_organisers_announce() {
+    for sentence in [
+        "Riverside Cloud Native returns on 14 October.",
+        "Save the date — 14 October, 6:30pm.",
+        "Sample Bank kindly offered their space for our next meetup on 14 October.",
+        "Our next meetup will be a joint one with Sample Data Guild on 14 October.",
+    ] {
+        let found = read("2026-09-10", &format!("Thanks!\n\n{sentence}\n"));
+        assert_eq!(
+            start(&found).map(|s| s[..10].to_owned()),
+            Ok("2026-10-14".into()),
+            "{sentence}: {:?}",
+            found.doubts
+        );
+    }
+    let found = read("2026-09-10", &format!("Thanks!\n\nNext up: Thursday 8 October at Example Works — talks on service meshes. [RSVP]({OUR_RSVP})\n"));
+    let e = found.event.unwrap();
+    assert_eq!(e.start.date_naive().to_string(), "2026-10-08");
+    assert_eq!(
+        (e.location.as_deref(), e.about.as_deref(), e.rsvp.as_deref()),
+        (
+            Some("Example Works"),
+            Some("talks on service meshes"),
+            Some(OUR_RSVP)
+        )
+    );
+    let found = read(
+        "2026-09-10",
+        "Thanks!\n\nOur friends at Sample Data Guild: next meetup 15 October.\n",
+    );
+    refused(
+        &found,
+        "15 October",
+        "another organisation's event (Sample Data Guild)",
+    );
+}
