@@ -164,6 +164,11 @@ fn no_event_warning(post: &Post, why: &NoEvent) -> Option<Diagnostic> {
     Some(Diagnostic::warning(&post.source, line, 1, message))
 }
 
+/// The title of an event whose source names none: "Riverside Cloud Native: next meetup".
+pub(super) fn default_title(config: &Config) -> String {
+    format!("{}: next meetup", config.site.title)
+}
+
 /// `next-meetup-2026-11-12-november-recap@meetup.example.com`.
 pub(super) fn uid(post: &Post, config: &Config) -> String {
     format!(

@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 
-use super::event::{quote, uid, Event, FRONT_MATTER};
+use super::event::{default_title, quote, uid, Event, FRONT_MATTER};
 use super::reading::Doubt;
 use super::{prose_date, Talk};
 use crate::config::{Config, NewsletterSettings};
@@ -86,7 +86,7 @@ pub fn event(
         .is_some_and(|l| l.eq_ignore_ascii_case("online"));
     let title = text("title")
         .or_else(|| title_for(start.date_naive()))
-        .unwrap_or_else(|| format!("{}: next meetup", config.site.title));
+        .unwrap_or_else(|| default_title(config));
     let event = Event {
         title,
         start,

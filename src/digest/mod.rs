@@ -211,11 +211,45 @@ fn next_event(
         if found.unsure {
             warnings.extend(found.warnings);
         }
-        if let Some(event) = found.event.filter(|e| e.start > at) {
+        if let Some(mut event) = found.event.filter(|e| e.start > at) {
+            cancelled_announcement(posts, post, &mut event, config, settings);
             return Some(event);
         }
     }
     None
+}
+
+/// How many older recaps a cancellation looks through for the announcement it cancels.
+const CANCELLED_LOOKBACK: usize = 3;
+
+/// A cancellation written on a later post than the announcement it cancels, without a title,
+/// takes that announcement's title and calendar UID: the e-mail names the meetup, and
+/// calendars remove the entry they have.
+fn cancelled_announcement(
+    posts: &[Post],
+    from: &Post,
+    event: &mut Event,
+    config: &Config,
+    settings: &NewsletterSettings,
+) {
+    if !event.cancelled || event.title != event::default_title(config) {
+        return;
+    }
+    let older = posts
+        .iter()
+        .filter(|p| p.date < from.date && tagged(p, &settings.recap_tag))
+        .take(CANCELLED_LOOKBACK);
+    for post in older {
+        let Ok((body, line)) = content::load_body(post, config) else {
+            continue;
+        };
+        let announced = event::find(post, &body, line, config, settings).event;
+        if let Some(e) = announced.filter(|e| e.start.date_naive() == event.start.date_naive()) {
+            event.title = e.title;
+            event.uid = e.uid;
+            return;
+        }
+    }
 }
 
 fn digest_id(recaps: &[Recap], event: Option<&Event>) -> String {

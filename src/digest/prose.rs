@@ -408,7 +408,7 @@ impl<'a> Recap<'a> {
         match (heading, edition) {
             (Some(h), _) => announcement::shorten(h, 120),
             (None, Some(e)) => format!("{site}: {e}"),
-            (None, None) => format!("{site}: next meetup"),
+            (None, None) => super::event::default_title(self.config),
         }
     }
 

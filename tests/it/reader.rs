@@ -372,6 +372,30 @@ fn a_cancellation_keeps_the_title_of_the_meetup_it_cancels() {
 }
 
 #[test]
+fn a_cancellation_on_a_later_post_names_the_meetup_and_removes_its_calendar_entry() {
+    let site = TempSite::example();
+    site.post(
+        "2026-11-20-change-of-plans.md",
+        "title: A change of plans\nevent:\n  date: 2026-12-09\n  cancelled: true\n",
+        "Sorry, the venue is not available.\n",
+    );
+    let config = config::load(site.path()).unwrap();
+    let settings = config.newsletter.clone().unwrap();
+    let at = DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").unwrap();
+    let report = content::load_posts(&config, &crier::clock::Clock::fixed(at));
+    let e = digest::build(&report.posts, &config, &settings, at, None)
+        .event
+        .unwrap()
+        .event;
+    assert!(e.cancelled);
+    assert_eq!(e.title, "Riverside Cloud Native December");
+    assert_eq!(
+        e.uid,
+        "next-meetup-2026-11-12-riverside-cloud-native-november-2026@meetup.example.com"
+    );
+}
+
+#[test]
 fn talks_front_matter_wins_over_the_text() {
     let config = config_in("en-GB");
     let mut post = post(
