@@ -43,6 +43,29 @@ fn suppressed(
     Ok(out)
 }
 
+/// How many of the newest recaps `crier check` shows the reading of.
+const READINGS: usize = 3;
+
+/// What the recap reader read in the newest recaps: the event each would announce or why
+/// none, its talks, and its doubts.
+fn print_readings(
+    out: &mut impl Write,
+    posts: &[crate::content::Post],
+    config: &crate::config::Config,
+    settings: &crate::config::NewsletterSettings,
+    clock: &Clock,
+) -> std::io::Result<()> {
+    let readings = digest::read_newest(posts, config, settings, clock.now(), READINGS);
+    if readings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "what the newest recaps announce:")?;
+    for reading in readings {
+        write!(out, "{reading}")?;
+    }
+    Ok(())
+}
+
 /// Prints every problem to stdout as `path:line:col: severity: message`, then a summary.
 /// Exit 1 if there is any error.
 pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCode> {
@@ -88,6 +111,9 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
     print_diagnostics(&mut out, &diagnostics)?;
     if let Some(line) = newsletter_line {
         writeln!(out, "newsletter: {line}")?;
+    }
+    if let Some(settings) = &site.config.newsletter {
+        print_readings(&mut out, &report.posts, &site.config, settings, clock)?;
     }
     if let Some(schedule) = site
         .config

@@ -246,7 +246,7 @@ fn autolink<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
 }
 
 /// Finds the next bare URL in `text`, trimming trailing punctuation the way GFM does.
-fn find_bare_url(text: &str) -> Option<(usize, usize)> {
+pub(crate) fn find_bare_url(text: &str) -> Option<(usize, usize)> {
     let mut from = 0;
     loop {
         let candidates = ["https://", "http://", "www."];

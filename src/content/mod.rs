@@ -33,6 +33,8 @@ pub use front_matter::{split, FrontMatter};
 pub use limits::{Limits, MAX_POST_BYTES};
 pub use liquid::{substitute, UnknownTag};
 pub use markdown::{render_html, render_markdown, Rendered};
+// Shared with the recap reader, which reads bodies the way the renderer does.
+pub(crate) use markdown::{find_bare_url, kramdown_link_compat};
 pub use permalink::{check_placeholders, expand as expand_permalink, PLACEHOLDERS};
 pub use post::{parse_post, parse_post_with, Post, Status};
 

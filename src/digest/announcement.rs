@@ -1,207 +1,49 @@
-//! Reading one closing sentence the way a member would: does this date announce a meetup
-//! ("see you on", "join us again on") or look back ("on 3 March we had")? What is it about,
-//! where is it, is it online, and which link is the RSVP?
+//! What an announcing sentence says besides its date, read the way a member would: what the
+//! meetup is about, where it is, whether it is online, which link is the RSVP, and whether it
+//! is a named edition ("our 6th anniversary", "the Xmas edition").
 //!
-//! Each question looks only at a bounded window of the sentence around the date, so the cost
-//! is linear in the text however long it is.
+//! Each question looks only at a bounded window of the sentence, so the cost is linear in the
+//! text however long it is.
 
 use super::blocks::Link;
+use super::vocabulary::{
+    ABOUT_MARKERS, ABOUT_STOPS, EDITION_NOUNS, LOGISTICS, MONTHS, NAME_JOINERS, NEGATIONS,
+    NOT_ABOUT, NOT_PLACES, ONLINE, PLACE_NOUNS, RSVP_LABELS, RSVP_URLS, TOPIC_WORDS, WEEKDAYS,
+};
 
-/// How far before and after a date its cue words are looked for (bytes).
-const CUE_BEFORE: usize = 160;
-const CUE_AFTER: usize = 60;
 /// How much of a sentence after its date is read for the "about" text (bytes).
 const ABOUT_WINDOW: usize = 600;
 /// Longest "about" text kept (characters).
-const ABOUT_MAX: usize = 200;
+pub const ABOUT_MAX: usize = 200;
 
-/// How sure a sentence is that its date is a coming meetup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Cue {
-    /// It looks back ("we had", "thanks to everyone who came"), or is not about our meetup
-    /// ("the call for papers closes on").
-    Against,
-    /// Nothing either way.
-    None,
-    /// "is on", "will be", "takes place".
-    Weak,
-    /// "next meetup", "see you", "join us", "save the date", "RSVP".
-    Strong,
-}
-
-const STRONG: [&str; 40] = [
-    "next meetup",
-    "next meet-up",
-    "next event",
-    "next session",
-    "next one",
-    "next edition",
-    "next month",
-    "our next",
-    "save the date",
-    "see you",
-    "see y'all",
-    "join us",
-    "we'll be back",
-    "we’ll be back",
-    "we will be back",
-    "we're back",
-    "we’re back",
-    "we are back",
-    "back on",
-    "back again",
-    "rsvp",
-    "sign up",
-    "register",
-    "tickets",
-    "upcoming",
-    "coming up",
-    "meet again",
-    "hope to see",
-    "looking forward to seeing",
-    "catch you",
-    "don't miss",
-    "don’t miss",
-    "mark your calendar",
-    "mark your calendars",
-    "mark your diary",
-    "mark your diaries",
-    "in your diary",
-    "come along",
-    "next up",
-    "book your",
-];
-const WEAK: [&str; 19] = [
-    "will be",
-    "'ll be",
-    "’ll be",
-    "will take place",
-    "takes place",
-    "is on",
-    "is happening",
-    "happens on",
-    "we're at",
-    "we’re at",
-    "we are at",
-    "is scheduled",
-    "meetup is",
-    "meetup on",
-    "event is",
-    "event on",
-    "meet on",
-    "we're meeting",
-    "we are meeting",
-];
-const AGAINST: [&str; 33] = [
-    "we had",
-    "we were",
-    "was",
-    "were",
-    "came",
-    "joined us",
-    "thanks to everyone",
-    "thank you to everyone",
-    "thanks for coming",
-    "thank you for coming",
-    "thanks to all who",
-    "attended",
-    "took place",
-    "last",
-    "happened",
-    "held",
-    "recorded",
-    "ago",
-    "enjoyed",
-    "gave",
-    "spoke",
-    "talked",
-    "presented",
-    "hosted us",
-    "met",
-    "went",
-    "closes",
-    "close on",
-    "deadline",
-    "until",
-    "due",
-    "call for",
-    "submissions",
-];
-/// Someone else's event ("our friends at X are running a meetup on..."): against, unless a
-/// clear "see you"/"next meetup" of ours is nearer the date.
-const THEIRS: [&str; 7] = [
-    "are running",
-    "is running",
-    "are hosting",
-    "is hosting",
-    "are organising",
-    "is organising",
-    "their",
-];
-/// Cue words after a date ("On 3 March we had...", "9 April is our next meetup").
-const AFTER_AGAINST: [&str; 6] = ["we had", "we were", "was", "were", "took place", "happened"];
-const AFTER_STRONG: [&str; 3] = ["is our next", "is the next", "is the date"];
-const AFTER_WEAK: [&str; 6] = ["we will", "we'll", "we’ll", "we are", "we're", "we’re"];
-/// Words that make a cue-less date a meetup's ("talks", "speakers").
-const MEETUP_WORDS: [&str; 6] = ["meetup", "meet-up", "event", "talks", "speakers", "session"];
-
-const ONLINE: [&str; 18] = [
-    "online",
-    "on zoom",
-    "via zoom",
-    "on teams",
-    "google meet",
-    "virtual meetup",
-    "virtual event",
-    "virtually",
-    "livestream",
-    "live stream",
-    "live-stream",
-    "streamed live",
-    "streaming live",
-    "webinar",
-    "remote event",
-    "on youtube",
-    "on twitch",
-    "hybrid",
-];
-const NEGATIONS: [&str; 4] = ["no ", "not ", "without ", "non-"];
-
-/// Words that end a venue's name: a venue is "Example Hall", not "Example Hall on Tuesday".
-const PLACE_NOUNS: [&str; 14] = [
-    "offices", "office", "hq", "space", "building", "campus", "hall", "studios", "rooms", "room",
-    "pub", "bar", "café", "cafe",
-];
-const NAME_JOINERS: [&str; 5] = ["of", "&", "and", "de", "la"];
-/// Capitalised words after "at" that are not places.
-const NOT_PLACES: [&str; 9] = [
-    "rsvp",
-    "meetup",
-    "zoom",
-    "youtube",
-    "twitch",
-    "teams",
-    "google",
-    "linkedin",
-    "eventbrite",
-];
-
-/// Where a phrase occurs in `hay` as whole words, and where it ends.
-fn phrase_positions<'a>(
+/// Where a phrase occurs in `hay` as whole words, and where it ends. A phrase written with
+/// `'` also matches `’`.
+pub fn phrase_positions<'a>(
     hay: &'a str,
     phrase: &'a str,
 ) -> impl Iterator<Item = (usize, usize)> + 'a {
-    hay.match_indices(phrase).filter_map(move |(i, _)| {
-        let end = i + phrase.len();
-        let starts_word = !hay[..i].ends_with(|c: char| c.is_alphanumeric());
-        let ends_word = !phrase.ends_with(char::is_alphanumeric)
-            || !hay[end..].starts_with(|c: char| c.is_alphanumeric());
-        (starts_word && ends_word).then_some((i, end))
-    })
+    let curly = phrase.contains('\'').then(|| phrase.replace('\'', "’"));
+    let variants = std::iter::once(phrase.to_owned()).chain(curly);
+    let mut found: Vec<(usize, usize)> = variants
+        .flat_map(|p| {
+            hay.match_indices(p.as_str())
+                .map(|(i, m)| (i, i + m.len()))
+                .collect::<Vec<_>>()
+        })
+        .filter(|&(i, end)| {
+            let starts_word = !phrase.starts_with(char::is_alphanumeric)
+                || !hay[..i].ends_with(|c: char| c.is_alphanumeric());
+            let ends_word = !phrase.ends_with(char::is_alphanumeric)
+                || !hay[end..].starts_with(|c: char| c.is_alphanumeric());
+            starts_word && ends_word
+        })
+        .collect();
+    found.sort_unstable();
+    found.into_iter()
 }
 
-/// `s[from..to]` with both ends moved onto character boundaries.
-fn window(s: &str, from: usize, to: usize) -> (usize, &str) {
+/// `s[from..to]` with both ends moved onto character boundaries, and where it starts.
+pub fn window(s: &str, from: usize, to: usize) -> (usize, &str) {
     let mut from = from.min(s.len());
     while !s.is_char_boundary(from) {
         from -= 1;
@@ -211,53 +53,6 @@ fn window(s: &str, from: usize, to: usize) -> (usize, &str) {
         to += 1;
     }
     (from, &s[from..to])
-}
-
-/// How the words around a date (bytes `span` of `lower`, the lowercased sentence) read: the
-/// nearest cue decides for or against; the strongest forward-looking cue decides how sure.
-pub fn cue(lower: &str, span: (usize, usize)) -> Cue {
-    let (from, before) = window(lower, span.0.saturating_sub(CUE_BEFORE), span.0);
-    let (_, after) = window(lower, span.1, span.1 + CUE_AFTER);
-    let nearest_before = |list: &[&str]| {
-        list.iter()
-            .filter_map(|p| phrase_positions(before, p).map(|(_, end)| end).last())
-            .max()
-            .map(|end| span.0 - (from + end))
-    };
-    let nearest_after = |list: &[&str]| {
-        list.iter()
-            .filter_map(|p| phrase_positions(after, p).map(|(start, _)| start).next())
-            .min()
-    };
-    let strong = nearest_before(&STRONG).or(nearest_after(&AFTER_STRONG));
-    let weak = [nearest_before(&WEAK), nearest_after(&AFTER_WEAK)]
-        .into_iter()
-        .flatten()
-        .min();
-    let against = [nearest_before(&AGAINST), nearest_after(&AFTER_AGAINST)]
-        .into_iter()
-        .flatten()
-        .min();
-    let theirs = nearest_before(&THEIRS);
-    if theirs.is_some_and(|t| strong.is_none_or(|s| s > t)) {
-        return Cue::Against;
-    }
-    let forward = [strong, weak].into_iter().flatten().min();
-    match (forward, against) {
-        (Some(f), Some(a)) if a < f => Cue::Against,
-        (None, Some(_)) => Cue::Against,
-        _ if strong.is_some() => Cue::Strong,
-        _ if weak.is_some() => Cue::Weak,
-        _ => Cue::None,
-    }
-}
-
-/// Whether a sentence without cue words still reads as a meetup's ("Wednesday 9 April: three
-/// talks on eBPF").
-pub fn names_a_meetup(lower: &str) -> bool {
-    MEETUP_WORDS
-        .iter()
-        .any(|w| phrase_positions(lower, w).next().is_some() || lower.contains(&format!("{w}s")))
 }
 
 /// Whether the sentence says the meetup is online ("on Zoom", "livestream"), ignoring
@@ -276,16 +71,18 @@ pub fn says_online(lower: &str, skip: Option<(usize, usize)>) -> bool {
     })
 }
 
-/// Words before a topic ("talks on online safety").
-const TOPIC_WORDS: [&str; 6] = ["on", "about", "of", "into", "around", "for"];
-
-/// The venue the sentence names: "at Example Hall", "at the Example Library", "hosted at
-/// Example Venue Co's riverside space". `not` lists names that are not venues (the site and
-/// the meetup's own name: "join us at Riverside Cloud Native").
+/// The venue the sentence names: "at Example Hall", "back at the Example Library", "hosted
+/// by Monzo", "hosted at Example Venue Co's riverside space". `not` lists names that are not
+/// venues (the site and the meetup's own name: "join us at Riverside Cloud Native").
 pub fn venue(sentence: &str, not: &[&str]) -> Option<String> {
     let lower = sentence.to_ascii_lowercase();
-    let found = phrase_positions(&lower, "at")
-        .take(32)
+    let mut markers: Vec<(usize, usize)> = phrase_positions(&lower, "at")
+        .chain(phrase_positions(&lower, "hosted by"))
+        .take(64)
+        .collect();
+    markers.sort_unstable();
+    let found = markers
+        .into_iter()
         .find_map(|(_, end)| venue_after(&sentence[end..]));
     found.filter(|v| {
         let lv = v.to_lowercase();
@@ -348,65 +145,38 @@ fn place_noun_follows(text: &str, words: &[&str], word: &str) -> bool {
 }
 
 fn weekday_or_month(lower: &str) -> bool {
-    super::prose_date::WEEKDAYS
-        .iter()
-        .any(|(day, _)| *day == lower)
-        || super::prose_date::MONTHS.contains(&lower)
+    WEEKDAYS.iter().any(|(day, _)| *day == lower) || MONTHS.contains(&lower)
 }
 
-/// Phrases after which a sentence says what the meetup is about, and whether the phrase itself
-/// belongs to the about text ("talks on eBPF" keeps "talks"; "joined by speakers" drops
-/// "joined by").
-const ABOUT_MARKERS: [(&str, bool); 16] = [
-    ("joined by ", false),
-    ("hear from ", false),
-    ("hear about ", false),
-    ("hear all about ", false),
-    ("featuring ", false),
-    ("talks from ", true),
-    ("talks on ", true),
-    ("talks about ", true),
-    ("speakers from ", true),
-    ("speakers on ", true),
-    ("a talk on ", true),
-    ("with ", false),
-    ("for ", false),
-    ("about ", false),
-    (": ", false),
-    (" — ", false),
-];
-/// Where an about text ends: the RSVP call and links are not part of it.
-const ABOUT_STOPS: [&str; 9] = [
-    "http",
-    " rsvp",
-    "rsvp ",
-    " register",
-    " sign up",
-    " tickets",
-    " see you",
-    " [",
-    " (rsvp",
-];
-/// First words of a clause about arrangements rather than content.
-const LOGISTICS: [&str; 12] = [
-    "we", "we're", "we'll", "we've", "it", "it's", "this", "that", "there", "doors", "details",
-    "rsvp",
-];
-/// Openings that make a "with"/"for" phrase something other than content ("with us").
-const NOT_ABOUT: [&str; 9] = [
-    "us", "you", "more", "details", "free", "the date", "the next", "another", "all",
-];
+/// For each byte of `text`, whether it is outside brackets.
+fn outside_brackets(text: &str) -> Vec<bool> {
+    let mut depth = 0usize;
+    let mut out = Vec::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if c == '(' {
+            depth += 1;
+        }
+        out.extend(std::iter::repeat_n(depth == 0, c.len_utf8()));
+        if c == ')' {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    out.push(depth == 0);
+    out
+}
 
 /// What the meetup is about, in the sentence's own words: the text after the date that follows
 /// "joined by", "with", "for", a colon... ("speakers from A, B and C", "a night of eBPF
-/// talks"), with its byte range in the sentence.
+/// talks"), with its byte range in the sentence. A bracket is kept whole or left out: the text
+/// never starts or ends inside one.
 pub fn about(sentence: &str, date_end: usize) -> Option<(String, (usize, usize))> {
     let (from, tail) = window(sentence, date_end, date_end + ABOUT_WINDOW);
     let lower = tail.to_ascii_lowercase();
+    let outside = outside_brackets(tail);
     let (start, _) = ABOUT_MARKERS
         .iter()
         .filter_map(|(m, keep)| {
-            let at = lower.find(m)?;
+            let at = marker_positions(&lower, m).find(|&i| outside[i])?;
             let start = if *keep { at } else { at + m.len() };
             let rest = lower[start..].trim_start();
             let useless = NOT_ABOUT.iter().any(|n| {
@@ -416,12 +186,19 @@ pub fn about(sentence: &str, date_end: usize) -> Option<(String, (usize, usize))
         })
         .min_by_key(|&(_, at)| at)?;
     let text = &tail[start..];
+    let text_lower = &lower[start..];
     let stop = ABOUT_STOPS
         .iter()
-        .filter_map(|s| text.to_ascii_lowercase().find(s))
+        .filter_map(|s| {
+            text_lower
+                .match_indices(s)
+                .map(|(i, _)| i)
+                .find(|&i| outside[start + i])
+        })
         .min()
         .unwrap_or(text.len());
-    let cut = text[..stop]
+    let cut = close_brackets(&text[..stop]);
+    let cut = cut
         .trim()
         .trim_end_matches([',', ';', ':', '.', '!', '?', '—', '-', '(', ' '])
         .trim_end_matches(" and")
@@ -433,8 +210,11 @@ pub fn about(sentence: &str, date_end: usize) -> Option<(String, (usize, usize))
         .unwrap_or("")
         .to_lowercase()
         .replace('’', "'");
-    // "…: we're online this time" is logistics, not what the meetup is about.
-    if (words < 2 && cut.chars().count() < 8) || LOGISTICS.contains(&first.as_str()) {
+    // "…: we're online this time" and "for a 7pm start" are logistics, not what the meetup
+    // is about.
+    let opening: String = cut.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let timing = super::prose_date::parse_time(&opening).is_some();
+    if (words < 2 && cut.chars().count() < 8) || LOGISTICS.contains(&first.as_str()) || timing {
         return None;
     }
     let begin = from + start + (text.len() - text.trim_start().len());
@@ -442,44 +222,96 @@ pub fn about(sentence: &str, date_end: usize) -> Option<(String, (usize, usize))
     Some((shorten(&tidy, ABOUT_MAX), (begin, begin + cut.len())))
 }
 
-/// `text` cut at a word boundary to at most `max` characters, with an ellipsis if cut.
+/// Where an about marker occurs: words at a word's start ("for " is not in "before "),
+/// punctuation ("`: `") anywhere.
+fn marker_positions<'a>(lower: &'a str, marker: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let word = marker.starts_with(char::is_alphanumeric);
+    lower
+        .match_indices(marker)
+        .map(|(i, _)| i)
+        .filter(move |&i| !word || !lower[..i].ends_with(char::is_alphanumeric))
+}
+
+/// `text` without a bracket left open at its end: "talks (and pizza" -> "talks".
+fn close_brackets(text: &str) -> &str {
+    let mut depth = 0usize;
+    let mut open_at = None;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    open_at = Some(i);
+                }
+                depth += 1;
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    match (depth, open_at) {
+        (d, Some(at)) if d > 0 => &text[..at],
+        _ => text,
+    }
+}
+
+/// `text` cut at a word boundary to at most `max` characters, with an ellipsis if cut; a
+/// bracket opened and not closed before the cut goes too.
 pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
     let cut: String = text.chars().take(max).collect();
     let at_word = cut.rfind(' ').map_or(cut.as_str(), |i| &cut[..i]);
-    format!("{}…", at_word.trim_end_matches([',', ';', ':', ' ']))
+    let whole = close_brackets(at_word);
+    format!("{}…", whole.trim_end_matches([',', ';', ':', ' ']))
 }
 
-/// Link texts and addresses that say "RSVP here".
-const RSVP_LABELS: [&str; 10] = [
-    "rsvp",
-    "register",
-    "sign up",
-    "signup",
-    "ticket",
-    "book",
-    "save the date",
-    "attend",
-    "meetup",
-    "event",
-];
-const RSVP_URLS: [&str; 13] = [
-    "meetup.com/",
-    "eventbrite.",
-    "lu.ma/",
-    "luma.com/",
-    "ti.to/",
-    "tito.io/",
-    "tickettailor.com/",
-    "/events/",
-    "/event/",
-    "rsvp",
-    "ticket",
-    "register",
-    "signup",
-];
+/// A named edition of the meetup in the sentence: "our 6th anniversary", "the Xmas edition",
+/// "our festive special", "our New Year's meetup". Not "our next meetup" or "our May meetup".
+pub fn edition(sentence: &str) -> Option<String> {
+    let lower = sentence.to_ascii_lowercase();
+    let starts: Vec<(usize, usize)> = phrase_positions(&lower, "our")
+        .chain(phrase_positions(&lower, "the"))
+        .take(32)
+        .collect();
+    starts.into_iter().find_map(|(_, end)| {
+        let words: Vec<&str> = sentence[end..].split_whitespace().take(4).collect();
+        let noun = words.iter().position(|w| {
+            let bare = w
+                .trim_end_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            EDITION_NOUNS.contains(&bare.as_str())
+        })?;
+        let named = &words[..noun];
+        let plain = |w: &&str| {
+            let bare = w
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            [
+                "next", "monthly", "usual", "regular", "last", "first", "upcoming", "own",
+            ]
+            .contains(&bare.as_str())
+                || MONTHS.contains(&bare.as_str())
+        };
+        let meetup = words[noun].to_lowercase().starts_with("meetup");
+        let special = named
+            .iter()
+            .any(|w| w.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()));
+        if named.is_empty()
+            || named.iter().any(plain)
+            || named.iter().any(|w| w.ends_with([',', ';', ':']))
+            || (meetup && !special)
+        {
+            return None;
+        }
+        let phrase = words[..=noun].join(" ");
+        Some(
+            phrase
+                .trim_end_matches(|c: char| !c.is_alphanumeric())
+                .to_owned(),
+        )
+    })
+}
 
 fn web(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
@@ -524,63 +356,6 @@ pub fn pick_rsvp(sentence: &[&Link], near: &[&Link]) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn cue_of(sentence: &str, date: &str) -> Cue {
-        let at = sentence.find(date).unwrap();
-        cue(&sentence.to_ascii_lowercase(), (at, at + date.len()))
-    }
-
-    #[test]
-    fn cues_for_and_against() {
-        for (s, d, want) in [
-            (
-                "Our next meetup will be on 9 April.",
-                "9 April",
-                Cue::Strong,
-            ),
-            (
-                "See you all on Thursday 9th April",
-                "Thursday 9th April",
-                Cue::Strong,
-            ),
-            ("The spring social is on 9 April.", "9 April", Cue::Weak),
-            ("9 April is our next meetup.", "9 April", Cue::Strong),
-            ("On 3 March we had a packed room.", "3 March", Cue::Against),
-            (
-                "Thanks to everyone who came on 5 March; see you on 9 April!",
-                "5 March",
-                Cue::Against,
-            ),
-            (
-                "Thanks to everyone who came on 5 March; see you on 9 April!",
-                "9 April",
-                Cue::Strong,
-            ),
-            (
-                "The call for papers closes on 30 April.",
-                "30 April",
-                Cue::Against,
-            ),
-            ("Slides from 12 March are below.", "12 March", Cue::None),
-            (
-                "Our next meetup, hosted by Acme, is on 9 April.",
-                "9 April",
-                Cue::Strong,
-            ),
-            (
-                "Our friends at Acme are running a free meetup on 9th April.",
-                "9th April",
-                Cue::Against,
-            ),
-            (
-                "Acme are hosting their own day on 9 April, and see you on 16 April!",
-                "16 April",
-                Cue::Strong,
-            ),
-        ] {
-            assert_eq!(cue_of(s, d), want, "{s} / {d}");
-        }
-    }
-
     #[test]
     fn about_is_the_sentences_own_words() {
         for (s, d, want) in [
@@ -590,6 +365,9 @@ mod tests {
             ("The next meetup is on Wednesday 8th July: observability war stories.", "July", Some("observability war stories")),
             ("The next meetup is on 14 October, with a talk on running databases on Kubernetes. RSVP now", "October", Some("a talk on running databases on Kubernetes")),
             ("Join us on 14 May when we'll hear about cost dashboards RSVP here", "May", Some("cost dashboards")),
+            ("Our next meetup is on 6 October (the week after the big conference, with lots to talk about), when we'll be joined by speakers from A and B.", "October", Some("speakers from A and B")),
+            ("See you on 6 October for talks on storage (and a quiz, with prizes) RSVP", "October", Some("talks on storage (and a quiz, with prizes)")),
+            ("See you on 6 October for talks on storage (and a quiz with prizes [RSVP](x)", "October", Some("talks on storage")),
             ("See you on 9 April with us.", "April", None),
             ("See you on 9 April!", "April", None),
         ] {
@@ -602,6 +380,7 @@ mod tests {
             text.ends_with("talks…") && text.chars().count() <= 201,
             "{text}"
         );
+        assert_eq!(shorten("a b (c d e f g h", 9), "a b…");
     }
 
     #[test]
@@ -613,9 +392,6 @@ mod tests {
         assert!(!online("No livestream this time, so come along!"));
         assert!(!online("see you in person on 9 April"));
         assert!(!online("talks on virtual clusters"));
-        assert!(online(
-            "see you on 22 april at 6:30pm: we're online on zoom this time"
-        ));
         let s = "Join us online on 9 May for talks about virtual meetups";
         let skip = about(s, s.find("May").unwrap() + 3).map(|(_, r)| r);
         assert!(says_online(&s.to_ascii_lowercase(), skip));
@@ -623,27 +399,37 @@ mod tests {
         let skip = about(s, s.find("May").unwrap() + 3).map(|(_, r)| r);
         assert!(!says_online(&s.to_ascii_lowercase(), skip));
 
-        assert_eq!(
-            venue(
+        for (sentence, want) in [
+            (
                 "Next month we're at Example Hall on Tuesday 8 September",
-                &[]
-            )
-            .as_deref(),
-            Some("Example Hall")
-        );
-        assert_eq!(
-            venue("at the Example Library, featuring talks", &[]).as_deref(),
-            Some("Example Library")
-        );
-        assert_eq!(
-            venue("hosted at Example Venue Co's riverside space on 9 May", &[]).as_deref(),
-            Some("Example Venue Co's riverside space")
-        );
-        assert_eq!(
-            venue("at Bank of Example offices.", &[]).as_deref(),
-            Some("Bank of Example offices")
-        );
-        assert_eq!(venue("Join us at 6:30pm at the next meetup", &[]), None);
+                Some("Example Hall"),
+            ),
+            (
+                "at the Example Library, featuring talks",
+                Some("Example Library"),
+            ),
+            (
+                "hosted at Example Venue Co's riverside space on 9 May",
+                Some("Example Venue Co's riverside space"),
+            ),
+            (
+                "at Bank of Example offices.",
+                Some("Bank of Example offices"),
+            ),
+            (
+                "We'll be back at Example Works for this one.",
+                Some("Example Works"),
+            ),
+            (
+                "This time we're hosted by Sample Bank, thank you!",
+                Some("Sample Bank"),
+            ),
+            ("Join us at 6:30pm at the next meetup", None),
+            ("RSVP at Meetup", None),
+            ("see you at Wednesday's meetup", None),
+        ] {
+            assert_eq!(venue(sentence, &[]).as_deref(), want, "{sentence}");
+        }
         assert_eq!(
             venue(
                 "Join us at Riverside Cloud Native May",
@@ -651,8 +437,34 @@ mod tests {
             ),
             None
         );
-        assert_eq!(venue("RSVP at Meetup", &[]), None);
-        assert_eq!(venue("see you at Wednesday's meetup", &[]), None);
+    }
+
+    #[test]
+    fn named_editions() {
+        for (s, want) in [
+            (
+                "Our next meetup will be our 6th anniversary on 8 July",
+                Some("6th anniversary"),
+            ),
+            (
+                "Join us for the Xmas edition on the 10th",
+                Some("Xmas edition"),
+            ),
+            (
+                "on Wednesday 9th December, our festive special, when",
+                Some("festive special"),
+            ),
+            (
+                "our New Year’s meetup, on Wednesday 5th January",
+                Some("New Year’s meetup"),
+            ),
+            ("Our next meetup is on 9 April", None),
+            ("Our May meetup is on the 13th", None),
+            ("our usual monthly meetup", None),
+            ("the meetup", None),
+        ] {
+            assert_eq!(edition(s).as_deref(), want, "{s}");
+        }
     }
 
     #[test]

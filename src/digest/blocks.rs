@@ -1,14 +1,14 @@
-//! A recap's Markdown as blocks (paragraphs, list items, headings) of plain text with their
-//! links, split into sentences; and its closing part, where organisers announce the next
-//! meetup: the last blocks, and any paragraph that says "next meetup".
+//! A recap's Markdown as blocks (paragraphs, list items, headings, table rows) of plain text
+//! with their links, read with pulldown-cmark, the parser that renders the post: what the
+//! reader sees is what the members see. Each block keeps its source line, so a doubt can
+//! point at the sentence it is about.
 //!
-//! Every step is one pass with bounded look-ahead, so a megabyte-long paragraph is cheap.
+//! pulldown-cmark is linear in its input, and everything here is one pass over its events, so
+//! a megabyte-long paragraph is cheap.
 
-/// How many trailing blocks (paragraphs, list items, headings) count as the closing part.
-pub const CLOSING_BLOCKS: usize = 8;
-/// Longest link text and link target looked for after a `[`.
-const MAX_LABEL: usize = 400;
-const MAX_URL: usize = 2_000;
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+use super::vocabulary::ABBREVIATIONS;
 
 /// A link in a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,301 +21,391 @@ pub struct Link {
     pub at: usize,
 }
 
-/// One paragraph, list item or heading, as plain text.
+/// What a block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A paragraph (or an HTML block's text).
+    Paragraph,
+    /// A heading of this level (1 to 6).
+    Heading(u8),
+    /// A list item's text (a nested list's items are blocks of their own).
+    ListItem,
+    /// A row of a table: `table` numbers the body's tables from 1, `header` marks its head.
+    TableRow {
+        /// Which table of the body.
+        table: usize,
+        /// The head row.
+        header: bool,
+    },
+}
+
+/// One paragraph, list item, heading or table row, as plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
     /// 0-based line within the body where it starts.
     pub line: usize,
-    /// A `#` heading.
-    pub heading: bool,
-    /// Text without Markdown: link texts kept, images and HTML tags removed.
+    /// What it is.
+    pub kind: Kind,
+    /// Text without Markdown: link texts kept, images and HTML tags removed, line breaks as
+    /// spaces (see `breaks`), table cells joined by ` | `.
     pub text: String,
     /// Its links, in order.
     pub links: Vec<Link>,
-    /// The nearest heading above it (for a heading: itself).
-    pub section: Option<String>,
-    /// Among the last [`CLOSING_BLOCKS`] (not an earlier "next meetup" paragraph).
-    pub tail: bool,
+    /// Byte ranges of bold text (`**Ada Lovelace**`).
+    pub strong: Vec<(usize, usize)>,
+    /// Byte offsets of the line breaks (the spaces that stand for them).
+    pub breaks: Vec<usize>,
+    /// Byte ranges of a table row's cells.
+    pub cells: Vec<(usize, usize)>,
+    /// Index of the nearest heading above it (for a heading: itself).
+    pub section: Option<usize>,
 }
 
-/// A block as written.
-pub struct RawBlock {
-    /// 0-based line within the body where it starts.
-    pub line: usize,
-    /// A `#` heading.
-    pub heading: bool,
-    /// Its Markdown, lines joined by `\n` (a heading without its `#`s, a list item without
-    /// its marker).
-    pub raw: String,
-    /// The nearest heading above it (for a heading: itself).
-    pub section: Option<String>,
+impl Block {
+    /// A heading of any level.
+    pub fn is_heading(&self) -> bool {
+        matches!(self.kind, Kind::Heading(_))
+    }
+
+    /// The text's lines (between line breaks), as byte ranges.
+    pub fn lines(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::with_capacity(self.breaks.len() + 1);
+        let mut start = 0;
+        for &b in &self.breaks {
+            out.push((start, b));
+            start = b + 1;
+        }
+        out.push((start, self.text.len()));
+        out
+    }
+
+    /// The text of cell `i` of a table row.
+    pub fn cell(&self, i: usize) -> Option<&str> {
+        self.cells.get(i).map(|&(s, e)| self.text[s..e].trim())
+    }
 }
 
-/// Splits a Markdown body into blocks, skipping fenced code.
-pub fn raw_blocks(body: &str) -> Vec<RawBlock> {
-    let mut out: Vec<RawBlock> = Vec::new();
-    let mut current: Option<RawBlock> = None;
-    let mut section: Option<String> = None;
-    let mut in_fence = false;
-    for (i, line) in body.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_fence = !in_fence;
-            out.extend(current.take());
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
-        let content = trimmed.trim_start_matches('>').trim();
-        if content.is_empty() {
-            out.extend(current.take());
-            continue;
-        }
-        if let Some(h) = content.strip_prefix('#') {
-            out.extend(current.take());
-            let text = h
-                .trim_start_matches('#')
-                .trim()
-                .trim_end_matches('#')
-                .trim();
-            section = (!text.is_empty()).then(|| text.to_owned());
-            out.push(RawBlock {
-                line: i,
-                heading: true,
-                raw: text.to_owned(),
-                section: section.clone(),
-            });
-            continue;
-        }
-        let item = list_item(content);
-        match (&mut current, item) {
-            (Some(block), None) => {
-                block.raw.push('\n');
-                block.raw.push_str(content);
-            }
-            _ => {
-                out.extend(current.take());
-                current = Some(RawBlock {
-                    line: i,
-                    heading: false,
-                    raw: item.unwrap_or(content).to_owned(),
-                    section: section.clone(),
-                });
-            }
+/// The heading text of block `i`'s section, if it has one.
+pub fn section_title(blocks: &[Block], i: usize) -> Option<&str> {
+    let s = blocks.get(i)?.section?;
+    blocks.get(s).map(|h| h.text.as_str())
+}
+
+/// Reads a Markdown body into blocks, in order. Fenced and indented code is skipped; so are
+/// images.
+pub fn parse(body: &str) -> Vec<Block> {
+    // Jekyll's kramdown accepts spaces in link targets; the renderer fixes them the same way,
+    // line by line, so line numbers stay right.
+    let body = crate::content::kramdown_link_compat(body);
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut reader = Reader::new(&body);
+    for (event, range) in Parser::new_ext(&body, options).into_offset_iter() {
+        reader.on(event, range.start);
+    }
+    reader.flush();
+    reader.blocks
+}
+
+/// The state of one pass over pulldown-cmark's events.
+struct Reader {
+    /// Byte offsets of the body's newlines, to turn offsets into lines.
+    newlines: Vec<usize>,
+    blocks: Vec<Block>,
+    current: Option<Block>,
+    /// Links and bold spans opened and not yet closed: where their text starts.
+    open_links: Vec<(usize, String)>,
+    open_strong: Vec<usize>,
+    /// Inside code blocks, images or metadata: text there is not read.
+    skip: usize,
+    items: usize,
+    tables: usize,
+    section: Option<usize>,
+}
+
+impl Reader {
+    fn new(body: &str) -> Reader {
+        Reader {
+            newlines: body.match_indices('\n').map(|(i, _)| i).collect(),
+            blocks: Vec::new(),
+            current: None,
+            open_links: Vec::new(),
+            open_strong: Vec::new(),
+            skip: 0,
+            items: 0,
+            tables: 0,
+            section: None,
         }
     }
-    out.extend(current);
-    out
-}
 
-/// The text of a list item line (`* x`, `- x`, `+ x`, `1. x`), if it is one.
-pub fn list_item(line: &str) -> Option<&str> {
-    if let Some(rest) = line
-        .strip_prefix("* ")
-        .or_else(|| line.strip_prefix("- "))
-        .or_else(|| line.strip_prefix("+ "))
-    {
-        return Some(rest.trim_start());
-    }
-    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
-    if (1..=3).contains(&digits) {
-        let rest = &line[digits..];
-        if let Some(r) = rest.strip_prefix(". ").or_else(|| rest.strip_prefix(") ")) {
-            return Some(r.trim_start());
+    fn on(&mut self, event: Event<'_>, at: usize) {
+        match event {
+            Event::Start(tag) => self.start(tag, at),
+            Event::End(tag) => self.end(tag),
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                self.push(&t, at)
+            }
+            Event::SoftBreak | Event::HardBreak => self.line_break(),
+            Event::Html(h) | Event::InlineHtml(h) => self.html(&h, at),
+            Event::Rule => self.flush(),
+            Event::FootnoteReference(_) | Event::TaskListMarker(_) => {}
         }
     }
-    None
-}
 
-/// Whether a text talks about the next meetup in so many words.
-pub fn mentions_next(lower: &str) -> bool {
-    ["next meetup", "next meet-up", "next event", "next session"]
-        .iter()
-        .any(|p| lower.contains(p))
-}
-
-/// The closing blocks of `body`: the last [`CLOSING_BLOCKS`] that have text, plus any earlier
-/// one that mentions the next meetup, in order.
-pub fn closing_blocks(body: &str) -> Vec<Block> {
-    let raw = raw_blocks(body);
-    // (kept, in the tail) per block.
-    let mut keep = vec![(false, false); raw.len()];
-    let mut tail = 0;
-    for (i, block) in raw.iter().enumerate().rev() {
-        if tail < CLOSING_BLOCKS && has_text(&block.raw) {
-            keep[i] = (true, true);
-            tail += 1;
-        } else if mentions_next(&block.raw.to_ascii_lowercase()) {
-            keep[i] = (true, false);
+    fn start(&mut self, tag: Tag<'_>, at: usize) {
+        match tag {
+            Tag::Paragraph => {
+                // A list item's first paragraph is the item's text.
+                let item_text = self.current.as_ref().is_some_and(|b| b.text.is_empty());
+                if !item_text {
+                    self.flush();
+                    let kind = if self.items > 0 {
+                        Kind::ListItem
+                    } else {
+                        Kind::Paragraph
+                    };
+                    self.open(kind, at);
+                }
+            }
+            Tag::Heading { level, .. } => {
+                self.flush();
+                self.open(Kind::Heading(level as u8), at);
+            }
+            Tag::Item => {
+                self.flush();
+                self.items += 1;
+                self.open(Kind::ListItem, at);
+            }
+            Tag::List(_) | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_) => self.flush(),
+            Tag::HtmlBlock => {
+                self.flush();
+                self.open(Kind::Paragraph, at);
+            }
+            Tag::CodeBlock(_) | Tag::Image { .. } | Tag::MetadataBlock(_) => self.skip += 1,
+            Tag::Table(_) => {
+                self.flush();
+                self.tables += 1;
+            }
+            Tag::TableHead | Tag::TableRow => self.row(at, matches!(tag, Tag::TableHead)),
+            Tag::TableCell => self.cell(),
+            Tag::Strong => self.open_strong.push(self.len()),
+            Tag::Link { dest_url, .. } => {
+                self.open_links.push((self.len(), dest_url.into_string()))
+            }
+            _ => {}
         }
     }
-    raw.into_iter()
-        .zip(keep)
-        .filter(|(_, (k, _))| *k)
-        .map(|(b, (_, in_tail))| {
-            // One line of text: a newline becomes a space (same length, so link offsets hold).
-            let (text, links) = plain(&b.raw.replace('\n', " "));
-            Block {
-                line: b.line,
-                heading: b.heading,
-                text,
-                links,
-                section: b.section,
-                tail: in_tail,
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Paragraph
+            | TagEnd::Heading(_)
+            | TagEnd::HtmlBlock
+            | TagEnd::TableHead
+            | TagEnd::TableRow => self.flush(),
+            TagEnd::Item => {
+                self.flush();
+                self.items = self.items.saturating_sub(1);
             }
-        })
-        .filter(|b| !b.text.trim().is_empty())
-        .collect()
-}
-
-/// Whether a raw block is more than an image or an HTML tag.
-fn has_text(raw: &str) -> bool {
-    !plain(raw).0.trim().is_empty()
-}
-
-/// `s` cut to at most `n` bytes, on a character boundary.
-fn prefix(s: &str, n: usize) -> &str {
-    let mut end = n.min(s.len());
-    while !s.is_char_boundary(end) {
-        end -= 1;
+            TagEnd::CodeBlock | TagEnd::Image | TagEnd::MetadataBlock(_) => {
+                self.skip = self.skip.saturating_sub(1)
+            }
+            TagEnd::TableCell => {
+                let len = self.len();
+                if let Some(cell) = self.current.as_mut().and_then(|b| b.cells.last_mut()) {
+                    cell.1 = len;
+                }
+            }
+            TagEnd::Strong => {
+                if let Some(start) = self.open_strong.pop() {
+                    let end = self.len();
+                    if let Some(b) = self.current.as_mut() {
+                        b.strong.push((start.min(end), end));
+                    }
+                }
+            }
+            TagEnd::Link => self.close_link(),
+            _ => {}
+        }
     }
-    &s[..end]
-}
 
-/// Markdown inline text to plain text and its links: `[text](url)` keeps its text,
-/// `![alt](src)` and HTML tags go, `<https://...>` and bare URLs stay and are links too,
-/// `<a href="...">text</a>` keeps its text, emphasis markers and escapes go.
-pub fn plain(text: &str) -> (String, Vec<Link>) {
-    let mut out = String::with_capacity(text.len());
-    let mut links = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < text.len() {
-        let rest = &text[i..];
-        let consumed = match bytes[i] {
-            b'!' if rest.starts_with("![") => inline_link(&rest[1..]).map(|(_, _, n)| n + 1),
-            b'[' => inline_link(rest).map(|(label, url, n)| {
-                let (label_text, inner) = plain(label);
-                let at = out.len();
-                out.push_str(&label_text);
-                links.extend(inner.into_iter().map(|l| Link { at: at + l.at, ..l }));
-                links.push(Link {
-                    label: label_text,
-                    url: url.to_owned(),
-                    at,
-                });
-                n
-            }),
-            b'<' => tag(rest, &mut out, &mut links),
-            b'h' if rest.starts_with("https://") || rest.starts_with("http://") => {
-                let n = bare_url_len(rest);
-                links.push(Link {
-                    label: rest[..n].to_owned(),
-                    url: rest[..n].to_owned(),
-                    at: out.len(),
-                });
-                out.push_str(&rest[..n]);
-                Some(n)
-            }
-            b'*' | b'`' => Some(1),
-            b'~' if rest.starts_with("~~") => Some(2),
-            b'_' if is_emphasis_underscore(bytes, i) => Some(1),
-            b'\\' if rest.len() > 1 && bytes[i + 1].is_ascii_punctuation() => {
-                out.push(bytes[i + 1] as char);
-                Some(2)
-            }
-            b'&' => entity(rest, &mut out),
-            _ => None,
+    fn row(&mut self, at: usize, header: bool) {
+        self.flush();
+        let table = self.tables;
+        self.open(Kind::TableRow { table, header }, at);
+    }
+
+    fn cell(&mut self) {
+        let Some(block) = self.current.as_mut() else {
+            return;
         };
-        match consumed {
-            Some(n) => i += n,
-            None => {
-                let c = rest.chars().next().unwrap_or(' ');
-                out.push(c);
-                i += c.len_utf8();
-            }
+        if !block.cells.is_empty() {
+            block.text.push_str(" | ");
+        }
+        let at = block.text.len();
+        block.cells.push((at, at));
+    }
+
+    fn close_link(&mut self) {
+        let Some((at, url)) = self.open_links.pop() else {
+            return;
+        };
+        if let Some(b) = self.current.as_mut() {
+            let at = at.min(b.text.len());
+            let label = b.text[at..].trim().to_owned();
+            b.links.push(Link { label, url, at });
         }
     }
-    (out, links)
-}
 
-/// `[label](url "title")` at the start of `s`: label, url, bytes consumed.
-fn inline_link(s: &str) -> Option<(&str, &str, usize)> {
-    // Nested brackets are not followed: stopping at the next `[` keeps a run of them linear.
-    let close = s
-        .get(1..)?
-        .bytes()
-        .take(MAX_LABEL)
-        .position(|b| b == b']' || b == b'[')
-        .filter(|&i| s.as_bytes()[i + 1] == b']')?
-        + 1;
-    let after = &s[close + 1..];
-    let inner = after.strip_prefix('(')?;
-    let end = inner.bytes().take(MAX_URL).position(|b| b == b')')?;
-    let target = inner[..end].trim();
-    let url = target
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches('<')
-        .trim_end_matches('>');
-    Some((&s[1..close], url, close + 2 + end + 1))
-}
+    fn len(&self) -> usize {
+        self.current.as_ref().map_or(0, |b| b.text.len())
+    }
 
-fn bare_url_len(s: &str) -> usize {
-    let s = prefix(s, MAX_URL);
-    let end = s
-        .char_indices()
-        .find(|(_, c)| c.is_whitespace() || matches!(c, '<' | '>' | '"' | ')' | ']'))
-        .map_or(s.len(), |(i, _)| i);
-    // Sentence punctuation after a URL is not part of it.
-    s[..end]
-        .trim_end_matches(['.', ',', '!', '?', ':', ';'])
-        .len()
-}
+    fn line_of(&self, at: usize) -> usize {
+        self.newlines.partition_point(|&n| n < at)
+    }
 
-/// `<https://...>` autolinks, `<a href="...">` and other tags; returns bytes consumed.
-fn tag(s: &str, out: &mut String, links: &mut Vec<Link>) -> Option<usize> {
-    let end = s
-        .bytes()
-        .skip(1)
-        .take(MAX_URL)
-        .position(|b| b == b'>' || b == b'<')
-        .map(|i| i + 1)
-        .filter(|&i| s.as_bytes()[i] == b'>')?;
-    let inner = &s[1..end];
-    if inner.starts_with("https://") || inner.starts_with("http://") {
-        links.push(Link {
-            label: inner.to_owned(),
-            url: inner.to_owned(),
-            at: out.len(),
+    fn open(&mut self, kind: Kind, at: usize) {
+        self.open_links.clear();
+        self.open_strong.clear();
+        self.current = Some(Block {
+            line: self.line_of(at),
+            kind,
+            text: String::new(),
+            links: Vec::new(),
+            strong: Vec::new(),
+            breaks: Vec::new(),
+            cells: Vec::new(),
+            section: self.section,
         });
-        out.push_str(inner);
-        return Some(end + 1);
     }
-    let lower = inner.to_ascii_lowercase();
-    if !lower.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!') {
-        return None;
+
+    /// Appends text to the open block (opening a paragraph for stray text).
+    fn push(&mut self, text: &str, at: usize) {
+        if self.skip > 0 {
+            return;
+        }
+        if self.current.is_none() {
+            self.open(Kind::Paragraph, at);
+        }
+        if let Some(b) = self.current.as_mut() {
+            let text = if b.text.is_empty() {
+                text.trim_start()
+            } else {
+                text
+            };
+            b.text.push_str(text);
+        }
     }
-    if lower.starts_with("a ") {
-        if let Some(href) = attribute(inner, "href") {
-            let close = prefix(&s[end..], MAX_LABEL)
-                .to_ascii_lowercase()
-                .find("</a>");
-            if let Some(close) = close {
-                let (label, _) = plain(&s[end + 1..end + close]);
-                links.push(Link {
-                    label: label.clone(),
-                    url: href.to_owned(),
-                    at: out.len(),
-                });
-                out.push_str(&label);
-                return Some(end + close + 4);
+
+    fn line_break(&mut self) {
+        let open = self.current.as_mut();
+        if let Some(b) = open.filter(|b| !b.text.is_empty() && !b.text.ends_with(' ')) {
+            b.breaks.push(b.text.len());
+            b.text.push(' ');
+        }
+    }
+
+    /// Raw HTML: tags go (`<a href>` becomes a link, `<br>` and block tags a line break),
+    /// text stays.
+    fn html(&mut self, html: &str, at: usize) {
+        let mut rest = html;
+        while let Some(open) = rest.find('<') {
+            self.html_text(&rest[..open], at);
+            let Some(close) = rest[open..].find('>') else {
+                self.html_text(&rest[open..], at);
+                return;
+            };
+            self.html_tag(&rest[open + 1..open + close]);
+            rest = &rest[open + close + 1..];
+        }
+        self.html_text(rest, at);
+    }
+
+    fn html_text(&mut self, text: &str, at: usize) {
+        for (i, piece) in text.split('\n').enumerate() {
+            if i > 0 {
+                self.line_break();
+            }
+            if !piece.trim().is_empty() {
+                self.push(&decode_entities(piece), at);
             }
         }
     }
-    Some(end + 1)
+
+    fn html_tag(&mut self, inner: &str) {
+        let lower = inner.trim().to_ascii_lowercase();
+        let name: String = lower
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        match name.as_str() {
+            "a" if lower.starts_with('/') => self.close_link(),
+            "a" => {
+                if let Some(href) = attribute(inner, "href") {
+                    self.open_links.push((self.len(), href.to_owned()));
+                }
+            }
+            "br" | "p" | "div" | "li" | "tr" | "td" | "th" | "h1" | "h2" | "h3" | "h4" => {
+                self.line_break()
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes the open block: trailing spaces go, bare URLs become links, and it is kept if
+    /// it has text.
+    fn flush(&mut self) {
+        let Some(mut block) = self.current.take() else {
+            return;
+        };
+        let trimmed = block.text.trim_end().len();
+        block.text.truncate(trimmed);
+        block.breaks.retain(|&b| b < trimmed);
+        for cell in &mut block.cells {
+            *cell = (cell.0.min(trimmed), cell.1.min(trimmed));
+        }
+        if block.text.is_empty() {
+            return;
+        }
+        bare_links(&mut block);
+        if block.is_heading() {
+            self.section = Some(self.blocks.len());
+            block.section = self.section;
+        }
+        self.blocks.push(block);
+    }
+}
+
+/// Bare `https://...` URLs in a block's text that are not already links become links.
+fn bare_links(block: &mut Block) {
+    let mut from = 0;
+    let mut found = Vec::new();
+    while let Some((start, end)) = crate::content::find_bare_url(&block.text[from..]) {
+        let (start, end) = (from + start, from + end);
+        let inside = block
+            .links
+            .iter()
+            .any(|l| l.at <= start && start < l.at + l.label.len().max(1));
+        if !inside {
+            let shown = &block.text[start..end];
+            let url = if shown.starts_with("www.") {
+                format!("https://{shown}")
+            } else {
+                shown.to_owned()
+            };
+            found.push(Link {
+                label: shown.to_owned(),
+                url,
+                at: start,
+            });
+        }
+        from = end;
+    }
+    if !found.is_empty() {
+        block.links.extend(found);
+        block.links.sort_by_key(|l| l.at);
+    }
 }
 
 /// The value of `name="..."` (or single-quoted) in a tag.
@@ -328,32 +418,18 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     rest.find(quote).map(|end| &rest[..end])
 }
 
-fn is_emphasis_underscore(bytes: &[u8], i: usize) -> bool {
-    let word = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
-    !(word(i.checked_sub(1).and_then(|j| bytes.get(j))) && word(bytes.get(i + 1)))
-}
-
-fn entity(s: &str, out: &mut String) -> Option<usize> {
-    for (name, text) in [
-        ("&amp;", "&"),
+fn decode_entities(text: &str) -> String {
+    [
         ("&nbsp;", " "),
         ("&quot;", "\""),
         ("&#39;", "'"),
         ("&lt;", "<"),
         ("&gt;", ">"),
-    ] {
-        if s.starts_with(name) {
-            out.push_str(text);
-            return Some(name.len());
-        }
-    }
-    None
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(text.to_owned(), |t, (from, to)| t.replace(from, to))
 }
-
-/// Abbreviations whose full stop does not end a sentence.
-const ABBREVIATIONS: [&str; 10] = [
-    "st", "dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "no", "approx",
-];
 
 /// The sentences of a plain text, as byte ranges: they end at `.`, `!`, `?` or `…` followed by
 /// a space (so URLs, times like 6.30 and "e.g." stay whole).
@@ -393,32 +469,31 @@ fn abbreviation_before(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn texts(body: &str) -> Vec<String> {
+        parse(body).into_iter().map(|b| b.text).collect()
+    }
+
     #[test]
-    fn closing_blocks_are_the_last_ones_and_any_next_meetup_paragraph() {
-        let mut body = String::from("Intro about the next meetup.\n\n");
-        for i in 0..12 {
-            body.push_str(&format!("Paragraph {i}.\n\n"));
-        }
-        body.push_str("## Riverside January\n\nOur next meetup will be on\nWednesday 14th January. [RSVP](https://e.example.org/1)\n\n![photo](/x.jpg)\n\nBye!\n");
-        let blocks = closing_blocks(&body);
-        let texts: Vec<&str> = blocks.iter().map(|b| b.text.as_str()).collect();
+    fn blocks_keep_their_line_kind_section_and_links() {
+        let body = "Intro.\n\n## Riverside January\n\nOur next meetup will be on\nWednesday 14th January. [RSVP](https://e.example.org/1)\n\n![photo](/x.jpg)\n\nBye!\n";
+        let blocks = parse(body);
+        let kinds: Vec<Kind> = blocks.iter().map(|b| b.kind).collect();
         assert_eq!(
-            texts,
+            kinds,
             [
-                "Intro about the next meetup.",
-                "Paragraph 7.",
-                "Paragraph 8.",
-                "Paragraph 9.",
-                "Paragraph 10.",
-                "Paragraph 11.",
-                "Riverside January",
-                "Our next meetup will be on Wednesday 14th January. RSVP",
-                "Bye!"
+                Kind::Paragraph,
+                Kind::Heading(2),
+                Kind::Paragraph,
+                Kind::Paragraph
             ]
         );
-        let event = &blocks[7];
-        assert_eq!(event.line, 28);
-        assert_eq!(event.section.as_deref(), Some("Riverside January"));
+        let event = &blocks[2];
+        assert_eq!(
+            event.text,
+            "Our next meetup will be on Wednesday 14th January. RSVP"
+        );
+        assert_eq!((event.line, event.section), (4, Some(1)));
+        assert_eq!(event.breaks, [26]);
         assert_eq!(
             event.links,
             [Link {
@@ -427,25 +502,33 @@ mod tests {
                 at: 51
             }]
         );
-        assert!(blocks[6].heading);
-        assert!(!blocks[0].tail && blocks[1].tail);
+        assert_eq!(section_title(&blocks, 3), Some("Riverside January"));
+        assert_eq!(section_title(&blocks, 0), None);
     }
 
     #[test]
-    fn list_items_quotes_and_fences_are_blocks_of_their_own() {
-        let body = "- one\n- two\n  continued\n> quoted\n\n```\nnext meetup 9 May\n```\n1. first\n";
-        let texts: Vec<String> = closing_blocks(body).into_iter().map(|b| b.text).collect();
-        assert_eq!(texts, ["one", "two continued quoted", "first"]);
+    fn list_items_quotes_and_code_are_read_as_organisers_mean_them() {
+        let body = "- one\n- two\n  continued\n\n> quoted\n\n```\nnext meetup 9 May\n```\n\n    indented code\n\n1. first\n   - nested\n";
+        let blocks = parse(body);
+        let texts: Vec<&str> = blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(texts, ["one", "two continued", "quoted", "first", "nested"]);
+        assert_eq!(
+            (blocks[0].kind, blocks[2].kind),
+            (Kind::ListItem, Kind::Paragraph)
+        );
+        assert_eq!(blocks[3].line, 12);
     }
 
     #[test]
     fn plain_text_keeps_link_texts_and_collects_every_kind_of_link() {
-        let (text, links) = plain("**Join** us _on_ 9 May: [RSVP *now*](https://e.example.org/1 \"t\"), <https://x.example.org/a>, <a href=\"https://y.example.org\">tickets</a> or https://z.example.org/e. ![pic](/p.jpg) snake_case &amp; \\*");
+        let blocks = parse("**Join** us _on_ 9 May: [RSVP *now*](https://e.example.org/1 \"t\"), <https://x.example.org/a>, <a href=\"https://y.example.org\">tickets</a> or https://z.example.org/e. ![pic](/p.jpg) snake_case &amp; \\*");
+        let block = &blocks[0];
         assert_eq!(
-            text,
+            block.text,
             "Join us on 9 May: RSVP now, https://x.example.org/a, tickets or https://z.example.org/e.  snake_case & *"
         );
-        let urls: Vec<(&str, &str)> = links
+        let urls: Vec<(&str, &str)> = block
+            .links
             .iter()
             .map(|l| (l.label.as_str(), l.url.as_str()))
             .collect();
@@ -458,14 +541,73 @@ mod tests {
                 ("https://z.example.org/e", "https://z.example.org/e"),
             ]
         );
-        assert_eq!(&text[links[2].at..links[2].at + 7], "tickets");
+        assert_eq!(
+            &block.text[block.links[2].at..block.links[2].at + 7],
+            "tickets"
+        );
+        assert_eq!(&block.text[block.strong[0].0..block.strong[0].1], "Join");
+    }
+
+    #[test]
+    fn tables_are_rows_of_cells() {
+        let body = "| When | Where |\n|---|---|\n| Thursday 9 April | [Example Hall](https://h.example.org) |\n";
+        let blocks = parse(body);
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(
+            blocks[0].kind,
+            Kind::TableRow {
+                table: 1,
+                header: true
+            }
+        );
+        assert_eq!(
+            blocks[1].kind,
+            Kind::TableRow {
+                table: 1,
+                header: false
+            }
+        );
+        assert_eq!(blocks[1].text, "Thursday 9 April | Example Hall");
+        assert_eq!(
+            (blocks[1].cell(0), blocks[1].cell(1)),
+            (Some("Thursday 9 April"), Some("Example Hall"))
+        );
+        assert_eq!(blocks[1].links[0].at, 19);
+        assert_eq!(blocks[1].line, 2);
+    }
+
+    #[test]
+    fn html_blocks_give_their_text_and_links() {
+        let body = "<p>See you on 9 May!<br>\n<a href=\"https://e.example.org/9\">RSVP</a></p>\n\nAfter.\n";
+        let blocks = parse(body);
+        assert_eq!(blocks[0].text, "See you on 9 May! RSVP");
+        assert_eq!(blocks[0].links[0].url, "https://e.example.org/9");
+        assert_eq!(blocks[1].text, "After.");
     }
 
     #[test]
     fn unclosed_brackets_stay_text() {
-        let (text, links) = plain("[Broken link]https://e.example.org/x) and [ more");
-        assert_eq!(text, "[Broken link]https://e.example.org/x) and [ more");
-        assert_eq!(links.len(), 1);
+        let blocks = parse("[Broken link]https://e.example.org/x) and [ more");
+        assert_eq!(
+            blocks[0].text,
+            "[Broken link]https://e.example.org/x) and [ more"
+        );
+    }
+
+    #[test]
+    fn lines_split_at_line_breaks() {
+        let blocks =
+            parse("When: Thursday 9 April\nWhere: Example Hall  \nRSVP: https://e.example.org/9\n");
+        let b = &blocks[0];
+        let lines: Vec<&str> = b.lines().iter().map(|&(s, e)| &b.text[s..e]).collect();
+        assert_eq!(
+            lines,
+            [
+                "When: Thursday 9 April",
+                "Where: Example Hall",
+                "RSVP: https://e.example.org/9"
+            ]
+        );
     }
 
     #[test]
@@ -481,5 +623,6 @@ mod tests {
                 " Yes"
             ]
         );
+        assert_eq!(texts(""), Vec::<String>::new());
     }
 }

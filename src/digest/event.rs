@@ -1,16 +1,19 @@
 //! The next meetup: from a post's `event:` front matter, or read out of the newest recap's
-//! closing paragraphs in whatever words the organisers chose.
+//! closing paragraphs in whatever words the organisers chose (see [`super::prose`]). Where
+//! the reader is unsure it says so and announces nothing: a wrong date mailed to every member
+//! is far worse than none.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Weekday};
+use chrono::{DateTime, FixedOffset, Weekday};
 use serde::Serialize;
 
-use super::announcement::{self, Cue};
-use super::blocks::{self, Block, Link};
-use super::prose_date::{self, ProseDate};
+use super::prose::{Decision, Recap};
+use super::reading::{Doubt, NoEvent};
 use crate::config::{Config, NewsletterSettings};
-use crate::content::dates::{in_zone, parse_date};
 use crate::content::Post;
 use crate::diagnostics::Diagnostic;
+
+/// The `sentence` of an event from `event:` front matter.
+pub const FRONT_MATTER: &str = "front matter";
 
 /// The next meetup, as a digest announces it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,62 +60,27 @@ impl Event {
 /// What was found in one post.
 #[derive(Debug, Default)]
 pub struct Found {
-    /// The event, if a date was found and it is after the post.
+    /// The event, if one is clearly announced (and, read from the text, after the post).
     pub event: Option<Event>,
-    /// Warnings: weekday mismatch, stale date, no event.
+    /// Warnings for `crier check`: every doubt, and why there is no event.
     pub warnings: Vec<Diagnostic>,
+    /// Why there is no event, when there is none.
+    pub none: Option<NoEvent>,
+    /// Every doubt about a date, a time or a field, in the order of the post.
+    pub doubts: Vec<Doubt>,
+    /// The 1-based line of the sentence the event was read from (`None`: front matter).
+    pub line: Option<usize>,
+    /// The outcome rests on doubts (no event because the reader is unsure, or an event with
+    /// caveats): the organiser must be told whenever it is used.
+    pub unsure: bool,
 }
 
-/// Most dates looked at in one closing sentence, and in all of them together: real closing
-/// paragraphs have a handful, and the bound keeps hostile input cheap.
-const MAX_DATES_PER_SENTENCE: usize = 16;
-const MAX_CANDIDATES: usize = 256;
-/// Headings that name a part of the recap, not the next meetup.
-const GENERIC_HEADINGS: [&str; 19] = [
-    "overview",
-    "the talks",
-    "talks",
-    "thanks",
-    "thank you",
-    "photos",
-    "videos",
-    "slides",
-    "sponsors",
-    "summary",
-    "recap",
-    "intro",
-    "introduction",
-    "takeaways",
-    "links",
-    "resources",
-    "agenda",
-    "schedule",
-    "next steps",
-];
-
-/// A date in a closing sentence, and how it reads.
-#[derive(Debug)]
-struct Candidate {
-    /// Index into the closing blocks.
-    block: usize,
-    /// The sentence's byte range in the block's text.
-    sentence: (usize, usize),
-    date: ProseDate,
-    cue: Cue,
-}
-
-impl Candidate {
-    fn text<'a>(&self, blocks: &'a [Block]) -> &'a str {
-        blocks[self.block].text[self.sentence.0..self.sentence.1].trim()
-    }
-}
-
-/// Finds the next event a post announces. `body` is the post's Markdown after Liquid.
+/// Finds the next event a post announces. `body` is the post's Markdown after Liquid,
+/// starting on line `body_line` of its file.
 ///
-/// Without `event:` front matter, the date is read from the recap's closing paragraphs: every
-/// date there that reads as a coming meetup ("see you on", "join us again on", "our May meetup
-/// is on the 14th") is a candidate; the most clearly announced one wins, then one in the last
-/// paragraphs over an earlier "next meetup" paragraph, then the earliest (the *next* meetup).
+/// `event:` front matter wins. Otherwise every date in the recap's closing part is weighed
+/// (see [`super::evidence`]), and only one that is clearly the group's own next meetup is
+/// announced.
 pub fn find(
     post: &Post,
     body: &str,
@@ -121,314 +89,88 @@ pub fn find(
     settings: &NewsletterSettings,
 ) -> Found {
     if let Some(value) = post.extra.get("event") {
-        return from_front_matter(post, value, config, settings);
+        let title_for = |date| Recap::read(post, body, body_line, config).title_for(date);
+        let (event, warnings) =
+            super::front_matter::event(post, value, config, settings, title_for);
+        let none = event
+            .is_none()
+            .then(|| NoEvent::FrontMatter("see the warning about `event:`".to_owned()));
+        return Found {
+            event,
+            warnings,
+            none,
+            ..Found::default()
+        };
     }
-    let blocks = blocks::closing_blocks(body);
-    let post_day = post.date.date_naive();
-    let candidates = candidates(&blocks, post_day);
-    let mut found = Found::default();
-    let best = candidates
-        .iter()
-        .filter(|c| c.date.date > post_day)
-        .max_by_key(|c| {
-            let tail = blocks[c.block].tail;
-            (c.cue, tail, std::cmp::Reverse(c.date.date))
-        });
-    let Some(best) = best else {
-        found
-            .warnings
-            .push(no_event_warning(post, &blocks, &candidates, body_line));
-        return found;
-    };
-    let at = body_line + blocks[best.block].line;
-    if let Some(stated) = best.date.weekday.filter(|d| *d != best.date.date.weekday()) {
-        found.warnings.push(Diagnostic::warning(
-            &post.source,
-            at,
-            1,
-            format!(
-                "next event says {} but {} is a {}: \"{}\"",
-                weekday_name(stated),
-                best.date.date.format("%-d %B %Y"),
-                weekday_name(best.date.date.weekday()),
-                quote(best.text(&blocks))
-            ),
-        ));
-    }
-    found.event = Some(from_sentence(post, &blocks, best, config, settings));
-    found
+    from_text(post, body, body_line, config, settings)
 }
 
-/// Every date in the closing blocks that may announce the meetup (not the ones that look back).
-fn candidates(blocks: &[Block], post_day: NaiveDate) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    for (index, block) in blocks.iter().enumerate() {
-        let lower = block.text.to_ascii_lowercase();
-        for (start, end) in blocks::sentences(&block.text) {
-            let sentence = &block.text[start..end];
-            let lower = &lower[start..end];
-            for date in prose_date::find_all(sentence, post_day)
-                .into_iter()
-                .take(MAX_DATES_PER_SENTENCE)
-            {
-                let cue = announcement::cue(lower, date.span);
-                let accepted = match cue {
-                    Cue::Against => false,
-                    Cue::None => {
-                        !date.numeric && (block.heading || announcement::names_a_meetup(lower))
-                    }
-                    Cue::Weak | Cue::Strong => true,
-                };
-                if accepted {
-                    out.push(Candidate {
-                        block: index,
-                        sentence: (start, end),
-                        date,
-                        cue,
-                    });
-                }
-                if out.len() >= MAX_CANDIDATES {
-                    return out;
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Why there is no event: a stale date, a "next meetup" without a date, or nothing at all.
-fn no_event_warning(
+/// The event read from the recap's text.
+fn from_text(
     post: &Post,
-    blocks: &[Block],
-    candidates: &[Candidate],
+    body: &str,
     body_line: usize,
-) -> Diagnostic {
-    let post_day = post.date.date_naive();
-    if let Some(stale) = candidates.iter().rev().find(|c| c.cue == Cue::Strong) {
-        return Diagnostic::warning(
-            &post.source,
-            body_line + blocks[stale.block].line,
-            1,
-            format!(
-                "next event date {} is not after the post's own date {} (a stale copied paragraph?): \"{}\"",
-                stale.date.date,
-                post_day,
-                quote(stale.text(blocks))
-            ),
-        );
-    }
-    let next = blocks
-        .iter()
-        .rev()
-        .find(|b| blocks::mentions_next(&b.text.to_ascii_lowercase()));
-    match next {
-        Some(block) => Diagnostic::warning(
-            &post.source,
-            body_line + block.line,
-            1,
-            format!(
-                "recap has no next event date: found no day and month in \"{}\"",
-                quote(&block.text)
-            ),
-        ),
-        None => Diagnostic::warning(
-            &post.source,
-            1,
-            1,
-            "recap has no next event: no closing paragraph announces a coming meetup with its date (\"see you on Thursday 9 April\", \"our next meetup is on the 14th\") and there is no `event:` front matter",
-        ),
-    }
-}
-
-/// The event a closing sentence announces: its date and time, and from the same sentence what
-/// it is about, where, whether online, and the RSVP link.
-fn from_sentence(
-    post: &Post,
-    blocks: &[Block],
-    chosen: &Candidate,
-    config: &Config,
-    settings: &NewsletterSettings,
-) -> Event {
-    let block = &blocks[chosen.block];
-    let said = Said::read(blocks, chosen, config);
-    let start = in_zone(
-        chosen
-            .date
-            .date
-            .and_time(chosen.date.time.unwrap_or(settings.event_time)),
-        config.site.timezone,
-    );
-    Event {
-        title: event_title(block, chosen.date.date, config),
-        start,
-        end: start + Duration::minutes(i64::from(settings.event_minutes)),
-        location: said.venue,
-        rsvp: rsvp_link(blocks, chosen),
-        uid: uid(post, config),
-        announced: post.date,
-        sentence: chosen.text(blocks).to_owned(),
-        about: said.about,
-        online: said.online,
-        time_stated: chosen.date.time.is_some(),
-        cancelled: false,
-    }
-}
-
-/// What an announcing sentence says besides its date.
-struct Said {
-    about: Option<String>,
-    venue: Option<String>,
-    online: bool,
-}
-
-impl Said {
-    /// Reads the chosen sentence; a date in a heading ("## Next up: Thursday 9 April") is
-    /// explained by the first sentence of the paragraph below.
-    fn read(blocks: &[Block], chosen: &Candidate, config: &Config) -> Said {
-        let block = &blocks[chosen.block];
-        let sentence = &block.text[chosen.sentence.0..chosen.sentence.1];
-        let follow = blocks
-            .get(chosen.block + 1)
-            .filter(|next| block.heading && !next.heading)
-            .and_then(|next| {
-                blocks::sentences(&next.text)
-                    .first()
-                    .map(|&(a, b)| &next.text[a..b])
-            });
-        let about = announcement::about(sentence, chosen.date.span.1)
-            .or_else(|| follow.and_then(|f| announcement::about(f, 0)));
-        let not_venues = [
-            config.site.title.as_str(),
-            block.section.as_deref().unwrap_or(""),
-        ];
-        let venue = announcement::venue(sentence, &not_venues)
-            .or_else(|| follow.and_then(|f| announcement::venue(f, &not_venues)));
-        let about_range = about.as_ref().map(|(_, range)| *range);
-        let online = announcement::says_online(&sentence.to_ascii_lowercase(), about_range)
-            || follow.is_some_and(|f| announcement::says_online(&f.to_ascii_lowercase(), None));
-        Said {
-            about: about.map(|(text, _)| text),
-            venue,
-            online,
-        }
-    }
-}
-
-/// The RSVP link: from the sentence, else the rest of its paragraph or the next block.
-fn rsvp_link(blocks: &[Block], chosen: &Candidate) -> Option<String> {
-    let block = &blocks[chosen.block];
-    let (s, e) = chosen.sentence;
-    let (in_sentence, rest): (Vec<&Link>, Vec<&Link>) =
-        block.links.iter().partition(|l| (s..e).contains(&l.at));
-    let near: Vec<&Link> = rest
-        .into_iter()
-        .chain(
-            blocks
-                .get(chosen.block + 1)
-                .into_iter()
-                .flat_map(|b| &b.links),
-        )
-        .collect();
-    announcement::pick_rsvp(&in_sentence, &near)
-}
-
-/// The heading the announcement sits under ("Riverside Cloud Native December"), unless it is a
-/// part of the recap ("The talks") or the date itself; else "<site>: next meetup".
-fn event_title(block: &Block, day: NaiveDate, config: &Config) -> String {
-    block
-        .section
-        .as_deref()
-        .filter(|h| !GENERIC_HEADINGS.contains(&h.to_lowercase().trim_end_matches(':')))
-        .filter(|h| prose_date::find(h, day).is_none())
-        .map(|h| announcement::shorten(h, 120))
-        .unwrap_or_else(|| format!("{}: next meetup", config.site.title))
-}
-
-/// `true`, `yes` (and YAML's booleans).
-fn truthy(value: Option<&serde_json::Value>) -> bool {
-    match value {
-        Some(serde_json::Value::Bool(b)) => *b,
-        Some(serde_json::Value::String(s)) => {
-            matches!(
-                s.trim().to_ascii_lowercase().as_str(),
-                "true" | "yes" | "on"
-            )
-        }
-        _ => false,
-    }
-}
-
-/// A text field of `event:` front matter, trimmed, without control characters.
-fn field_text(value: &serde_json::Value, key: &str) -> Option<String> {
-    value
-        .get(key)
-        .and_then(|v| match v {
-            serde_json::Value::String(s) => Some(s.trim().to_owned()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-        .filter(|s| !s.is_empty() && !s.chars().any(char::is_control))
-}
-
-/// The event from `event:` front matter: `date` (required; with a time, or `time:` beside
-/// it), `title`, `rsvp`, `location` (`Online` means online), `online`, `about`, `cancelled`.
-fn from_front_matter(
-    post: &Post,
-    value: &serde_json::Value,
     config: &Config,
     settings: &NewsletterSettings,
 ) -> Found {
+    let recap = Recap::read(post, body, body_line, config);
+    let decision = recap.decide();
+    let (doubts, mut warnings): (Vec<Doubt>, Vec<Diagnostic>) =
+        recap.doubts(&decision).into_iter().unzip();
     let mut found = Found::default();
-    let text = |key: &str| field_text(value, key);
-    let warn = |message: String| Diagnostic::warning(&post.source, 1, 1, message);
-    let Some(raw_date) = text("date") else {
-        found.warnings.push(warn("field `event.date`: expected a date such as `2026-12-09 18:30`, found nothing; the event is ignored".to_owned()));
-        return found;
-    };
-    let time = text("time").and_then(|raw| {
-        let parsed = prose_date::parse_time(&raw);
-        if parsed.is_none() {
-            found.warnings.push(warn(format!("field `event.time`: expected a time such as `18:30` or `6:30pm`, found `{}`; the usual time is used", quote(&raw))));
+    match decision {
+        Decision::Winner(w) => {
+            let c = &recap.candidates[w];
+            found.event = Some(recap.event(c, settings));
+            found.line = Some(recap.file_line(c.block));
+            found.unsure = !c.evidence.objections.is_empty();
         }
-        parsed
-    });
-    let date_has_time = raw_date.trim().len() > 10;
-    let start = match parse_date(&raw_date, config.site.timezone) {
-        Ok(start) if time.is_some() || !date_has_time => {
-            let at = time.unwrap_or(settings.event_time);
-            in_zone(start.date_naive().and_time(at), config.site.timezone)
+        Decision::Competing(list) => {
+            let mut dates: Vec<_> = list
+                .iter()
+                .map(|&i| recap.candidates[i].date.date)
+                .collect();
+            dates.sort();
+            found.none = Some(NoEvent::Competing(dates));
+            found.unsure = true;
         }
-        Ok(start) => start,
-        Err(why) => {
-            found.warnings.push(warn(format!(
-                "field `event.date`: {why}; the event is ignored"
-            )));
-            return found;
+        Decision::Nothing => {
+            let why = recap.why_none();
+            found.unsure = why == NoEvent::Unsure;
+            if let Some(w) = no_event_warning(post, &why) {
+                warnings.push(w);
+            }
+            found.none = Some(why);
         }
-    };
-    let location = text("location");
-    let said_online = location
-        .as_deref()
-        .is_some_and(|l| l.eq_ignore_ascii_case("online"));
-    found.event = Some(Event {
-        title: text("title").unwrap_or_else(|| format!("{}: next meetup", config.site.title)),
-        start,
-        end: start + Duration::minutes(i64::from(settings.event_minutes)),
-        location: location.filter(|_| !said_online),
-        rsvp: text("rsvp").filter(|u| u.starts_with("https://") || u.starts_with("http://")),
-        uid: uid(post, config),
-        announced: post.date,
-        sentence: "front matter".to_owned(),
-        about: text("about").map(|a| announcement::shorten(&a, 500)),
-        online: said_online || truthy(value.get("online")),
-        time_stated: date_has_time || time.is_some(),
-        cancelled: truthy(value.get("cancelled")),
-    });
+    }
+    found.doubts = doubts;
+    found.warnings = warnings;
     found
 }
 
+/// The warning for a recap without an event, when the doubts do not already say why.
+fn no_event_warning(post: &Post, why: &NoEvent) -> Option<Diagnostic> {
+    let post_day = post.date.date_naive();
+    let (line, message) = match why {
+        NoEvent::Stale { line, sentence, date } => (*line, format!(
+            "next event date {date} is not after the post's own date {post_day} (a stale copied paragraph?): \"{sentence}\""
+        )),
+        NoEvent::NoDate { line, sentence } => (*line, format!(
+            "recap has no next event date: found no day and month in \"{sentence}\""
+        )),
+        NoEvent::NotAnnounced => (1, "recap has no next event: no closing paragraph announces a coming meetup with its date (\"see you on Thursday 9 April\", \"our next meetup is on the 14th\") and there is no `event:` front matter".to_owned()),
+        _ => return None,
+    };
+    Some(Diagnostic::warning(&post.source, line, 1, message))
+}
+
+/// The title of an event whose source names none: "Riverside Cloud Native: next meetup".
+pub(super) fn default_title(config: &Config) -> String {
+    format!("{}: next meetup", config.site.title)
+}
+
 /// `next-meetup-2026-11-12-november-recap@meetup.example.com`.
-fn uid(post: &Post, config: &Config) -> String {
+pub(super) fn uid(post: &Post, config: &Config) -> String {
     format!(
         "next-meetup-{}-{}@{}",
         post.date.format("%Y-%m-%d"),
@@ -437,7 +179,8 @@ fn uid(post: &Post, config: &Config) -> String {
     )
 }
 
-fn quote(s: &str) -> String {
+/// A sentence for a message: one line, at most 160 characters.
+pub(super) fn quote(s: &str) -> String {
     let s: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -449,7 +192,7 @@ fn quote(s: &str) -> String {
     }
 }
 
-fn weekday_name(d: Weekday) -> &'static str {
+pub(super) fn weekday_name(d: Weekday) -> &'static str {
     match d {
         Weekday::Mon => "Monday",
         Weekday::Tue => "Tuesday",
@@ -469,7 +212,7 @@ mod tests {
 
     use super::*;
 
-    const CONFIG: &str = "site:\n  title: Riverside Cloud Native\n  url: https://meetup.example.com\n  author: Ada\n  timezone: Europe/London\nnewsletter:\n  from: { name: Riverside, address: news@example.com }\n";
+    const CONFIG: &str = "site:\n  title: Riverside Cloud Native\n  url: https://meetup.example.com\n  author: Ada\n  timezone: Europe/London\n  language: en-GB\nnewsletter:\n  from: { name: Riverside, address: news@example.com }\n";
 
     fn config() -> Config {
         crate::config::parse(Path::new("site"), Path::new("site/crier.yaml"), CONFIG).unwrap()
@@ -530,11 +273,9 @@ mod tests {
             ("2026-03-12", "Come along on Tuesday, 21 April 2026 (doors 18:00) for pizza and talks.", "2026-04-21"),
             ("2026-03-12", "RSVP now for 9 April: https://www.meetup.com/example/events/9", "2026-04-09"),
             ("2026-12-03", "See you in the new year on 14 January!", "2027-01-14"),
-            ("2026-12-20", "Our next meetup is on the 14th.", "2027-01-14"),
             ("2026-03-12", "Next meetup: 2026-04-15, hybrid at Example Hall and online.", "2026-04-15"),
             ("2026-03-12", "We'll see you on Wed 15 April at 7pm BST.", "2026-04-15"),
             ("2026-03-12", "Thanks to everyone who came on 5 March; see you on 9 April!", "2026-04-09"),
-            ("2026-03-12", "The next meetup is on 8 April. Our summer party is on 8 July.", "2026-04-08"),
             ("2026-03-12", "We skip April. The next meetup is on Wednesday 13th May: observability war stories.", "2026-05-13"),
             ("2026-12-10", "Join us at the next meetup on Wednesday 13th January", "2027-01-13"),
             ("2026-03-12", "Upcoming: Thursday 9 April, with speakers from Acme.", "2026-04-09"),
@@ -547,22 +288,80 @@ mod tests {
     }
 
     #[test]
+    fn the_clearest_of_two_dates_is_announced_and_the_other_doubted() {
+        let f = found(
+            "2026-03-12",
+            &recap("The next meetup is on 8 April. Our summer party is on 8 July."),
+        );
+        assert_eq!(f.event.as_ref().map(day).as_deref(), Some("2026-04-08"));
+        assert!(!f.unsure);
+        assert_eq!(f.doubts.len(), 1);
+        assert_eq!(
+            f.doubts[0].why,
+            "not announced: 2026-04-08 is announced more clearly"
+        );
+        assert_eq!(f.doubts[0].sentence, "Our summer party is on 8 July.");
+    }
+
+    #[test]
+    fn a_day_without_a_month_is_announced_with_a_caveat() {
+        let f = found("2026-12-20", &recap("Our next meetup is on the 14th."));
+        assert_eq!(f.event.as_ref().map(day).as_deref(), Some("2027-01-14"));
+        assert!(f.unsure);
+        assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
+        assert!(
+            f.warnings[0]
+                .message
+                .starts_with("next event 2027-01-14: it names no month"),
+            "{:?}",
+            f.warnings
+        );
+    }
+
+    #[test]
+    fn dates_that_are_not_announcements_are_told_apart() {
+        for (closing, why) in [
+            (
+                "The call for papers closes on 30 April.",
+                "it reads as a deadline",
+            ),
+            (
+                "Our friends at Example Ltd are running a free meetup on 9th April.",
+                "it is another organisation's event (Example Ltd)",
+            ),
+            (
+                "Submissions are open until 30 April.",
+                "it reads as a deadline",
+            ),
+        ] {
+            let found = found("2026-03-12", &recap(closing));
+            assert_eq!(found.event, None, "{closing}");
+            assert_eq!(found.none, Some(NoEvent::Unsure), "{closing}");
+            assert!(
+                found
+                    .doubts
+                    .iter()
+                    .any(|d| d.why.starts_with(&format!("not announced: {why}"))),
+                "{closing}: {:?}",
+                found.doubts
+            );
+        }
+    }
+
+    #[test]
     fn past_references_and_other_dates_are_not_the_next_meetup() {
         for closing in [
             "On 3 March we had a packed room.",
             "Thanks to everyone who came on Thursday!",
             "Thanks to everyone who came on 5 March.",
-            "The call for papers closes on 30 April.",
             "Our first meetup was on 6 July 2017.",
             "We recorded the talks on 10 March; videos are coming soon.",
             "Happy holidays, and see you in the new year!",
-            "Our friends at Example Ltd are running a free meetup on 9th April.",
             "Slides from 12 March are below.",
             "Thanks to Example Venue Co who hosted us on 12 March.",
             "On the 14th we had pizza.",
             "The 2nd talk was on Kubernetes.",
             "Last time, on Thursday 5 April, we talked about eBPF.",
-            "Submissions are open until 30 April.",
             "Our 24/7 support line is open.",
         ] {
             let found = found("2026-03-12", &recap(closing));
@@ -585,6 +384,27 @@ mod tests {
             body.push_str(&format!("Talk {i} was great.\n\n"));
         }
         body.push_str("## Next\n\nSee you all on Thursday 9th April!\n");
+        // An early "next meetup" paragraph and the closing line disagree: nothing is announced,
+        // and the organiser is told.
+        let f = found("2026-03-12", &body);
+        assert_eq!(f.event, None);
+        assert_eq!(
+            f.none,
+            Some(NoEvent::Competing(vec![
+                chrono::NaiveDate::from_ymd_opt(2026, 3, 20).unwrap(),
+                chrono::NaiveDate::from_ymd_opt(2026, 4, 9).unwrap(),
+            ]))
+        );
+        assert!(
+            f.unsure && f.doubts.iter().all(|d| d.why.contains("competes")),
+            "{:?}",
+            f.doubts
+        );
+        body = body.replacen(
+            "Our next meetup will be on 20 March, see you there!",
+            "Our next meetup will be on 9 April, see you there!",
+            1,
+        );
         assert_eq!(day(&event("2026-03-12", &body)), "2026-04-09");
         // A date early in the post, far from the end, is not read at all.
         let body = "On 9 April our friends meet.\n\nSee you on 20 April at the meetup!\n\n"
@@ -602,7 +422,7 @@ mod tests {
             e.rsvp.as_deref(),
             Some("https://www.meetup.com/example/events/8")
         );
-        assert_eq!(e.title, "Next time");
+        assert_eq!(e.title, "Riverside Cloud Native: next meetup");
         assert_eq!((e.location, e.online, e.time_stated), (None, false, false));
         assert_eq!(e.start.time(), NaiveTime::from_hms_opt(18, 30, 0).unwrap());
         assert_eq!(e.sentence, "Our next meetup will be Wednesday 8th April, when we'll be joined by speakers from A, B and C!");
@@ -691,8 +511,9 @@ mod tests {
 
     #[test]
     fn check_warnings_hold_for_every_wording() {
+        // A weekday that does not match: which of the two is wrong? Nothing is announced.
         let f = found("2026-03-12", &recap("See you all on Friday 9th April!"));
-        assert!(f.event.is_some());
+        assert!(f.event.is_none() && f.unsure);
         assert_eq!(f.warnings.len(), 1);
         assert_eq!(f.warnings[0].line, 12);
         assert_eq!(

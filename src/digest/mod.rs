@@ -7,8 +7,15 @@ mod announcement;
 mod blocks;
 mod calendar;
 pub mod event;
+mod evidence;
+mod front_matter;
+mod labels;
+mod prose;
 pub mod prose_date;
+pub mod reading;
 pub mod talks;
+mod vocabulary;
+mod zone;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -20,6 +27,7 @@ use crate::diagnostics::Diagnostic;
 use crate::urls::{video_watch_url, youtube_id};
 
 pub use event::Event;
+pub use reading::{read_newest, Doubt, EventSummary, NoEvent, Reading};
 
 /// One recap as the e-mail shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +65,8 @@ pub struct Talk {
     pub speakers: Option<String>,
     /// Where to watch it, with its start time in the video when the recap gives one.
     pub video: Option<String>,
+    /// Where in the video it starts ("12:34"), for a short link text ("Watch from 12:34").
+    pub video_at: Option<String>,
 }
 
 /// A video link for e-mail: clients cannot play embeds, so a thumbnail links to the watch page.
@@ -173,12 +183,13 @@ fn recap(post: &Post, excerpt: &str, body: &str) -> Recap {
         location: post.location.clone(),
         video,
         tags: post.tags.clone(),
-        talks: talks::find(body, post.video.as_deref()),
+        talks: talks::for_post(post, body).talks,
     }
 }
 
 /// The next event after `at`: explicit `event:` front matter on the newest post that has one,
-/// else the newest recap's closing paragraph.
+/// else the newest recap's closing paragraphs. A reading the reader is unsure of gives no
+/// event, and its doubts go into `warnings`, so the organiser is told.
 fn next_event(
     posts: &[Post],
     config: &Config,
@@ -197,11 +208,48 @@ fn next_event(
                 continue;
             }
         };
-        if let Some(event) = found.event.filter(|e| e.start > at) {
+        if found.unsure {
+            warnings.extend(found.warnings);
+        }
+        if let Some(mut event) = found.event.filter(|e| e.start > at) {
+            cancelled_announcement(posts, post, &mut event, config, settings);
             return Some(event);
         }
     }
     None
+}
+
+/// How many older recaps a cancellation looks through for the announcement it cancels.
+const CANCELLED_LOOKBACK: usize = 3;
+
+/// A cancellation written on a later post than the announcement it cancels, without a title,
+/// takes that announcement's title and calendar UID: the e-mail names the meetup, and
+/// calendars remove the entry they have.
+fn cancelled_announcement(
+    posts: &[Post],
+    from: &Post,
+    event: &mut Event,
+    config: &Config,
+    settings: &NewsletterSettings,
+) {
+    if !event.cancelled || event.title != event::default_title(config) {
+        return;
+    }
+    let older = posts
+        .iter()
+        .filter(|p| p.date < from.date && tagged(p, &settings.recap_tag))
+        .take(CANCELLED_LOOKBACK);
+    for post in older {
+        let Ok((body, line)) = content::load_body(post, config) else {
+            continue;
+        };
+        let announced = event::find(post, &body, line, config, settings).event;
+        if let Some(e) = announced.filter(|e| e.start.date_naive() == event.start.date_naive()) {
+            event.title = e.title;
+            event.uid = e.uid;
+            return;
+        }
+    }
 }
 
 fn digest_id(recaps: &[Recap], event: Option<&Event>) -> String {

@@ -1,11 +1,19 @@
 //! Dates and times in the wording organisers actually use: "Wednesday 7th April", "April 7th,
-//! 2027", "the 2nd of June", "Thursday the 9th", "Our May meetup is on the 14th", "Save the
-//! date: 11/06" (day first, as in en-GB), "at 6:30pm", "18:30-21:00".
+//! 2027", "the 2nd of June", "Thursday the 9th", "Our May meetup is on the 14th", "next month
+//! on the 12th", "in September on the 10th", "Save the date: 11/06" (day first in en-GB,
+//! month first in en-US, refused as ambiguous when the site says neither), "at 6:30pm",
+//! "18:30-21:00", "11:59 PM (PT)"; and ranges of days ("6-8 October"), which a one-evening
+//! meetup never has.
 //!
 //! Everything here is a single pass over the words of a text (plus a bounded look around each
 //! date), so a megabyte of arbitrary input costs milliseconds and never panics.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
+
+use super::vocabulary::{
+    AFTER_BARE_DAY, DECEMBER_WORDS, MONTHS, MONTH_CONTEXT, MONTH_FIRST_LANGUAGES,
+    MONTH_INTRODUCERS, RANGE_JOINERS, WEEKDAYS, ZONES, ZONE_NEEDS_SUFFIX, ZONE_SUFFIXES,
+};
 
 /// A date found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,10 +24,53 @@ pub struct ProseDate {
     pub weekday: Option<Weekday>,
     /// A time of day stated next to the date (`6:30pm`, `18:30`).
     pub time: Option<NaiveTime>,
+    /// The time zone written after the time (`PT`, `uk time`, `utc+2`), lowercase.
+    pub zone: Option<String>,
     /// Byte range of the date's words in the text, weekday included.
     pub span: (usize, usize),
-    /// Written with digits only (`11/06`): ambiguous, so callers want a clearer context.
+    /// Written with digits only (`11/06`): callers want a clearer context.
     pub numeric: bool,
+    /// Written with digits that read both ways on this site (`11/06` where the site's
+    /// language does not say whether the day or the month comes first).
+    pub ambiguous: bool,
+    /// Part of a range of days ("6-8 October", "from 6 to 8 October").
+    pub range: bool,
+    /// No month written or implied: "the 14th" is taken as the next 14th after the anchor.
+    pub month_guessed: bool,
+}
+
+/// Which part of a numeric date comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrder {
+    /// `11/06` is 11 June (en-GB and most of the world).
+    DayFirst,
+    /// `11/06` is 6 November (en-US).
+    MonthFirst,
+    /// The site does not say (`en`): only dates that read one way are taken.
+    Unknown,
+}
+
+impl DateOrder {
+    /// The order a site's language tag (`en-GB`, `en-US`, `de`) implies.
+    pub fn for_language(tag: &str) -> DateOrder {
+        let tag = tag.trim().to_ascii_lowercase().replace('_', "-");
+        if MONTH_FIRST_LANGUAGES.contains(&tag.as_str()) {
+            DateOrder::MonthFirst
+        } else if tag == "en" || tag.is_empty() {
+            DateOrder::Unknown
+        } else {
+            DateOrder::DayFirst
+        }
+    }
+}
+
+/// What a text's dates are read against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateContext {
+    /// The post's date: year-less dates are placed relative to it.
+    pub anchor: NaiveDate,
+    /// How numeric dates are read.
+    pub order: DateOrder,
 }
 
 /// How long before the anchor a year-less date still counts as this year's (a stale or past
@@ -29,48 +80,6 @@ pub const PAST_GRACE_DAYS: i64 = 92;
 /// How many words after (and before) a date are searched for its time.
 const TIME_WORDS_AFTER: usize = 10;
 const TIME_WORDS_BEFORE: usize = 8;
-
-/// Month names, January first.
-pub(super) const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-/// Weekday names with their weekday.
-pub(super) const WEEKDAYS: [(&str, Weekday); 7] = [
-    ("monday", Weekday::Mon),
-    ("tuesday", Weekday::Tue),
-    ("wednesday", Weekday::Wed),
-    ("thursday", Weekday::Thu),
-    ("friday", Weekday::Fri),
-    ("saturday", Weekday::Sat),
-    ("sunday", Weekday::Sun),
-];
-/// Words that, after a month name, make it the month of a meetup ("our May meetup").
-const MONTH_CONTEXT: [&str; 9] = [
-    "meetup",
-    "meet-up",
-    "meet",
-    "event",
-    "session",
-    "edition",
-    "social",
-    "night",
-    "gathering",
-];
-/// Words that may follow a bare "the 14th" when it is a date (not "the 2nd floor").
-const AFTER_BARE_DAY: [&str; 12] = [
-    "at", "from", "with", "for", "when", "and", "to", "so", "as", "in", "where", "of",
-];
 
 /// One word of a text and where it is.
 #[derive(Debug, Clone, Copy)]
@@ -191,6 +200,14 @@ fn day(word: &str) -> Option<(u32, bool)> {
     (1..=31).contains(&n).then_some((n, stripped.is_some()))
 }
 
+/// `6-8`, `6th–8th`: the first day of a range of days written as one word.
+fn day_range(word: &str) -> Option<u32> {
+    let (a, b) = word.split_once(['-', '–'])?;
+    let (first, _) = day(a)?;
+    let (last, _) = day(b)?;
+    (first < last).then_some(first)
+}
+
 fn year(word: &str) -> Option<i32> {
     (word.len() == 4 && word.bytes().all(|b| b.is_ascii_digit()))
         .then(|| word.parse().ok())
@@ -227,12 +244,16 @@ fn next_day_of_month(d: u32, anchor: NaiveDate) -> Option<NaiveDate> {
 
 /// A date's words: the day and month (month may be unknown for "the 14th"), and the index of
 /// the last word used.
+#[derive(Debug, Default)]
 struct Parts {
     day: u32,
     month: Option<u32>,
     year: Option<i32>,
     last: usize,
     numeric: bool,
+    range: bool,
+    /// A numeric date's other reading (day, month), when it has one.
+    other: Option<(u32, u32)>,
 }
 
 fn lower_is(t: Option<&Token<'_>>, word: &str) -> bool {
@@ -240,8 +261,15 @@ fn lower_is(t: Option<&Token<'_>>, word: &str) -> bool {
 }
 
 /// Tries every date shape that starts at word `i`.
-fn parts_at(words: &[Token<'_>], i: usize) -> Option<Parts> {
+fn parts_at(words: &[Token<'_>], i: usize, order: DateOrder) -> Option<Parts> {
     let w = words[i].text;
+    if let Some(first) = day_range(w) {
+        let m = words.get(i + 1).and_then(|t| month(t.text))?;
+        return Some(Parts {
+            range: true,
+            ..with_year(words, first, m, i + 1)
+        });
+    }
     if let Some((d, ordinal)) = day(w) {
         if let Some(m) = words.get(i + 1).and_then(|t| month(t.text)) {
             return Some(with_year(words, d, m, i + 1));
@@ -254,40 +282,42 @@ fn parts_at(words: &[Token<'_>], i: usize) -> Option<Parts> {
         return bare_day(words, i, d, ordinal);
     }
     if let Some(m) = month_strict(w) {
-        let next = if lower_is(words.get(i + 1), "the") {
-            i + 2
-        } else {
-            i + 1
-        };
-        if let Some((d, _)) = words.get(next).and_then(|t| day(t.text)) {
-            return Some(with_year(words, d, m, next));
-        }
-        return None;
+        return month_first(words, i, m);
     }
-    numeric(words, i)
+    numeric(words, i, order)
+}
+
+/// "April 7th", "April the 7th", "October 6-8".
+fn month_first(words: &[Token<'_>], i: usize, m: u32) -> Option<Parts> {
+    let next = if lower_is(words.get(i + 1), "the") {
+        i + 2
+    } else {
+        i + 1
+    };
+    let word = words.get(next)?.text;
+    if let Some(first) = day_range(word) {
+        return Some(Parts {
+            range: true,
+            ..with_year(words, first, m, next)
+        });
+    }
+    let (d, _) = day(word)?;
+    Some(with_year(words, d, m, next))
 }
 
 fn with_year(words: &[Token<'_>], day: u32, month: u32, last: usize) -> Parts {
-    match words.get(last + 1).and_then(|t| year(t.text)) {
-        Some(y) => Parts {
-            day,
-            month: Some(month),
-            year: Some(y),
-            last: last + 1,
-            numeric: false,
-        },
-        None => Parts {
-            day,
-            month: Some(month),
-            year: None,
-            last,
-            numeric: false,
-        },
+    let year = words.get(last + 1).and_then(|t| year(t.text));
+    Parts {
+        day,
+        month: Some(month),
+        year,
+        last: if year.is_some() { last + 1 } else { last },
+        ..Parts::default()
     }
 }
 
 /// "on the 14th", "Thursday the 9th": an ordinal after "the", after "on" or a weekday, and not
-/// followed by a noun ("the 2nd floor", "the 3rd talk").
+/// followed by a noun ("the 2nd floor", "the 3rd talk", "the 6th anniversary").
 fn bare_day(words: &[Token<'_>], i: usize, d: u32, ordinal: bool) -> Option<Parts> {
     let the = i.checked_sub(1).map(|j| &words[j]);
     let before = i.checked_sub(2).map(|j| &words[j]);
@@ -300,16 +330,17 @@ fn bare_day(words: &[Token<'_>], i: usize, d: u32, ordinal: bool) -> Option<Part
     });
     (ordinal && introduced && next_ok).then_some(Parts {
         day: d,
-        month: None,
-        year: None,
         last: i,
-        numeric: false,
+        ..Parts::default()
     })
 }
 
-/// `11/06`, `11/6/26`, `11/06/2026` (day first) after "on", "date" or a weekday; `2026-06-11`
-/// anywhere.
-fn numeric(words: &[Token<'_>], i: usize) -> Option<Parts> {
+/// Words before a numeric date that make it one ("on 11/06", "Save the date: 11/06").
+const NUMERIC_INTRODUCERS: [&str; 4] = ["on", "date", "when", "meetup"];
+
+/// `11/06`, `11/6/26`, `11/06/2026` after "on", "date", "when" or a weekday, read in the
+/// site's order unless only one order gives a date; `2026-06-11` anywhere.
+fn numeric(words: &[Token<'_>], i: usize, order: DateOrder) -> Option<Parts> {
     let w = words[i].text;
     if w.len() > 10
         || !w
@@ -334,44 +365,77 @@ fn numeric(words: &[Token<'_>], i: usize) -> Option<Parts> {
             month: Some(num(m)?),
             year: Some(i32::try_from(num(y)?).ok()?),
             last: i,
-            numeric: false,
+            ..Parts::default()
         });
     }
     let introduced = i.checked_sub(1).is_some_and(|j| {
         let t = words[j].text;
-        t.eq_ignore_ascii_case("on") || t.eq_ignore_ascii_case("date") || weekday(t).is_some()
+        NUMERIC_INTRODUCERS
+            .iter()
+            .any(|w| t.eq_ignore_ascii_case(w))
+            || weekday(t).is_some()
     });
-    if !introduced || parts.iter().take(2).any(|p| p.len() > 2) {
+    if !introduced || parts.len() > 3 || parts.iter().take(2).any(|p| p.len() > 2) {
         return None;
     }
-    let (d, m) = (num(parts[0])?, num(parts.get(1)?)?);
+    let (a, b) = (num(parts[0])?, num(parts.get(1)?)?);
     let y = match parts.get(2) {
         None => None,
         Some(y) if y.len() == 2 => Some(2000 + i32::try_from(num(y)?).ok()?),
         Some(y) if y.len() == 4 => Some(year(y)?),
         Some(_) => return None,
     };
-    (parts.len() <= 3 && (1..=12).contains(&m)).then_some(Parts {
+    let (d, m, other) = day_and_month(a, b, order)?;
+    Some(Parts {
         day: d,
         month: Some(m),
         year: y,
         last: i,
         numeric: true,
+        other,
+        ..Parts::default()
     })
 }
 
-/// Month names used as "our May meetup": (word index, month).
-fn month_contexts(words: &[Token<'_>]) -> Vec<(usize, u32)> {
-    words
-        .windows(2)
-        .enumerate()
-        .filter_map(|(i, pair)| {
-            let m = month_strict(pair[0].text)?;
-            let next = pair[1].text.to_ascii_lowercase();
-            let next = next.strip_suffix("s").unwrap_or(&next);
-            MONTH_CONTEXT.contains(&next).then_some((i, m))
-        })
-        .collect()
+/// A day and a month.
+type DayMonth = (u32, u32);
+
+/// The day and month of a numeric date `a/b`, and its other reading when it reads both ways:
+/// in the site's order, unless only one order gives a date (`9/16`).
+fn day_and_month(a: u32, b: u32, order: DateOrder) -> Option<(u32, u32, Option<DayMonth>)> {
+    let (day_first, month_first) = ((1..=12).contains(&b), (1..=12).contains(&a) && b <= 31);
+    Some(match (day_first, month_first, order) {
+        (true, true, _) if a == b => (a, b, None),
+        (true, true, DateOrder::MonthFirst) => (b, a, Some((a, b))),
+        (true, true, _) => (a, b, Some((b, a))),
+        (true, false, _) => (a, b, None),
+        (false, true, _) => (b, a, None),
+        (false, false, _) => return None,
+    })
+}
+
+/// Words that give a month to a bare "the 14th" in the same text: "our May meetup", "in
+/// September", "next month", "our Xmas edition". (word index, month).
+fn month_contexts(words: &[Token<'_>], anchor: NaiveDate) -> Vec<(usize, u32)> {
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let lower = w.text.to_ascii_lowercase();
+        let next = words.get(i + 1).map(|t| t.text.to_ascii_lowercase());
+        let next = next.as_deref().unwrap_or("");
+        if let Some(m) = month_strict(w.text) {
+            let noun = next.strip_suffix('s').unwrap_or(next);
+            let before = i.checked_sub(1).map(|j| words[j].text.to_ascii_lowercase());
+            let introduced = before.is_some_and(|b| MONTH_INTRODUCERS.contains(&b.as_str()));
+            if MONTH_CONTEXT.contains(&noun) || introduced {
+                out.push((i, m));
+            }
+        } else if lower == "next" && next == "month" {
+            out.push((i, anchor.month() % 12 + 1));
+        } else if DECEMBER_WORDS.contains(&lower.as_str()) {
+            out.push((i, 12));
+        }
+    }
+    out
 }
 
 /// The weekday stated just before word `first` ("Thursday 9 April", "Thursday the 9th",
@@ -388,15 +452,27 @@ fn weekday_before(words: &[Token<'_>], first: usize) -> Option<(Weekday, usize)>
     None
 }
 
-/// Every date in `text`, in order. Year-less dates are placed relative to `anchor` (the post's
-/// date): see [`infer_year`]; "the 14th" without a month is the next 14th after it.
+/// Every date in `text`, in order, with numeric dates read day first (see [`find_all_in`]).
 pub fn find_all(text: &str, anchor: NaiveDate) -> Vec<ProseDate> {
+    find_all_in(
+        text,
+        &DateContext {
+            anchor,
+            order: DateOrder::DayFirst,
+        },
+    )
+}
+
+/// Every date in `text`, in order. Year-less dates are placed relative to the anchor (the
+/// post's date): see [`infer_year`]; "the 14th" takes its month from the text ("next month",
+/// "in September", "our May meetup"), else it is the next 14th after the anchor.
+pub fn find_all_in(text: &str, ctx: &DateContext) -> Vec<ProseDate> {
     let words = tokens(text);
-    let contexts = month_contexts(&words);
+    let contexts = month_contexts(&words, ctx.anchor);
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        let Some(parts) = parts_at(&words, i) else {
+        let Some(parts) = parts_at(&words, i, ctx.order) else {
             i += 1;
             continue;
         };
@@ -405,33 +481,97 @@ pub fn find_all(text: &str, anchor: NaiveDate) -> Vec<ProseDate> {
         } else {
             i
         };
-        let date = match (parts.year, parts.month) {
-            (Some(y), Some(m)) => NaiveDate::from_ymd_opt(y, m, parts.day),
-            (None, Some(m)) => infer_year(m, parts.day, anchor),
-            (_, None) => match context_month(&contexts, i) {
-                Some(m) => infer_year(m, parts.day, anchor),
-                None => next_day_of_month(parts.day, anchor),
-            },
-        };
-        if let Some(date) = date {
-            let (weekday, from) = match weekday_before(&words, first) {
-                Some((d, j)) => (Some(d), j),
-                None => (None, first),
-            };
-            out.push(ProseDate {
-                date,
-                weekday,
-                time: time_near(&words, from, parts.last),
-                span: (words[from].start, words[parts.last].end),
-                numeric: parts.numeric,
-            });
+        if let Some(found) = read_parts(&words, text, &parts, first, &contexts, ctx) {
+            out.push(found);
         }
         i = parts.last + 1;
     }
+    mark_ranges(text, &mut out);
     out
 }
 
-/// The month of the nearest "our May meetup" before word `i`, else the first after it.
+/// The date that parts found at word `first` make, with its weekday, time and zone.
+fn read_parts(
+    words: &[Token<'_>],
+    text: &str,
+    parts: &Parts,
+    first: usize,
+    contexts: &[(usize, u32)],
+    ctx: &DateContext,
+) -> Option<ProseDate> {
+    let anchor = ctx.anchor;
+    let context = context_month(contexts, first);
+    let dated = |d: u32, m: u32| match parts.year {
+        Some(y) => NaiveDate::from_ymd_opt(y, m, d),
+        None => infer_year(m, d, anchor),
+    };
+    let (mut date, month_guessed) = match (parts.month, context) {
+        (Some(m), _) => (dated(parts.day, m)?, false),
+        (None, Some(m)) => (infer_year(m, parts.day, anchor)?, false),
+        (None, None) => (next_day_of_month(parts.day, anchor)?, true),
+    };
+    let (weekday, from) = match weekday_before(words, first) {
+        Some((d, j)) => (Some(d), j),
+        None => (None, first),
+    };
+    let mut ambiguous = parts.other.is_some() && ctx.order == DateOrder::Unknown;
+    // A stated weekday settles a numeric date that reads both ways.
+    if let (Some(stated), Some((d, m))) = (weekday, parts.other) {
+        let other = dated(d, m);
+        if date.weekday() != stated && other.is_some_and(|o| o.weekday() == stated) {
+            date = other?;
+            ambiguous = false;
+        } else if date.weekday() == stated {
+            ambiguous = false;
+        }
+    }
+    let (time, zone) =
+        time_near(words, from, parts.last).map_or((None, None), |(t, z)| (Some(t), z));
+    Some(ProseDate {
+        date,
+        weekday,
+        time,
+        zone,
+        span: (words[from].start, words[parts.last].end),
+        numeric: parts.numeric,
+        ambiguous,
+        range: parts.range || range_before(words, text, from),
+        month_guessed,
+    })
+}
+
+/// Whether the date starting at word `first` ends a range: "6 to 8 October", "6 - 8 Oct".
+fn range_before(words: &[Token<'_>], text: &str, first: usize) -> bool {
+    let Some(j) = first.checked_sub(1) else {
+        return false;
+    };
+    let prev = &words[j];
+    let lower = prev.text.to_ascii_lowercase();
+    if RANGE_JOINERS.contains(&lower.as_str()) || lower == "and" || lower == "&" {
+        return j
+            .checked_sub(1)
+            .is_some_and(|k| day(words[k].text).is_some());
+    }
+    // A dash on its own is not a word: look at the text between.
+    day(prev.text).is_some() && text[prev.end..words[first].start].contains(['-', '–', '—'])
+}
+
+/// Dates joined by "to", a dash or "and" ("from 6 October to 8 October") are a range.
+fn mark_ranges(text: &str, dates: &mut [ProseDate]) {
+    for i in 1..dates.len() {
+        let (a, b) = (dates[i - 1].span.1, dates[i].span.0);
+        let gap = text.get(a..b).unwrap_or("").trim().to_ascii_lowercase();
+        // "6 and 7 October" is two days of one event; "14 October and 11 November" is a list.
+        let listed = gap == "and" || gap == "&";
+        let close = (dates[i].date - dates[i - 1].date).num_days().abs() <= 7;
+        if RANGE_JOINERS.contains(&gap.as_str()) || (listed && close) {
+            dates[i - 1].range = true;
+            dates[i].range = true;
+        }
+    }
+}
+
+/// The month of the nearest month word before word `i`, else the first after it.
 fn context_month(contexts: &[(usize, u32)], i: usize) -> Option<u32> {
     let after = contexts.partition_point(|(j, _)| *j < i);
     after
@@ -446,28 +586,56 @@ pub fn find(text: &str, anchor: NaiveDate) -> Option<ProseDate> {
 }
 
 /// The time stated within a few words after the date (`at 6:30pm`), else just before it
-/// (`doors at 7pm on 9 Dec`).
-fn time_near(words: &[Token<'_>], first: usize, last: usize) -> Option<NaiveTime> {
+/// (`doors at 7pm on 9 Dec`), with the zone written after it.
+fn time_near(
+    words: &[Token<'_>],
+    first: usize,
+    last: usize,
+) -> Option<(NaiveTime, Option<String>)> {
+    let after = (last + 1).min(words.len());
     let after_end = (last + 1 + TIME_WORDS_AFTER).min(words.len());
     let before_start = first.saturating_sub(TIME_WORDS_BEFORE);
-    time_in(&words[(last + 1).min(words.len())..after_end])
-        .or_else(|| time_in(&words[before_start..first]))
+    let (time, at) = time_in(&words[after..after_end])
+        .map(|(t, i)| (t, after + i))
+        .or_else(|| time_in(&words[before_start..first]).map(|(t, i)| (t, before_start + i)))?;
+    Some((time, zone_after(words, at + 1)))
 }
 
 /// A time of day written as `18:30`, `6:30pm`, `6.30 pm`, `7pm`, `6:30-9pm`, `noon`.
 pub fn parse_time(text: &str) -> Option<NaiveTime> {
-    time_in(&tokens(text))
+    time_in(&tokens(text)).map(|(t, _)| t)
 }
 
-fn time_in(words: &[Token<'_>]) -> Option<NaiveTime> {
+/// The first time among `words`, and the index of its last word.
+fn time_in(words: &[Token<'_>]) -> Option<(NaiveTime, usize)> {
     words.iter().enumerate().find_map(|(i, w)| {
         let lower = w.text.to_ascii_lowercase();
         if lower == "noon" || lower == "midday" {
-            return NaiveTime::from_hms_opt(12, 0, 0);
+            return NaiveTime::from_hms_opt(12, 0, 0).map(|t| (t, i));
         }
         let next = words.get(i + 1).map(|n| n.text.to_ascii_lowercase());
-        one_time(&lower, next.as_deref())
+        one_time(&lower, next.as_deref()).map(|(t, used_next)| (t, i + usize::from(used_next)))
     })
+}
+
+/// A zone written at word `i` ("PT", "BST", "UK time", "UTC+2"), lowercase. Abbreviations
+/// count only in capitals ("7pm ET", not "et al").
+fn zone_after(words: &[Token<'_>], i: usize) -> Option<String> {
+    let word = words.get(i)?.text;
+    let lower = word.to_ascii_lowercase();
+    if super::zone::fixed_offset(&lower).is_some() {
+        return Some(lower);
+    }
+    if !ZONES.iter().any(|(z, _)| *z == lower) {
+        return None;
+    }
+    if ZONE_NEEDS_SUFFIX.contains(&lower.as_str()) {
+        let suffix = words.get(i + 1).map(|t| t.text.to_ascii_lowercase())?;
+        return ZONE_SUFFIXES
+            .contains(&suffix.as_str())
+            .then(|| format!("{lower} {suffix}"));
+    }
+    (word.chars().all(|c| c.is_ascii_uppercase())).then_some(lower)
 }
 
 /// `pm`/`am`, with or without dots.
@@ -480,17 +648,22 @@ fn meridiem(s: &str) -> Option<(&str, bool)> {
     None
 }
 
-fn one_time(word: &str, next: Option<&str>) -> Option<NaiveTime> {
+/// A time in `word` (with `next` as its am/pm, "6:30 pm"), and whether `next` was used.
+fn one_time(word: &str, next: Option<&str>) -> Option<(NaiveTime, bool)> {
     // "6:30-9pm": the range's end lends its am/pm to its start.
     let mut pieces = word.split(['-', '–']);
     let first = pieces.next()?;
     let last = pieces.next_back();
+    let mut used_next = false;
     let (body, pm) = match meridiem(first) {
         Some((body, pm)) => (body, Some(pm)),
         None => {
-            let lent = last
-                .and_then(meridiem)
-                .or_else(|| next.and_then(|n| meridiem(n).filter(|(b, _)| b.is_empty())));
+            let own = last.and_then(meridiem);
+            let lent = own.or_else(|| {
+                let n = next.and_then(|n| meridiem(n).filter(|(b, _)| b.is_empty()));
+                used_next = n.is_some();
+                n
+            });
             (first, lent.map(|(_, pm)| pm))
         }
     };
@@ -511,7 +684,7 @@ fn one_time(word: &str, next: Option<&str>) -> Option<NaiveTime> {
         None if !(8..=23).contains(&h) => return None,
         _ => {}
     }
-    NaiveTime::from_hms_opt(h, m, 0)
+    NaiveTime::from_hms_opt(h, m, 0).map(|t| (t, used_next))
 }
 
 #[cfg(test)]

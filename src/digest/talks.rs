@@ -1,6 +1,6 @@
 //! The talks a recap lists: titles, speakers and video links with their start times.
 //!
-//! Recaps list talks in a few shapes, all read here:
+//! Recaps list talks in a few shapes, all read here from the post's Markdown blocks:
 //! - a paragraph or list item per talk: `**Ada Lovelace** (Example Ltd) opened with *"Title"*
 //!   (starting at [04:10](https://youtu.be/...?t=250))`, or in prose, `Ada Lovelace from
 //!   Example Ltd discussing Title (starting at 12:34)`, or `"Title" by Ada Lovelace — [video]`;
@@ -8,11 +8,17 @@
 //! - a table with title, speaker and video columns.
 //!
 //! A talk needs a title found in the text; nothing is made up, so a recap that lists no talks
-//! gets none.
+//! gets none. `talks:` front matter, when a post has it, wins over all of this.
 
 use super::announcement::shorten;
-use super::blocks::{self, Link, RawBlock};
+use super::blocks::{self, Block, Kind, Link};
+use super::reading::Doubt;
+use super::vocabulary::{
+    GENERIC_HEADINGS, NOT_NAMES, PARTICLES, SPEAKER_COLUMNS, SPEAKER_PREFIXES, TALK_MARKERS,
+    TIMESTAMP_OPENINGS, TITLE_COLUMNS, VIDEO_COLUMNS, VIDEO_WORDS,
+};
 use super::Talk;
+use crate::content::Post;
 use crate::urls::{video_watch_url, youtube_id};
 
 /// Most talks shown for one recap.
@@ -26,135 +32,112 @@ const MAX_SPEAKERS: usize = 160;
 /// How far before a talk's video link or time stamp its title and speakers are looked for.
 const LOOK_BACK: usize = 600;
 
-/// Phrases after which prose names the talk ("Ada from Example discussing <title>"); the flag
-/// says whether the phrase is part of the title ("Introducing Kudo").
-const MARKERS: [(&str, bool); 24] = [
-    ("discussing whether ", false),
-    ("discussing ", false),
-    ("talked about ", false),
-    ("talking about ", false),
-    ("tell us about ", false),
-    ("told us about ", false),
-    ("telling us about ", false),
-    ("a talk on ", false),
-    ("a talk about ", false),
-    ("a talk called ", false),
-    ("a talk titled ", false),
-    ("a talk entitled ", false),
-    ("a live demo of ", false),
-    ("a demo of ", false),
-    ("presenting ", false),
-    ("presented ", false),
-    ("explaining ", false),
-    ("explained ", false),
-    ("asking ", false),
-    ("asked ", false),
-    ("introducing ", true),
-    ("introduced ", true),
-    ("speaking on ", false),
-    ("spoke about ", false),
-];
-/// Link texts that name the video, not the talk.
-const VIDEO_WORDS: [&str; 10] = [
-    "video",
-    "youtube",
-    "watch",
-    "recording",
-    "here",
-    "link",
-    "slides",
-    "the video",
-    "watch the video",
-    "watch it",
-];
-/// Headings that are parts of a recap, not talks.
-const GENERIC_HEADINGS: [&str; 16] = [
-    "overview",
-    "the talks",
-    "talks",
-    "thanks",
-    "thank you",
-    "photos",
-    "videos",
-    "video",
-    "slides",
-    "sponsors",
-    "summary",
-    "recap",
-    "intro",
-    "introduction",
-    "takeaways",
-    "agenda",
-];
-/// Lowercase name particles ("Josh van Leeuwen").
-const PARTICLES: [&str; 10] = [
-    "van", "von", "de", "der", "den", "da", "di", "du", "del", "le",
-];
-/// Capitalised words that start sentences, not names ("Then Ada Lovelace from...").
-const NOT_NAMES: [&str; 24] = [
-    "Thanks",
-    "Thank",
-    "Speakers",
-    "Talks",
-    "Next",
-    "First",
-    "Finally",
-    "Photos",
-    "Slides",
-    "Video",
-    "Greetings",
-    "Hello",
-    "Love",
-    "Our",
-    "Then",
-    "And",
-    "So",
-    "But",
-    "Also",
-    "After",
-    "Later",
-    "Lastly",
-    "Plus",
-    "With",
-];
+/// A recap's talks and where they come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// The talks, in order.
+    pub talks: Vec<Talk>,
+    /// From `talks:` front matter rather than the text.
+    pub from_front_matter: bool,
+    /// What is wrong with the `talks:` front matter.
+    pub doubts: Vec<Doubt>,
+}
+
+/// The talks of a post: its `talks:` front matter when it has one, else the ones its `body`
+/// lists.
+pub fn for_post(post: &Post, body: &str) -> Listed {
+    let (listed, doubts) = super::front_matter::talks(post);
+    match listed {
+        Some(talks) => Listed {
+            talks,
+            from_front_matter: true,
+            doubts,
+        },
+        None => Listed {
+            talks: find(body, post.video.as_deref()),
+            from_front_matter: false,
+            doubts,
+        },
+    }
+}
+
+/// A talk with its title and speakers cut to length, and the video at `seconds` (when the link
+/// does not say where to start already).
+pub fn talk(
+    title: &str,
+    speakers: Option<String>,
+    video: Option<&str>,
+    seconds: Option<u32>,
+) -> Talk {
+    let video = video.map(|v| video_at(v, seconds));
+    let starts = video.as_deref().and_then(start_of).map(clock);
+    Talk {
+        title: shorten(title, MAX_TITLE),
+        speakers: speakers.map(|s| shorten(&s, MAX_SPEAKERS)),
+        video,
+        video_at: starts,
+    }
+}
 
 /// The talks a recap's Markdown `body` lists, in order, at most [`MAX_TALKS`]. `post_video` is
 /// the recap's own video: a talk that gives only a time stamp ("starting at 09:30") links
 /// there at that time.
 pub fn find(body: &str, post_video: Option<&str>) -> Vec<Talk> {
-    let raw = blocks::raw_blocks(body);
-    let plain: Vec<(String, Vec<Link>)> = raw
+    let blocks = blocks::parse(body);
+    let roster: Vec<Speaker> = blocks
         .iter()
-        .map(|b| blocks::plain(&b.raw.replace('\n', " ")))
-        .collect();
-    let roster: Vec<Speaker> = plain
-        .iter()
-        .flat_map(|(text, _)| pairs(text))
+        .flat_map(|b| pairs(&b.text))
         .take(MAX_ROSTER)
         .collect();
     let mut found: Vec<(usize, Talk)> = Vec::new();
-    let mut claimed = vec![false; raw.len()];
-    for (i, block) in raw.iter().enumerate() {
-        if block.heading {
-            continue;
-        }
-        let (text, links) = &plain[i];
-        let talk = table_talks(&block.raw)
-            .or_else(|| block_talk(block, text, links, &roster, post_video).map(|t| vec![t]));
-        if let Some(talks) = talk {
+    let mut claimed = vec![false; blocks.len()];
+    for (i, block) in blocks.iter().enumerate() {
+        let talks = match block.kind {
+            Kind::Heading(_) => continue,
+            Kind::TableRow { header: true, .. } => continue,
+            Kind::TableRow { table, .. } => table_talk(&blocks, i, table).map(|t| vec![t]),
+            _ => block_talk(block, &roster, post_video).map(|t| vec![t]),
+        };
+        if let Some(talks) = talks {
             claimed[i] = true;
             found.extend(talks.into_iter().map(|t| (block.line, t)));
         }
     }
-    found.extend(heading_talks(&raw, &plain, &claimed, post_video));
+    found.extend(heading_talks(&blocks, &claimed, post_video));
     found.sort_by_key(|(line, _)| *line);
     let mut out: Vec<Talk> = Vec::new();
-    for (_, talk) in found {
+    for (_, mut talk) in found {
+        if let Some(full) = talk.speakers.as_deref().and_then(|s| full_name(&blocks, s)) {
+            talk.speakers = Some(full);
+        }
         if !out.iter().any(|t| t.title == talk.title) && out.len() < MAX_TALKS {
             out.push(talk);
         }
     }
     out
+}
+
+/// The full name the recap gives elsewhere for a speaker it calls by a first name ("Michael's
+/// talk", with "[Michael Hausenblas](...)" in the introduction): a link text or bold text of
+/// two to four capitalised words that starts with that name.
+fn full_name(blocks: &[Block], first: &str) -> Option<String> {
+    if first.contains(' ') || !capitalised(first) {
+        return None;
+    }
+    let named = |text: &str| {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        ((2..=4).contains(&words.len())
+            && words[0] == first
+            && words[1..]
+                .iter()
+                .all(|w| capitalised(w) || PARTICLES.contains(w)))
+        .then(|| words.join(" "))
+    };
+    blocks.iter().take(256).find_map(|b| {
+        let links = b.links.iter().map(|l| l.label.as_str());
+        let bold = b.strong.iter().map(|&(s, e)| &b.text[s..e]);
+        links.chain(bold).take(64).find_map(named)
+    })
 }
 
 /// A speaker named as "Ada Lovelace from Example Ltd".
@@ -255,16 +238,10 @@ fn company_after(text: &str) -> Option<String> {
 fn timestamp(text: &str) -> Option<(u32, usize)> {
     text.match_indices('(').take(64).find_map(|(at, _)| {
         let inner = &text[at + 1..];
-        let inner = [
-            "starting at ",
-            "starting from ",
-            "starting ",
-            "from ",
-            "at ",
-        ]
-        .iter()
-        .find_map(|p| inner.strip_prefix(p))
-        .unwrap_or(inner);
+        let inner = TIMESTAMP_OPENINGS
+            .iter()
+            .find_map(|p| inner.strip_prefix(p))
+            .unwrap_or(inner);
         let inner = inner.strip_prefix('[').unwrap_or(inner);
         let clock: String = inner
             .chars()
@@ -276,7 +253,7 @@ fn timestamp(text: &str) -> Option<(u32, usize)> {
 }
 
 /// `12:34` -> 754, `1:02:03` -> 3723.
-fn clock_seconds(clock: &str) -> Option<u32> {
+pub(super) fn clock_seconds(clock: &str) -> Option<u32> {
     let parts: Vec<&str> = clock.split(':').collect();
     if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty() || p.len() > 2) {
         return None;
@@ -322,46 +299,36 @@ fn video_at(url: &str, seconds: Option<u32>) -> String {
 }
 
 /// A talk from a paragraph or list item, if it names one.
-fn block_talk(
-    block: &RawBlock,
-    text: &str,
-    links: &[Link],
-    roster: &[Speaker],
-    post_video: Option<&str>,
-) -> Option<Talk> {
+fn block_talk(block: &Block, roster: &[Speaker], post_video: Option<&str>) -> Option<Talk> {
+    let text = block.text.as_str();
     let stamp = timestamp(text);
-    let video_link = links.iter().find(|l| is_video(&l.url));
+    let video_link = block.links.iter().find(|l| is_video(&l.url));
     let anchor = [stamp.map(|(_, at)| at), video_link.map(|l| l.at)]
         .into_iter()
         .flatten()
         .min();
+    let seconds = stamp.map(|(s, _)| s);
     let video = match (video_link, stamp) {
-        (Some(link), stamp) => Some(video_at(&link.url, stamp.map(|(s, _)| s))),
-        (None, Some((s, _))) => post_video
-            .filter(|v| is_video(v))
-            .map(|v| video_at(v, Some(s))),
+        (Some(link), _) => Some(link.url.as_str()),
+        (None, Some(_)) => post_video.filter(|v| is_video(v)),
         (None, None) => None,
     };
     let pairs_here = pairs(text);
     let (title, speakers) = match anchor {
-        Some(anchor) => anchored(block, text, anchor, video_link, &pairs_here)?,
+        Some(anchor) => anchored(text, anchor, video_link, &pairs_here)?,
         None => unanchored(text, &pairs_here)?,
     };
+    let until = anchor.unwrap_or(text.len());
     let speakers = speakers
-        .or_else(|| bold_names(&block.raw, text, anchor.unwrap_or(text.len())))
+        .or_else(|| bold_names(block, until))
         .or_else(|| join_speakers(&pairs_here))
-        .or_else(|| roster_match(text, anchor.unwrap_or(text.len()), roster));
-    Some(Talk {
-        title: shorten(&title, MAX_TITLE),
-        speakers: speakers.map(|s| shorten(&s, MAX_SPEAKERS)),
-        video,
-    })
+        .or_else(|| roster_match(text, until, roster));
+    Some(talk(&title, speakers, video, seconds))
 }
 
 /// Title (and speakers, when a "by" line gives them) of a talk whose video link or time stamp
 /// starts at `anchor`.
 fn anchored(
-    block: &RawBlock,
     text: &str,
     anchor: usize,
     video_link: Option<&Link>,
@@ -388,7 +355,7 @@ fn anchored(
     }
     // Prose without a marker ("...kicking us off for the evening Building Hopsworks, a
     // feature store (starting at 30:37)"): from the last capitalised word after a lowercase one.
-    (block.raw.contains("(starting") || text.contains("(starting"))
+    text.contains("(starting")
         .then(|| capital_run(before))
         .flatten()
         .filter(|t| {
@@ -421,22 +388,46 @@ fn unanchored(text: &str, pairs_here: &[Speaker]) -> Option<(String, Option<Stri
     // "Ada Lovelace from Example Ltd told us about eBPF, showing how..."
     let pair = pairs_here.first()?;
     let after = text[pair.span.1..].to_ascii_lowercase();
-    let (marker, keep) = MARKERS
+    let (marker, keep) = TALK_MARKERS
         .iter()
         .filter_map(|(m, keep)| after.find(m).map(|at| (at, m, keep)))
         .filter(|(at, _, _)| after[..*at].split_whitespace().count() <= 4)
         .min_by_key(|(at, _, _)| *at)
         .map(|(at, m, keep)| (at + if *keep { 0 } else { m.len() }, *keep))?;
-    let _ = keep;
     let rest = &text[pair.span.1 + marker..];
-    let end = rest
-        .find(['(', ',', ':', ';'])
-        .into_iter()
-        .chain(rest.find(". "))
-        .min()
-        .unwrap_or(rest.len());
-    let title = clean_title(&rest[..end])?;
+    let title = clean_title(&rest[..prose_title_end(rest)])?;
+    let title = if keep { title } else { capitalise(&title) };
     Some((title, Some(pair.display())))
+}
+
+/// Where a title written in prose ends: at a comma, colon, semicolon or full stop, but a
+/// bracket is kept whole ("eBPF (extended Berkeley Packet Filter)") and so is an apposition
+/// ("Ballerina, a programming language").
+fn prose_title_end(rest: &str) -> usize {
+    let mut from = 0;
+    for _ in 0..8 {
+        let stop = rest[from..]
+            .find(['(', ',', ':', ';'])
+            .into_iter()
+            .chain(rest[from..].find(". "))
+            .min()
+            .map(|i| from + i);
+        let Some(stop) = stop else {
+            return rest.len();
+        };
+        let after = &rest[stop + 1..];
+        // After "?" a bracket is a remark, not part of the title.
+        let ended = rest[..stop].trim_end().ends_with(['?', '!', '.']);
+        let bracket = after
+            .find(')')
+            .filter(|&c| c <= 80 && !after[..c].contains('(') && !ended);
+        match (&rest[stop..=stop], bracket) {
+            ("(", Some(close)) => from = stop + 1 + close + 1,
+            (",", _) if after.starts_with(" a ") || after.starts_with(" an ") => from = stop + 1,
+            _ => return stop,
+        }
+    }
+    from.min(rest.len())
 }
 
 /// The capitalised words at the start of `text`, without a possessive: "Michael's talk on" ->
@@ -486,6 +477,12 @@ fn is_title_label(label: &str) -> bool {
 
 /// Strips quotes, brackets and trailing punctuation; `None` if nothing title-like is left.
 fn clean_title(raw: &str) -> Option<String> {
+    // A link whose brackets were mistyped leaves its address in the text: "[Title]https://...".
+    let raw = ["]http", "](http", " http"]
+        .iter()
+        .filter_map(|m| raw.find(m))
+        .min()
+        .map_or(raw, |at| &raw[..at]);
     let t = raw
         .trim()
         .trim_matches(|c: char| matches!(c, '"' | '“' | '”' | '[' | ']' | '*' | '_' | ' '))
@@ -569,7 +566,7 @@ fn speaker_line(text: &str) -> String {
 /// The title after the last "discussing", "a talk on"... before the anchor.
 fn after_marker(before: &str) -> Option<String> {
     let lower = before.to_ascii_lowercase();
-    let (at, len, keep) = MARKERS
+    let (at, len, keep) = TALK_MARKERS
         .iter()
         .filter_map(|(m, keep)| lower.rfind(m).map(|at| (at, m.len(), *keep)))
         .max_by_key(|(at, len, _)| (*at, *len))?;
@@ -580,8 +577,13 @@ fn after_marker(before: &str) -> Option<String> {
 /// "introducing Kudo" -> "Introducing Kudo".
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
+    // "eBPF" and "iOS" keep their case.
+    let odd_case = text
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.chars().skip(1).any(char::is_uppercase));
     match chars.next() {
-        Some(first) if first.is_lowercase() && text.split_whitespace().count() > 1 => {
+        Some(first) if first.is_lowercase() && !odd_case && text.split_whitespace().count() > 1 => {
             first.to_uppercase().chain(chars).collect()
         }
         _ => text.to_owned(),
@@ -603,23 +605,20 @@ fn capital_run(before: &str) -> Option<String> {
 
 /// `**Ada Lovelace**` (and `**Ada**, **Grace** and **Alan**`) before the anchor, with the
 /// bracket right after a single name: "Ada Lovelace (platform lead at Example)".
-fn bold_names(raw: &str, text: &str, anchor: usize) -> Option<String> {
+fn bold_names(block: &Block, anchor: usize) -> Option<String> {
+    let text = block.text.as_str();
+    let mut spans = block.strong.clone();
+    spans.sort_unstable();
     let mut names: Vec<&str> = Vec::new();
-    let mut rest = raw;
     let mut after_last = "";
-    for _ in 0..MAX_BOLD {
-        let Some(open) = rest.find("**") else { break };
-        let inner = &rest[open + 2..];
-        let Some(close) = inner.find("**") else { break };
-        let name = inner[..close].trim();
-        rest = &inner[close + 2..];
-        let in_text = text.find(name).is_some_and(|at| at < anchor);
-        if !in_text || names.len() >= 8 {
+    for &(start, end) in spans.iter().take(MAX_BOLD) {
+        if start >= anchor || names.len() >= 8 {
             break;
         }
+        let name = text[start..end].trim();
         if name.len() <= 60 && capitalised(name) && !name.contains(['"', '“']) {
             names.push(name);
-            after_last = rest;
+            after_last = &text[end..];
         }
     }
     let bracket = after_last
@@ -633,7 +632,7 @@ fn bold_names(raw: &str, text: &str, anchor: usize) -> Option<String> {
     }
 }
 
-fn join_names(names: &[&str]) -> String {
+pub(super) fn join_names(names: &[&str]) -> String {
     match names {
         [] => String::new(),
         [one] => (*one).to_owned(),
@@ -670,52 +669,87 @@ fn has_exact_word(text: &str, word: &str) -> bool {
             .any(|w| w == word)
 }
 
+/// Where a video link says to start, in seconds: `t=250`, `t=754s`, `t=1h2m3s`, `#t=60s`,
+/// `start=30`.
+fn start_of(url: &str) -> Option<u32> {
+    let (_, query) = url.split_once(['?', '#'])?;
+    query.split(['&', '#', '?']).find_map(|pair| {
+        let value = pair
+            .strip_prefix("t=")
+            .or_else(|| pair.strip_prefix("start="))?;
+        duration_seconds(value)
+    })
+}
+
+/// `250`, `754s`, `1h2m3s` -> seconds.
+fn duration_seconds(value: &str) -> Option<u32> {
+    let mut total: u32 = 0;
+    let mut number = String::new();
+    for c in value.chars().take(16) {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        let n: u32 = number.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        number.clear();
+    }
+    if !number.is_empty() {
+        total = total.checked_add(number.parse().ok()?)?;
+    }
+    Some(total)
+}
+
+/// 754 -> "12:34", 3723 -> "1:02:03".
+fn clock(seconds: u32) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
 /// A heading per talk: the heading is the title when the blocks under it (up to the next
 /// heading) give a video link or a speaker line and no talk of their own.
 fn heading_talks(
-    raw: &[RawBlock],
-    plain: &[(String, Vec<Link>)],
+    blocks: &[Block],
     claimed: &[bool],
     post_video: Option<&str>,
 ) -> Vec<(usize, Talk)> {
     let mut out = Vec::new();
-    for (i, heading) in raw.iter().enumerate().filter(|(_, b)| b.heading) {
-        let title = heading_title(&heading.raw);
-        let Some(title) = title else { continue };
-        let section: Vec<usize> = (i + 1..raw.len())
-            .take_while(|&j| !raw[j].heading)
+    for (i, heading) in blocks.iter().enumerate().filter(|(_, b)| b.is_heading()) {
+        let Some(title) = heading_title(&heading.text) else {
+            continue;
+        };
+        let section: Vec<usize> = (i + 1..blocks.len())
+            .take_while(|&j| !blocks[j].is_heading())
             .take(4)
             .collect();
         if section.iter().any(|&j| claimed[j]) {
             continue;
         }
         let video = section.iter().find_map(|&j| {
-            let (text, links) = &plain[j];
-            let seconds = timestamp(text).map(|(s, _)| s);
-            links
+            let b = &blocks[j];
+            let seconds = timestamp(&b.text).map(|(s, _)| s);
+            let own = b
+                .links
                 .iter()
                 .find(|l| is_video(&l.url))
-                .map(|l| video_at(&l.url, seconds))
-                .or_else(|| {
-                    seconds.and_then(|s| {
-                        post_video
-                            .filter(|v| is_video(v))
-                            .map(|v| video_at(v, Some(s)))
-                    })
-                })
+                .map(|l| l.url.as_str());
+            own.or_else(|| seconds.and(post_video.filter(|v| is_video(v))))
+                .map(|url| (url, seconds))
         });
-        let speakers = section
-            .iter()
-            .find_map(|&j| speaker_of_section(&raw[j].raw, &plain[j].0));
+        let speakers = section.iter().find_map(|&j| speaker_of_section(&blocks[j]));
         if video.is_some() || speakers.is_some() {
-            out.push((
-                heading.line,
-                Talk {
-                    title: shorten(&title, MAX_TITLE),
-                    speakers: speakers.map(|s| shorten(&s, MAX_SPEAKERS)),
-                    video,
-                },
-            ));
+            let (url, seconds) = video.map_or((None, None), |(u, s)| (Some(u), s));
+            out.push((heading.line, talk(&title, speakers, url, seconds)));
         }
     }
     out
@@ -723,106 +757,79 @@ fn heading_talks(
 
 /// A heading's text as a talk title: "Talk 2: Title" -> "Title"; `None` for headings that are
 /// parts of a recap or carry a date (the next meetup's).
-fn heading_title(heading: &str) -> Option<String> {
-    let (text, _) = blocks::plain(heading);
+fn heading_title(text: &str) -> Option<String> {
     let lower = text.to_lowercase();
     if GENERIC_HEADINGS.contains(&lower.trim_end_matches(':')) {
         return None;
     }
-    let dated = super::prose_date::find(&text, chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?);
+    let dated = super::prose_date::find(text, chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?);
     if dated.is_some() || lower.contains("meetup") || lower.contains("next ") {
         return None;
     }
     let stripped = match text.split_once(':') {
         Some((head, rest)) if head.to_lowercase().starts_with("talk") && head.len() <= 10 => rest,
-        _ => &text,
+        _ => text,
     };
     clean_title(stripped)
 }
 
 /// "by Ada Lovelace (Example Ltd)", "Speaker: Ada Lovelace", "**Ada Lovelace**, Example Ltd",
 /// or "Ada Lovelace from Example Ltd" as the line under a talk's heading.
-fn speaker_of_section(raw: &str, text: &str) -> Option<String> {
-    let trimmed = text.trim();
+fn speaker_of_section(block: &Block) -> Option<String> {
+    let trimmed = block.text.trim();
     let lower = trimmed.to_ascii_lowercase();
-    for prefix in [
-        "by ",
-        "speaker: ",
-        "speakers: ",
-        "presented by ",
-        "presenter: ",
-    ] {
+    for prefix in SPEAKER_PREFIXES {
         if lower.starts_with(prefix) {
             return Some(speaker_line(&trimmed[prefix.len()..])).filter(|s| !s.is_empty());
         }
     }
-    if raw.trim_start().starts_with("**") {
-        return bold_names(raw, text, text.len());
+    if block.strong.iter().any(|&(s, _)| s == 0) {
+        return bold_names(block, block.text.len());
     }
-    join_speakers(&pairs(text))
+    join_speakers(&pairs(&block.text))
 }
 
-/// Talks from a Markdown table with a title column and a speaker or video column.
-fn table_talks(raw: &str) -> Option<Vec<Talk>> {
-    let lines: Vec<&str> = raw.lines().collect();
-    let separator = lines.get(1)?;
-    let is_separator = separator.contains('-')
-        && separator
-            .chars()
-            .all(|c| matches!(c, '|' | '-' | ':' | ' '));
-    if !lines.first()?.contains('|') || !is_separator {
-        return None;
-    }
-    let header: Vec<String> = cells(lines[0]).iter().map(|c| c.to_lowercase()).collect();
+/// A talk from a row of a table whose head names a title column and a speaker or video
+/// column.
+fn table_talk(blocks: &[Block], i: usize, table: usize) -> Option<Talk> {
+    let head = blocks[..i].iter().rev().take(MAX_TALKS * 4 + 1).find(|b| {
+        b.kind
+            == Kind::TableRow {
+                table,
+                header: true,
+            }
+    })?;
+    let header: Vec<String> = (0..head.cells.len())
+        .map(|c| head.cell(c).unwrap_or("").to_lowercase())
+        .collect();
     let col = |names: &[&str]| {
         header
             .iter()
             .position(|h| names.iter().any(|n| has_word(h, n)))
     };
-    let title_col = col(&["talk", "title", "session", "topic"])?;
-    let speaker_col = col(&["speaker", "speakers", "presenter", "who", "by"]);
-    let video_col = col(&["video", "recording", "watch", "youtube", "link"]);
-    if speaker_col.is_none() && video_col.is_none() {
+    let title_col = col(&TITLE_COLUMNS)?;
+    let speaker_col = col(&SPEAKER_COLUMNS);
+    if speaker_col.is_none() && col(&VIDEO_COLUMNS).is_none() {
         return None;
     }
-    let talks: Vec<Talk> = lines[2..]
-        .iter()
-        .take(MAX_TALKS * 4)
-        .filter_map(|line| table_row(&cells(line), title_col, speaker_col))
-        .collect();
-    (!talks.is_empty()).then_some(talks)
-}
-
-fn table_row(row: &[&str], title_col: usize, speaker_col: Option<usize>) -> Option<Talk> {
-    let title = clean_title(&blocks::plain(row.get(title_col)?).0)?;
+    let row = &blocks[i];
+    let title = clean_title(row.cell(title_col)?)?;
     let speakers = speaker_col
-        .and_then(|i| row.get(i))
-        .map(|c| blocks::plain(c).0.trim().to_owned())
-        .filter(|s| !s.is_empty());
-    let video = row.iter().find_map(|cell| {
-        let (text, links) = blocks::plain(cell);
-        let seconds = text
+        .and_then(|c| row.cell(c))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let video = row.cells.iter().find_map(|&(s, e)| {
+        let seconds = row.text[s..e]
             .split_whitespace()
             .find_map(|w| clock_seconds(w.trim_matches(|c: char| !c.is_ascii_digit())));
-        links
+        row.links
             .iter()
+            .filter(|l| (s..=e).contains(&l.at))
             .find(|l| is_video(&l.url))
-            .map(|l| video_at(&l.url, seconds))
+            .map(|l| (l.url.as_str(), seconds))
     });
-    Some(Talk {
-        title: shorten(&title, MAX_TITLE),
-        speakers: speakers.map(|s| shorten(&s, MAX_SPEAKERS)),
-        video,
-    })
-}
-
-fn cells(line: &str) -> Vec<&str> {
-    line.trim()
-        .trim_start_matches('|')
-        .trim_end_matches('|')
-        .split('|')
-        .map(str::trim)
-        .collect()
+    let (url, seconds) = video.map_or((None, None), |(u, s)| (Some(u), s));
+    Some(talk(&title, speakers, url, seconds))
 }
 
 #[cfg(test)]
@@ -834,6 +841,7 @@ mod tests {
             title: title.into(),
             speakers: speakers.map(Into::into),
             video: video.map(Into::into),
+            video_at: video.and_then(start_of).map(clock),
         }
     }
 
@@ -979,6 +987,52 @@ mod tests {
             talks[0]
         );
         assert_eq!(talks[1].title, "Talk number 0");
+    }
+
+    #[test]
+    fn first_names_get_the_full_name_the_recap_gives_elsewhere() {
+        let body = "With [Ada Lovelace](https://x.example.org/ada) and **Grace Hopper** speaking.\n\n* \"Engines that weave\" - Ada's talk on looms.\n* \"Bugs, literally\" - Grace's demo.\n";
+        assert_eq!(
+            find(body, None),
+            [
+                talk("Engines that weave", Some("Ada Lovelace"), None),
+                talk("Bugs, literally", Some("Grace Hopper"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn prose_titles_keep_brackets_and_appositions() {
+        let body = "Ada Lovelace from Example Ltd told us about eBPF (extended Berkeley Packet Filter), showing how.\n\nGrace Hopper from Example Navy gave a live demo of Cobol, a language for business, and more.\n\nAlan Turing from Example Lab was asking Can machines think? (no video this time).\n";
+        let titles: Vec<String> = find(body, None).into_iter().map(|t| t.title).collect();
+        assert_eq!(
+            titles,
+            [
+                "eBPF (extended Berkeley Packet Filter)",
+                "Cobol, a language for business",
+                "Can machines think?"
+            ]
+        );
+    }
+
+    #[test]
+    fn video_start_times_for_link_texts() {
+        for (url, want) in [
+            (
+                "https://www.youtube.com/watch?v=abcDEF12345&t=754s",
+                Some("12:34"),
+            ),
+            ("https://youtu.be/abcDEF12345?t=3723", Some("1:02:03")),
+            (
+                "https://www.youtube.com/watch?v=abcDEF12345&t=1h2m3s",
+                Some("1:02:03"),
+            ),
+            ("https://vimeo.com/123456#t=60s", Some("1:00")),
+            ("https://www.youtube.com/watch?v=abcDEF12345", None),
+            ("https://www.youtube.com/watch?v=x&t=99999999999999", None),
+        ] {
+            assert_eq!(start_of(url).map(clock).as_deref(), want, "{url}");
+        }
     }
 
     #[test]

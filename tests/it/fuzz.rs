@@ -8,6 +8,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use crier::config;
 use crier::content::{self, Post};
+use crier::digest::prose_date::{DateContext, DateOrder};
 use crier::digest::{event, prose_date, talks};
 use crier::email::{Kind, Templates};
 use crier::schedule::{next_action, History, Schedule};
@@ -147,6 +148,39 @@ const ANNOUNCE_PIECES: &[&str] = &[
     "\u{202e}",
     "…",
     " ",
+    // The reader of issue 16: fields, tables, zones, ranges, relative months, offers.
+    "\n## Next meetup\n\n- When: ",
+    "\n- Where: Example Works",
+    "\n- RSVP: https://www.meetup.com/riverside/events/1",
+    "\n| When | Where | RSVP |\n|---|---|---|\n| ",
+    " | Example Works | [RSVP](https://e.example.org/1) |",
+    "11:59 PM (PT)",
+    " at 7pm GMT",
+    " at 1pm ET",
+    "UTC+14",
+    "GMT-99",
+    "6-8 October",
+    " to ",
+    "next month on the 12th",
+    "in September on the 10th",
+    "9/16",
+    "our 6th anniversary",
+    "the Xmas edition",
+    "\n## Offers for our members\n\n",
+    "Register by ",
+    "20% off with the code RIVER20",
+    "Example DevOps's next meetup",
+    "Our friends at Acme have their ",
+    " (the week after Kubecon), ",
+    "(",
+    " hosted by Sample Bank. ",
+    "We'll be back at Example Works.",
+    "<a href=\"https://e.example.org/x\">",
+    "<br>",
+    "**",
+    "`",
+    "> ",
+    "```\n",
 ];
 
 /// A site in Europe/London and a recap post published on `day`.
@@ -320,11 +354,44 @@ proptest! {
         let settings = config.newsletter.clone().unwrap();
         let found = event::find(&post, &body, 6, &config, &settings);
         if let Some(e) = &found.event {
-            prop_assert!(e.start.date_naive() > post_day, "{} not after {post_day}", e.start);
+            // Read from the text, an event is after the post (a converted time may move it
+            // to the next day, never before).
+            prop_assert!(e.start.date_naive() >= post_day, "{} not after {post_day}", e.start);
             prop_assert!(e.about.as_ref().is_none_or(|a| a.chars().count() <= 201));
+            prop_assert!(found.none.is_none());
+        } else {
+            prop_assert!(found.none.is_some());
         }
+        // Every doubt points into the body and quotes a sentence of bounded length.
+        let lines = body.lines().count() + 7;
+        for doubt in &found.doubts {
+            prop_assert!(doubt.line >= 6 && doubt.line <= lines, "{doubt:?}");
+            prop_assert!(doubt.sentence.chars().count() <= 163);
+        }
+        // The same body read twice gives the same reading.
+        let again = event::find(&post, &body, 6, &config, &settings);
+        prop_assert_eq!(&again.event, &found.event);
+        prop_assert_eq!(&again.doubts, &found.doubts);
         for talk in talks::find(&body, Some("https://www.youtube.com/embed/abcDEF12345")) {
             prop_assert!(!talk.title.is_empty() && talk.title.chars().count() <= 161);
+        }
+    }
+
+    #[test]
+    fn numeric_dates_read_in_every_order_are_real_dates_near_the_post(
+        words in prop::collection::vec(prop::sample::select(DATE_WORDS.to_vec()), 0..16),
+        days in 0i64..4000,
+        order in prop::sample::select(vec![DateOrder::DayFirst, DateOrder::MonthFirst, DateOrder::Unknown]),
+    ) {
+        let anchor = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap() + chrono::Duration::days(days);
+        let text = words.join(" ");
+        let states_a_year = words.iter().any(|w| w.chars().filter(char::is_ascii_digit).count() >= 4);
+        let earliest = anchor - chrono::Duration::days(prose_date::PAST_GRACE_DAYS);
+        for found in prose_date::find_all_in(&text, &DateContext { anchor, order }) {
+            prop_assert!(states_a_year || found.date >= earliest, "{:?} before {earliest}", found.date);
+            prop_assert!(found.span.0 <= found.span.1 && found.span.1 <= text.len());
+            // Only a site that says neither order leaves a numeric date ambiguous.
+            prop_assert!(!found.ambiguous || (order == DateOrder::Unknown && found.numeric));
         }
     }
 

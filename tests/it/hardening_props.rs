@@ -30,7 +30,7 @@ fn example_posts() -> Vec<(String, String)> {
 }
 
 fn config(root: &Path) -> Config {
-    let text = "site:\n  title: T\n  url: https://example.com\n  author: A\n  timezone: Europe/London\nfeeds:\n  tags: true\n";
+    let text = "site:\n  title: T\n  url: https://example.com\n  author: A\n  timezone: Europe/London\nfeeds:\n  tags: true\nnewsletter:\n  from: { name: N, address: news@example.com }\n  recap_tag: Meetup\n";
     config::parse(root, &root.join("crier.yaml"), text).expect("valid test config")
 }
 
@@ -53,6 +53,10 @@ pub(crate) fn hostile_line() -> impl Strategy<Value = String> {
             "published: 0",
             "event: {date: -0001-01-01, title: x}",
             "event: {date: 9999-12-31}",
+            "event: {date: 2026-12-09, cancelled: yes}",
+            "talks: [{title: x, at: '99:99'}, {speakers: [a, 1]}, 5, [], {title: ''}]",
+            "talks: {title: not a list}",
+            "talks: [{title: \"\\u202e\", video: 'javascript:alert(1)'}]",
             "permalink: /:year/:month/:day/:title/",
             "slug: ''",
         ])
@@ -174,6 +178,15 @@ proptest! {
             prop_assert!(!errors, "{} loaded despite errors", post.source.display());
         }
         prop_assert!(built.files.iter().any(|f| f.path == "rss.xml"));
+        // The recap reader reads every mutated post without panicking, and says something
+        // about each: an event or why none.
+        let settings = config.newsletter.clone().unwrap();
+        for reading in crier::digest::read_newest(&report.posts, &config, &settings, now, 8) {
+            prop_assert!(!reading.to_string().is_empty());
+        }
+        let digest = crier::digest::build(&report.posts, &config, &settings, now, None);
+        prop_assert!(digest.event.as_ref().is_none_or(|e| e.event.start > now));
+        let _ = crier::digest::check_events(&report.posts, &config, &settings);
         prop_assert!(report.posts.iter().all(|p| p.tags.len() <= 100));
         let _ = written;
     }

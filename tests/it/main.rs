@@ -26,6 +26,7 @@ mod lifecycle;
 mod loader_props;
 mod next_event;
 mod publish;
+mod reader;
 mod repository;
 mod scenario;
 mod send;

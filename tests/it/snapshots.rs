@@ -128,11 +128,13 @@ fn full_digest(cancelled: bool) -> crier::digest::Digest {
             title: "Signing every build".into(),
             speakers: Some("Ada Example (Example Ltd)".into()),
             video: Some("https://youtu.be/snapApril01?t=195".into()),
+            video_at: Some("3:15".into()),
         },
         Talk {
             title: "Lightning talks".into(),
             speakers: None,
             video: None,
+            video_at: None,
         },
     ];
     let mut march = recap("March", "03-12");
