@@ -295,6 +295,12 @@ fn print_contents(out: &mut impl Write, s: &Summary<'_>) -> std::io::Result<()> 
 
 fn print_summary(out: &mut impl Write, s: &Summary<'_>) -> std::io::Result<()> {
     writeln!(out, "dry run: nothing was sent and no state was changed")?;
+    if !s.readings.is_empty() {
+        writeln!(out, "what the newest recaps say:")?;
+        for reading in &s.readings {
+            write!(out, "{reading}")?;
+        }
+    }
     let resumed = if s.resumed {
         " (resumes an interrupted send)"
     } else {

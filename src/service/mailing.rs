@@ -91,6 +91,9 @@ impl From<WalkError<MailError>> for MailError {
     }
 }
 
+/// How many of the newest recaps a dry run shows the reading of (as `crier check` does).
+pub const READINGS: usize = 3;
+
 /// What `send` does when another process holds the send lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WhenBusy {
@@ -116,6 +119,9 @@ pub struct Previewed {
     pub preview: Preview,
     /// Where the token key came from (a dry run never creates one).
     pub key_source: KeySource,
+    /// What the newest recaps were read to say (the event or why none, the talks, every
+    /// doubt), for a digest or reminder: shown before the messages, as `crier check` shows it.
+    pub readings: Vec<crate::digest::Reading>,
 }
 
 /// A test copy's result.
@@ -194,10 +200,21 @@ impl Mailer {
         let kit = Kit::load(self.settings(), &self.config().limits, false)?;
         let mut composer = kit.composer(self.settings(), plan.outgoing.clone(), plan.at);
         let preview = preview::write(&plan, &mut composer, ledger.as_ref(), options)?;
+        let readings = match plan.kind {
+            SendKind::Digest | SendKind::Reminder => crate::digest::read_newest(
+                &self.site.content.posts,
+                self.config(),
+                self.settings(),
+                plan.at,
+                READINGS,
+            ),
+            SendKind::Post | SendKind::Confirmation => Vec::new(),
+        };
         Ok(Previewed {
             plan,
             preview,
             key_source: kit.key_source.clone(),
+            readings,
         })
     }
 

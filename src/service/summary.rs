@@ -58,6 +58,8 @@ pub struct Summary<'p> {
     pub preview_dir: Option<String>,
     /// Where the token key came from.
     pub token_key: String,
+    /// What the newest recaps were read to say, as `crier check` prints it.
+    pub readings: Vec<String>,
 }
 
 impl<'p> Summary<'p> {
@@ -98,6 +100,7 @@ impl<'p> Summary<'p> {
             largest_html_bytes: preview.largest_html_bytes,
             preview_dir,
             token_key: key_text(&previewed.key_source),
+            readings: previewed.readings.iter().map(ToString::to_string).collect(),
         }
     }
 }

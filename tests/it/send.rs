@@ -586,3 +586,20 @@ fn dkim_signs_the_list_headers_and_verifies_independently() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_dry_run_shows_what_the_newest_recaps_say_before_the_messages() {
+    let site = TempSite::example();
+    let (code, stdout, _) = dry_run(&site, &[]);
+    assert_eq!(code, 0, "{stdout}");
+    let reading = stdout
+        .find("what the newest recaps say:")
+        .expect("the reading is printed");
+    let summary = stdout.find("recipients:").unwrap();
+    assert!(reading < summary, "{stdout}");
+    assert!(
+        stdout.contains("next meetup: Wednesday 9 December 2026"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("talks: 2"), "{stdout}");
+}

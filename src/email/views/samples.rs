@@ -88,6 +88,7 @@ fn recap(full: bool) -> RecapView {
                 title: "Sampling at scale".into(),
                 speakers: Some("Ada Example (Example Ltd)".into()),
                 video: Some("https://www.youtube.com/watch?v=abcdefghijk&t=250".into()),
+                video_at: Some("04:10".into()),
             }]
         } else {
             Vec::new()
