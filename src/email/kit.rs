@@ -43,16 +43,7 @@ impl Kit {
     ) -> Result<Self, KitError> {
         let templates = Templates::load_with(&settings.templates_dir, &settings.subject, limits)
             .map_err(KitError::Templates)?;
-        let env_key = std::env::var(KEY_ENV).ok();
-        let (key, key_source) =
-            TokenKey::load(env_key, settings.token_key_file.as_deref(), create_key)?;
-        let dkim = settings.dkim.as_ref().map(dkim::load).transpose()?;
-        Ok(Kit {
-            templates,
-            key,
-            key_source,
-            dkim,
-        })
+        Self::with_templates(templates, settings, create_key)
     }
 
     /// The kit for transactional mail (confirmations): a broken site template is replaced by
@@ -64,8 +55,18 @@ impl Kit {
         for problem in problems {
             tracing::warn!("{problem} (crier's own template is used instead)");
         }
+        Self::with_templates(templates, settings, true)
+    }
+
+    /// The kit around loaded `templates`: the token key and the DKIM signer.
+    fn with_templates(
+        templates: Templates,
+        settings: &NewsletterSettings,
+        create_key: bool,
+    ) -> Result<Self, KitError> {
         let env_key = std::env::var(KEY_ENV).ok();
-        let (key, key_source) = TokenKey::load(env_key, settings.token_key_file.as_deref(), true)?;
+        let (key, key_source) =
+            TokenKey::load(env_key, settings.token_key_file.as_deref(), create_key)?;
         let dkim = settings.dkim.as_ref().map(dkim::load).transpose()?;
         Ok(Kit {
             templates,

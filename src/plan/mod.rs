@@ -172,6 +172,42 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan of what was decided; the organiser's lines (`items`, `event`, `notice`) are
+    /// filled in from what will be composed, and `previous` by the planner.
+    pub fn new(
+        kind: SendKind,
+        id: String,
+        at: DateTime<FixedOffset>,
+        basis: Basis,
+        summary: SendSummary,
+        outgoing: Outgoing,
+        audience: Audience,
+    ) -> Self {
+        let mut plan = Plan {
+            kind,
+            stream: Stream::of(kind),
+            id,
+            at,
+            basis,
+            items: Vec::new(),
+            event: None,
+            notice: Vec::new(),
+            summary,
+            previous: None,
+            outgoing,
+            audience,
+            warnings: Vec::new(),
+        };
+        fill_lines(&mut plan);
+        plan
+    }
+
+    /// The plan, with problems that do not stop it.
+    pub fn with_warnings(mut self, warnings: Vec<Diagnostic>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
     /// Whether this send resumes one frozen earlier.
     pub fn is_resumed(&self) -> bool {
         self.basis == Basis::Resumed
@@ -275,7 +311,6 @@ pub fn plan(
         Request::Reminder => reminder::plan_reminder(site, settings, ledger, at, audience)?,
     };
     plan.previous = previous.map(|p| p.summary);
-    fill_lines(&mut plan);
     Ok(plan)
 }
 
@@ -343,21 +378,9 @@ fn plan_digest(
         notice.as_ref(),
         archive_url,
     );
-    Ok(Plan {
-        kind: SendKind::Digest,
-        stream: Stream::Digest,
-        summary: digest_summary(&digest),
-        outgoing,
-        id,
-        at,
-        basis,
-        items: Vec::new(),
-        event: None,
-        notice: Vec::new(),
-        previous: None,
-        audience,
-        warnings,
-    })
+    let summary = digest_summary(&digest);
+    let plan = Plan::new(SendKind::Digest, id, at, basis, summary, outgoing, audience);
+    Ok(plan.with_warnings(warnings))
 }
 
 fn plan_post(
@@ -374,47 +397,31 @@ fn plan_post(
         .find(|p| p.slug == slug || p.file_slug == slug)
         .ok_or_else(|| PlanError::NoSuchPost(slug.to_owned()))?;
     let id = unique_id(ledger, &format!("post-{}", post.file_slug), at)?;
-    Ok(Plan {
-        kind: SendKind::Post,
-        stream: Stream::Post,
-        summary: SendSummary {
-            post: Some(post.file_slug.clone()),
-            ..SendSummary::default()
-        },
-        outgoing: outgoing::post_outgoing(post, &site.config, &id)?,
+    let summary = SendSummary {
+        post: Some(post.file_slug.clone()),
+        ..SendSummary::default()
+    };
+    let outgoing = outgoing::post_outgoing(post, &site.config, &id)?;
+    let basis = Basis::Post;
+    Ok(Plan::new(
+        SendKind::Post,
         id,
         at,
-        basis: Basis::Post,
-        items: Vec::new(),
-        event: None,
-        notice: Vec::new(),
-        previous: None,
+        basis,
+        summary,
+        outgoing,
         audience,
-        warnings: Vec::new(),
-    })
+    ))
 }
 
 /// The plan of a send frozen earlier: the same id, content and time; its pending recipients.
 pub fn resume(row: SendRow, tz: &chrono_tz::Tz) -> Plan {
-    let mut plan = Plan {
-        kind: row.kind,
-        stream: Stream::of(row.kind),
-        at: row.at.with_timezone(tz).fixed_offset(),
-        basis: Basis::Resumed,
-        items: Vec::new(),
-        event: None,
-        notice: Vec::new(),
-        summary: row.summary,
-        previous: None,
-        outgoing: row.outgoing,
-        audience: Audience::Frozen {
-            send_id: row.id.clone(),
-        },
-        warnings: Vec::new(),
-        id: row.id,
+    let audience = Audience::Frozen {
+        send_id: row.id.clone(),
     };
-    fill_lines(&mut plan);
-    plan
+    let at = row.at.with_timezone(tz).fixed_offset();
+    let (basis, summary) = (Basis::Resumed, row.summary);
+    Plan::new(row.kind, row.id, at, basis, summary, row.outgoing, audience)
 }
 
 /// `<base>-<time>`, with `-2`, `-3`... if the ledger already has that id (two sends of the

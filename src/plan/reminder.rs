@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use sha2::{Digest as _, Sha256};
 
 use super::notice::{event_summary, Notice, NoticeKind};
-use super::{Audience, Basis, Plan, PlanError, Stream};
+use super::{Audience, Basis, Plan, PlanError};
 use crate::config::NewsletterSettings;
 use crate::digest::{self, Event, EventView};
 use crate::email::views::{EmailView, ReminderMeta, ReminderView, SiteView};
@@ -77,24 +77,22 @@ pub(super) fn plan_reminder(
             start: view.event.start,
         });
     }
-    Ok(Plan {
-        kind: SendKind::Reminder,
-        stream: Stream::Reminders,
-        summary: SendSummary {
-            event: Some(event_summary(&view.event)),
-            ..SendSummary::default()
-        },
-        outgoing: outgoing(&view, site, settings, &id, at),
+    let summary = SendSummary {
+        event: Some(event_summary(&view.event)),
+        ..SendSummary::default()
+    };
+    let outgoing = outgoing(&view, site, settings, &id, at);
+    let basis = Basis::Reminder;
+    let plan = Plan::new(
+        SendKind::Reminder,
         id,
         at,
-        basis: Basis::Reminder,
-        items: Vec::new(),
-        event: None,
-        notice: Vec::new(),
-        previous: None,
+        basis,
+        summary,
+        outgoing,
         audience,
-        warnings,
-    })
+    );
+    Ok(plan.with_warnings(warnings))
 }
 
 /// The reminder's view and calendar file.

@@ -22,7 +22,7 @@ use crate::diagnostics::Diagnostic;
 use crate::email::{KeySource, Kit, KitError, Outgoing};
 use crate::ledger::{Counts, Ledger, LedgerError, SendKind, SendRow, SendSummary};
 use crate::plan::freeze::{self, FreezeError, Frozen};
-use crate::plan::{self, Audience, Basis, Entry, Plan, PlanError, Request, Stream, WalkError};
+use crate::plan::{self, Audience, Basis, Entry, Plan, PlanError, Request, WalkError};
 use crate::site::Site;
 use crate::subscribers::{Address, AddressError, Subscriber};
 
@@ -681,26 +681,14 @@ impl Postman {
             .fixed_offset();
         let id = one_message_id(&ledger, &one)?;
         let outgoing = Outgoing::new(&one.view, &id, None);
-        let plan = Plan {
-            kind: SendKind::Confirmation,
-            stream: Stream::Confirmation,
-            id,
-            at,
-            basis: Basis::Post,
-            items: Vec::new(),
-            event: None,
-            notice: Vec::new(),
-            summary: SendSummary::default(),
-            previous: None,
-            outgoing,
-            audience: Audience::One(Subscriber {
-                email: one.to,
-                name: None,
-                attrs: Default::default(),
-                list: one.list,
-            }),
-            warnings: Vec::new(),
-        };
+        let audience = Audience::One(Subscriber {
+            email: one.to,
+            name: None,
+            attrs: Default::default(),
+            list: one.list,
+        });
+        let (kind, summary) = (SendKind::Confirmation, SendSummary::default());
+        let plan = Plan::new(kind, id, at, Basis::Post, summary, outgoing, audience);
         freeze::freeze(&plan, &mut ledger, &self.clock)?;
         self.deliver_row(&ledger, &plan.id, &plan.outgoing, at, shutdown)
             .await
