@@ -136,8 +136,58 @@ pub fn parse_post_with(
         fm: &fm,
         map: &map,
     };
+    let title = title_of(&reader, name)?;
+    let (date, updated) = dates_of(&reader, name, config)?;
+    let published = reader
+        .optional("published", fields::yaml11_bool)?
+        .unwrap_or(true);
+    let (tags, categories) = taxonomy_of(&reader, limits, &mut warnings)?;
+    let slug = reader
+        .optional("slug", fields::single_line)?
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| name.slug.clone());
+    let id = id_of(&reader)?;
+    let parts = PermalinkParts {
+        // Jekyll fills `:year`, `:day`... from the date in the site's time zone, whatever
+        // offset the front matter wrote it with.
+        date: date.with_timezone(&config.site.timezone).fixed_offset(),
+        slug: &slug.replace(char::is_whitespace, "-"),
+        categories: &categories,
+    };
+    let (url_path, url) = address_of(&reader, &parts, config)?;
+    let texts = texts_of(&reader, &url, config, &mut warnings);
+    warnings.extend(liquid_warnings(path, &fm, config));
+    let post = Post {
+        source: path.to_path_buf(),
+        file_slug: name.slug.clone(),
+        slug,
+        title,
+        date,
+        updated,
+        description: texts.description,
+        location: texts.location,
+        image: texts.image,
+        video: texts.video,
+        tags,
+        categories,
+        redirect_from: texts.redirect_from,
+        author: texts.author,
+        id,
+        path: url_path,
+        url,
+        excerpt_separator: texts.excerpt_separator,
+        status: if published {
+            Status::Published
+        } else {
+            Status::Unpublished
+        },
+        extra: extra_fields(&map),
+    };
+    Ok((post, warnings))
+}
 
-    // Without `title:`, Jekyll titles a post after its file name's slug.
+/// The title; without `title:`, Jekyll titles a post after its file name's slug.
+fn title_of(reader: &Reader<'_>, name: &PostFileName) -> Result<String, PostError> {
     let title = match reader.optional("title", fields::single_line)? {
         Some(title) => title,
         None => titleize_slug(&name.slug),
@@ -148,6 +198,16 @@ pub fn parse_post_with(
             ("the post's title".into(), "an empty string".into()),
         ));
     }
+    Ok(title)
+}
+
+/// The date (the file name's, at midnight in the site's zone, unless `date:` says) and the
+/// last update (`last_modified_at`, or `updated`).
+fn dates_of(
+    reader: &Reader<'_>,
+    name: &PostFileName,
+    config: &Config,
+) -> Result<(DateTime<FixedOffset>, Option<DateTime<FixedOffset>>), PostError> {
     let date = match reader.optional("date", |v| date_value(v, config))? {
         Some(date) => date,
         None => in_zone(
@@ -159,9 +219,16 @@ pub fn parse_post_with(
         Some(d) => Some(d),
         None => reader.optional("updated", |v| date_value(v, config))?,
     };
-    let published = reader
-        .optional("published", fields::yaml11_bool)?
-        .unwrap_or(true);
+    Ok((date, updated))
+}
+
+/// Tags (`tags` and `tag`, without case-insensitive repeats) and categories (`categories`
+/// and `category`), each capped at the limit.
+fn taxonomy_of(
+    reader: &Reader<'_>,
+    limits: &Limits,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<(Vec<String>, Vec<String>), PostError> {
     let mut tags = reader
         .optional("tags", fields::word_list)?
         .unwrap_or_default();
@@ -171,7 +238,7 @@ pub fn parse_post_with(
             .unwrap_or_default(),
     );
     dedup_case_insensitive(&mut tags);
-    reader.cap_list(&mut tags, ["tags", "tag"], limits.max_tags, &mut warnings);
+    reader.cap_list(&mut tags, ["tags", "tag"], limits.max_tags, warnings);
     let mut categories = reader
         .optional("categories", fields::word_list)?
         .unwrap_or_default();
@@ -180,17 +247,14 @@ pub fn parse_post_with(
             .optional("category", fields::word_list)?
             .unwrap_or_default(),
     );
-    reader.cap_list(
-        &mut categories,
-        ["categories", "category"],
-        limits.max_tags,
-        &mut warnings,
-    );
-    let slug = reader
-        .optional("slug", fields::single_line)?
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| name.slug.clone());
-    let id = reader.optional("id", |v| {
+    let keys = ["categories", "category"];
+    reader.cap_list(&mut categories, keys, limits.max_tags, warnings);
+    Ok((tags, categories))
+}
+
+/// `id:`, which must be an absolute URI.
+fn id_of(reader: &Reader<'_>) -> Result<Option<String>, PostError> {
+    reader.optional("id", |v| {
         let id = fields::single_line(v)?;
         if crate::urls::has_scheme(&id) {
             Ok(id)
@@ -200,10 +264,17 @@ pub fn parse_post_with(
                 describe(v),
             ))
         }
-    })?;
-    let permalink_pattern = reader.optional("permalink", fields::single_line)?;
+    })
+}
 
-    if let Some(pattern) = &permalink_pattern {
+/// The post's path on the site and its absolute URL, from its own `permalink:` or the site's.
+fn address_of(
+    reader: &Reader<'_>,
+    parts: &PermalinkParts<'_>,
+    config: &Config,
+) -> Result<(String, String), PostError> {
+    let own = reader.optional("permalink", fields::single_line)?;
+    if let Some(pattern) = &own {
         check_placeholders(pattern).map_err(|why| {
             reader.error(
                 "permalink",
@@ -214,17 +285,7 @@ pub fn parse_post_with(
             )
         })?;
     }
-    let path_pattern = permalink_pattern.as_deref().unwrap_or(&config.permalink);
-    let url_path = expand(
-        path_pattern,
-        &PermalinkParts {
-            // Jekyll fills `:year`, `:day`... from the date in the site's time zone, whatever
-            // offset the front matter wrote it with.
-            date: date.with_timezone(&config.site.timezone).fixed_offset(),
-            slug: &slug.replace(char::is_whitespace, "-"),
-            categories: &categories,
-        },
-    );
+    let url_path = expand(own.as_deref().unwrap_or(&config.permalink), parts);
     let url_path = if url_path.starts_with('/') {
         url_path
     } else {
@@ -234,85 +295,88 @@ pub fn parse_post_with(
         "{}{}{}",
         config.site.url, config.site.baseurl, url_path
     ));
+    Ok((url_path, url))
+}
+
+/// The free-text fields: a bad one is ignored with a warning, never fatal.
+struct Texts {
+    description: Option<String>,
+    location: Option<String>,
+    author: Option<String>,
+    excerpt_separator: Option<String>,
+    image: Option<String>,
+    video: Option<String>,
+    redirect_from: Vec<String>,
+}
+
+fn texts_of(
+    reader: &Reader<'_>,
+    url: &str,
+    config: &Config,
+    warnings: &mut Vec<Diagnostic>,
+) -> Texts {
     let base = UrlBase {
         site_url: &config.site.url,
         baseurl: &config.site.baseurl,
-        page_url: &url,
+        page_url: url,
     };
-    let optional_text = |key: &str, warnings: &mut Vec<Diagnostic>| -> Option<String> {
-        match reader.optional(key, fields::flowing_text) {
-            Ok(value) => value.filter(|s| !s.is_empty()),
-            Err(err) => {
-                warnings.push(Diagnostic::warning(
-                    &err.path,
-                    err.line,
-                    err.column,
-                    format!("{} (the field is ignored)", err.kind),
-                ));
-                None
-            }
+    let mut ignored = |err: PostError| {
+        warnings.push(Diagnostic::warning(
+            &err.path,
+            err.line,
+            err.column,
+            format!("{} (the field is ignored)", err.kind),
+        ));
+    };
+    let mut text = |key: &str| match reader.optional(key, fields::flowing_text) {
+        Ok(value) => value.filter(|s| !s.is_empty()),
+        Err(err) => {
+            ignored(err);
+            None
         }
     };
-    let description = optional_text("description", &mut warnings);
-    let location = optional_text("location", &mut warnings);
-    let author = optional_text("author", &mut warnings);
-    let excerpt_separator = optional_text("excerpt_separator", &mut warnings);
-    let image = optional_text("image", &mut warnings)
-        .map(|raw| absolutize(&substitute(&raw, &config.site).0, &base));
-    let video = optional_text("video", &mut warnings)
-        .map(|raw| absolutize(&substitute(&raw, &config.site).0, &base));
+    let url_of = |raw: String| absolutize(&substitute(&raw, &config.site).0, &base);
+    let description = text("description");
+    let location = text("location");
+    let author = text("author");
+    let excerpt_separator = text("excerpt_separator");
+    let image = text("image").map(url_of);
+    let video = text("video").map(url_of);
     let redirect_from = match reader.optional("redirect_from", fields::string_list) {
         Ok(list) => list.unwrap_or_default(),
         Err(err) => {
-            warnings.push(Diagnostic::warning(
-                &err.path,
-                err.line,
-                err.column,
-                format!("{} (the field is ignored)", err.kind),
-            ));
+            ignored(err);
             Vec::new()
         }
     };
-
-    for tag in substitute(fm.body, &config.site).1 {
-        warnings.push(Diagnostic::warning(
-            path,
-            fm.body_line + tag.line - 1,
-            tag.column,
-            format!(
-                "unsupported Liquid tag `{}` left as-is (crier substitutes only site.url, site.baseurl and site.title)",
-                truncate(&tag.tag, 80)
-            ),
-        ));
-    }
-
-    let post = Post {
-        source: path.to_path_buf(),
-        file_slug: name.slug.clone(),
-        slug,
-        title,
-        date,
-        updated,
+    Texts {
         description,
         location,
+        author,
+        excerpt_separator,
         image,
         video,
-        tags,
-        categories,
         redirect_from,
-        author,
-        id,
-        path: url_path,
-        url,
-        excerpt_separator,
-        status: if published {
-            Status::Published
-        } else {
-            Status::Unpublished
-        },
-        extra: extra_fields(&map),
-    };
-    Ok((post, warnings))
+    }
+}
+
+/// A warning for each Liquid tag crier leaves as it is.
+fn liquid_warnings(path: &Path, fm: &FrontMatter<'_>, config: &Config) -> Vec<Diagnostic> {
+    substitute(fm.body, &config.site)
+        .1
+        .into_iter()
+        .map(|tag| {
+            Diagnostic::warning(
+                path,
+                fm.body_line + tag.line - 1,
+                tag.column,
+                format!(
+                    "unsupported Liquid tag `{}` left as-is (crier substitutes only site.url, site.baseurl and site.title)",
+                    truncate(&tag.tag, 80)
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Jekyll's `Utils.titleize_slug` (Jekyll 4): split on `-`, capitalize each word (first letter
