@@ -10,6 +10,8 @@ pub mod util;
 pub mod adopt;
 /// The public archive of sent digests: web pages, an index and an Atom feed.
 pub mod archive;
+/// Bounce and complaint reports: read, classified per recipient, from files, Maildirs and mboxes.
+pub mod bounce;
 /// The `crier` command line: parses arguments, calls the library, prints.
 pub mod cli;
 /// The injected clock: the only place the time is read.
