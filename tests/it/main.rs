@@ -4,6 +4,7 @@
 mod common;
 
 mod audience;
+mod bounces;
 mod browser;
 mod build;
 mod check;
