@@ -202,62 +202,68 @@ impl Mbox {
             return None;
         }
         if self.number == 0 {
-            let mut first = Vec::new();
-            if self.read_line(&mut first).ok()? == 0 {
-                self.done = true;
-                return None;
+            // The `From ` line that starts the first message.
+            match self.next_line(&mut Vec::new()) {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => return Some(Err(e)),
             }
         }
         self.number += 1;
         let label = format!("{}#{}", self.label, self.number);
+        match self.read_body() {
+            Ok(Some(bytes)) => Some(Ok(Item { label, bytes })),
+            Ok(None) => Some(Err(MailboxError::TooLarge {
+                label,
+                max: MAX_MESSAGE_BYTES,
+            })),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// The lines of one message, unescaped, up to the next `From ` line (consumed here: it
+    /// starts the next message) or the end; `None` when they add up to more than the limit
+    /// (they are still read to their end, never held).
+    fn read_body(&mut self) -> Result<Option<Vec<u8>>, MailboxError> {
         let mut bytes = Vec::new();
         let mut too_large = false;
         let mut line = Vec::new();
-        loop {
-            line.clear();
-            match self.read_line(&mut line) {
-                Ok(0) => {
-                    self.done = true;
-                    break;
-                }
-                Ok(_) => {}
-                Err(source) => {
-                    self.done = true;
-                    return Some(Err(MailboxError::Read {
-                        path: PathBuf::from(&self.label),
-                        source,
-                    }));
-                }
-            }
-            // The `From ` line that ends this message starts the next one: consumed here.
+        while self.next_line(&mut line)? {
             if line.starts_with(b"From ") {
                 break;
             }
-            if too_large {
-                continue;
-            }
             let unescaped = unescape(&line);
-            if bytes.len() + unescaped.len() > MAX_MESSAGE_BYTES {
-                too_large = true;
+            too_large |= bytes.len() + unescaped.len() > MAX_MESSAGE_BYTES;
+            if too_large {
                 bytes = Vec::new();
-                continue;
+            } else {
+                bytes.extend_from_slice(unescaped);
             }
-            bytes.extend_from_slice(unescaped);
         }
-        if too_large {
-            return Some(Err(MailboxError::TooLarge {
-                label,
-                max: MAX_MESSAGE_BYTES,
-            }));
-        }
-        Some(Ok(Item { label, bytes }))
+        Ok((!too_large).then_some(bytes))
     }
 
-    /// One line, at most the message limit long (a longer line is cut into pieces).
-    fn read_line(&mut self, line: &mut Vec<u8>) -> std::io::Result<usize> {
-        (&mut self.reader)
+    /// Reads the next line into `line` (cleared first), at most the message limit long (a
+    /// longer line is cut into pieces): `false` at the end. A read error ends the mbox.
+    fn next_line(&mut self, line: &mut Vec<u8>) -> Result<bool, MailboxError> {
+        line.clear();
+        let read = (&mut self.reader)
             .take(MAX_MESSAGE_BYTES as u64 + 1)
-            .read_until(b'\n', line)
+            .read_until(b'\n', line);
+        match read {
+            Ok(0) => {
+                self.done = true;
+                Ok(false)
+            }
+            Ok(_) => Ok(true),
+            Err(source) => {
+                self.done = true;
+                Err(MailboxError::Read {
+                    path: PathBuf::from(&self.label),
+                    source,
+                })
+            }
+        }
     }
 }
 
