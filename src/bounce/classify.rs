@@ -5,8 +5,16 @@
 //! host or a network error. So the diagnostic text decides first, with phrases that blame the
 //! sender tried before recipient-level ones, and the status code only where the text says
 //! nothing known. Only recipient-level reasons are [`Kind::Hard`].
+//!
+//! Nor are the words alone: "user unknown" is what many recipients' filters answer after DATA.
+//! A user-unknown reply deletes a member only when the report shows it is about the address: a
+//! directory lookup, a reply to RCPT TO, an address status code (x.1.x), or the reporting MTA's
+//! own bad-address category. A refusal that names the sender (its address or domain), that
+//! leaves its address slot empty, that the recipient's server gave after accepting the
+//! recipient, or that the report's own text contradicts (mailbox full, disabled) never does.
 
 use super::report::{Recipient, Report, ReportType};
+use super::smtp::{self, Stage};
 use super::text;
 use super::vocabulary as vocab;
 
@@ -240,59 +248,260 @@ fn is_unsubscribe(report: &Report) -> bool {
 
 /// One failed (or delivered, or delayed) recipient of a bounce.
 fn bounce(report: &Report, r: &Recipient) -> Verdict {
-    let diagnostic = r.diagnostic.clone().unwrap_or_default();
-    let status = r.status.clone().or_else(|| text::status_code(&diagnostic));
-    let class = status.as_deref().and_then(|s| s.chars().next());
-    let action = r.action.as_deref().unwrap_or_default();
-    let verdict = |kind, reason, detail: &str| Verdict {
-        recipient: r
-            .final_recipient
-            .clone()
-            .or_else(|| r.original_recipient.clone()),
-        kind,
-        status: status.clone(),
-        reason,
-        detail: short(detail),
+    let ev = Evidence::of(report, r);
+    if ev.delivered() {
+        return ev.verdict(Kind::Delivered, Reason::Delivered, ev.diagnostic);
+    }
+    let (reason, phrase) = ev.reason();
+    let kind = ev.kind(reason);
+    let shown = match (ev.diagnostic, ev.context) {
+        ("", "") => phrase.unwrap_or_default(),
+        ("", context) => context,
+        (diagnostic, _) => diagnostic,
     };
-    if matches!(action, "delivered" | "relayed" | "expanded") || class == Some('2') {
-        return verdict(Kind::Delivered, Reason::Delivered, &diagnostic);
-    }
-    // The report's own text speaks for a recipient whose block has no diagnostic.
-    let detail = if diagnostic.is_empty() {
-        &report.text
-    } else {
-        &diagnostic
-    };
-    let (mut reason, phrase) = reason_for(detail, status.as_deref());
-    if reason == Reason::Undefined && !diagnostic.is_empty() {
-        (reason, _) = reason_for(&report.text, status.as_deref());
-    }
-    let evidence = format!("{diagnostic}\n{}", report.text);
-    if r.diagnostic_type.as_deref() == Some("x-unix") {
-        // A local delivery program failed (procmail, a full disk): not a verdict on the address.
-        reason = Reason::MailerError;
-    }
-    let statuses = [status.as_deref(), text::status_code(&diagnostic).as_deref()]
-        .iter()
-        .flatten()
-        .any(|s| s.get(1..4) == Some(".1."));
-    if reason == Reason::UserUnknown && !about_the_address(detail, &evidence, statuses) {
-        reason = Reason::Filtered;
-    }
-    let mut kind = reason.kind();
-    let transient = action == "delayed" || (class == Some('4') && action != "failed");
-    if kind == Kind::Hard && (transient || stage(detail, vocab::BEFORE_RCPT_STAGE)) {
-        kind = Kind::Soft;
-    }
-    let shown = if diagnostic.is_empty() {
-        phrase.unwrap_or_default()
-    } else {
-        &diagnostic
-    };
-    verdict(kind, reason, shown)
+    ev.verdict(kind, reason, shown)
 }
 
-/// The reason the text gives, else the one the status code gives, else `Undefined`.
+/// What a recipient's verdict rests on.
+struct Evidence<'a> {
+    report: &'a Report,
+    r: &'a Recipient,
+    /// The recipient's address, lower-cased.
+    address: Option<&'a str>,
+    /// `Diagnostic-Code` (or, in a non-standard report, the text about the recipient).
+    diagnostic: &'a str,
+    /// The human-readable text about the recipient.
+    context: &'a str,
+    /// The text that speaks for the recipient: its diagnostic, else the text about it, else
+    /// (when it is the report's only recipient) the report's text.
+    detail: &'a str,
+    /// The most specific status code given: the DSN's, else the remote server's own.
+    status: Option<String>,
+}
+
+impl<'a> Evidence<'a> {
+    fn of(report: &'a Report, r: &'a Recipient) -> Self {
+        let diagnostic = r.diagnostic.as_deref().unwrap_or_default();
+        let context = r.context.as_deref().unwrap_or_default();
+        let whole = if report.recipients.len() == 1 {
+            report.text.as_str()
+        } else {
+            ""
+        };
+        let detail = [diagnostic, context, whole]
+            .into_iter()
+            .find(|t| !t.trim().is_empty())
+            .unwrap_or_default();
+        Evidence {
+            report,
+            r,
+            address: r
+                .final_recipient
+                .as_deref()
+                .or(r.original_recipient.as_deref()),
+            diagnostic,
+            context,
+            detail,
+            status: status_of(r, diagnostic, context),
+        }
+    }
+
+    fn action(&self) -> &str {
+        self.r.action.as_deref().unwrap_or_default()
+    }
+
+    fn class(&self) -> Option<char> {
+        self.status.as_deref().and_then(|s| s.chars().next())
+    }
+
+    fn delivered(&self) -> bool {
+        matches!(self.action(), "delivered" | "relayed" | "expanded") || self.class() == Some('2')
+    }
+
+    /// Whether the status code is about the address (x.1.x: bad mailbox, bad domain, moved).
+    fn address_status(&self) -> bool {
+        self.status.as_deref().and_then(|s| s.get(1..4)) == Some(".1.")
+    }
+
+    /// The reason, from the text about the recipient first, then the codes.
+    fn reason(&self) -> (Reason, Option<&'static str>) {
+        let status = self.status.as_deref();
+        let mut found = reason_for(self.detail, status);
+        if found.0 == Reason::Undefined {
+            let whole = self.report.recipients.len() == 1;
+            let others = [self.context, if whole { &self.report.text } else { "" }];
+            if let Some(better) = others
+                .into_iter()
+                .filter(|t| !t.trim().is_empty() && *t != self.detail)
+                .map(|t| reason_for(t, status))
+                .find(|(reason, _)| *reason != Reason::Undefined)
+            {
+                found = better;
+            }
+        }
+        let (mut reason, phrase) = found;
+        if reason == Reason::Undefined {
+            reason = self.category().unwrap_or(reason);
+        }
+        if self.r.diagnostic_type.as_deref() == Some("x-unix") {
+            // A local delivery program failed (procmail, a full disk): not about the address.
+            reason = Reason::MailerError;
+        }
+        if reason.kind() == Kind::Hard && self.names_the_sender() {
+            reason = Reason::Rejected;
+        }
+        if reason == Reason::UserUnknown && !self.about_the_address() {
+            reason = Reason::Filtered;
+        }
+        if reason.kind() == Kind::Hard {
+            if let Some(told) = self.told_otherwise() {
+                return told;
+            }
+        }
+        (reason, phrase)
+    }
+
+    /// The kind a failure for `reason` is: a dead-address reason is still soft when the failure
+    /// is temporary, or came before the recipient was given.
+    fn kind(&self, reason: Reason) -> Kind {
+        let kind = reason.kind();
+        let action = self.action();
+        let transient = action == "delayed" || (self.class() == Some('4') && action != "failed");
+        let before_rcpt = self.r.stage.is_some_and(Stage::before_rcpt);
+        if kind == Kind::Hard && (transient || before_rcpt) {
+            return Kind::Soft;
+        }
+        kind
+    }
+
+    /// Whether a user-unknown reply is about the address itself, not the recipient's filter:
+    /// a directory lookup; a reply to RCPT TO; after DATA, only with an address status code
+    /// (x.1.x). Where the stage is not told: not when the reply leaves its address slot empty
+    /// (`550 : User unknown`) or the reporting MTA had accepted the recipient; yes with the
+    /// reporting MTA's own bad-address category or an address status code; otherwise not, since
+    /// a member is not deleted on a guess.
+    fn about_the_address(&self) -> bool {
+        let texts = [self.diagnostic, self.context];
+        if texts.iter().any(|t| said(t, vocab::DIRECTORY)) {
+            return true;
+        }
+        if self.r.accepted_here {
+            return false;
+        }
+        match self.r.stage {
+            Some(Stage::Rcpt) => return true,
+            Some(Stage::Data) => return self.address_status(),
+            Some(_) => return false,
+            None => {}
+        }
+        if texts.iter().any(|t| smtp::empty_address_slot(t)) {
+            return false;
+        }
+        self.category() == Some(Reason::UserUnknown) || self.address_status()
+    }
+
+    /// What the reporting MTA's own category for the failure says.
+    fn category(&self) -> Option<Reason> {
+        let category = self.r.category.as_deref()?;
+        vocab::CATEGORIES
+            .iter()
+            .find(|(name, _)| *name == category)
+            .map(|(_, reason)| *reason)
+    }
+
+    /// Whether the refusal names the original's sender (its address, or its domain) and not the
+    /// recipient: a dead-address phrase there is about the sender (`553 <sender domain> does
+    /// not exist`, `550 <bounce address>... Access denied`).
+    fn names_the_sender(&self) -> bool {
+        let Some(address) = self.address else {
+            return false;
+        };
+        let Some(reply) = [self.diagnostic, self.context]
+            .into_iter()
+            .find_map(smtp::reply)
+        else {
+            return false;
+        };
+        let named = text::addresses_in(reply);
+        let senders = self.senders();
+        if !named.is_empty() {
+            return named.iter().all(|a| senders.contains(a) && a != address);
+        }
+        let domain_of = |a: &str| a.rsplit_once('@').map(|(_, d)| d.to_owned());
+        let own = domain_of(address).unwrap_or_default();
+        let words = text::domains_in(reply);
+        !words.contains(&own)
+            && senders
+                .iter()
+                .filter_map(|s| domain_of(s))
+                .any(|d| d != own && words.contains(&d))
+    }
+
+    /// The original's sender as the report knows it: where the report was sent, its From and
+    /// Return-Path.
+    fn senders(&self) -> Vec<String> {
+        let mut senders: Vec<String> = self.report.to.clone();
+        senders.extend(self.report.envelope_to.iter().cloned());
+        if let Some(o) = &self.report.original {
+            senders.extend(o.from.iter().cloned());
+            senders.extend(o.return_path.iter().cloned());
+        }
+        senders
+    }
+
+    /// A recipient-side soft reason (full, disabled, too big) the report's own human-readable
+    /// text gives besides what it says about this recipient, when the recipient is its only
+    /// one: a report that contradicts itself does not delete a member.
+    fn told_otherwise(&self) -> Option<(Reason, Option<&'static str>)> {
+        if self.report.recipients.len() != 1
+            || self.diagnostic.is_empty() && self.context.is_empty()
+        {
+            return None;
+        }
+        let rest =
+            vocab::normalise(&self.report.text).replacen(&vocab::normalise(self.context), " ", 1);
+        let told = reason_for(&rest, None);
+        matches!(
+            told.0,
+            Reason::MailboxFull | Reason::MesgTooBig | Reason::Suspend
+        )
+        .then_some(told)
+    }
+
+    fn verdict(&self, kind: Kind, reason: Reason, detail: &str) -> Verdict {
+        Verdict {
+            recipient: self.address.map(str::to_owned),
+            kind,
+            status: self.status.clone(),
+            reason,
+            detail: short(detail),
+        }
+    }
+}
+
+/// The most specific status code given for a recipient: the DSN's `Status`, else the one the
+/// remote server gave in its reply, else any in the text; a generic `x.0.0` only when nothing
+/// says more.
+fn status_of(r: &Recipient, diagnostic: &str, context: &str) -> Option<String> {
+    let candidates = [
+        r.status.clone(),
+        smtp::reply_status(diagnostic),
+        text::status_code(diagnostic),
+        smtp::reply_status(context),
+        text::status_code(context),
+    ];
+    let specific = |s: &String| !s.ends_with(".0.0");
+    candidates
+        .iter()
+        .flatten()
+        .find(|s| specific(s))
+        .or_else(|| candidates.iter().flatten().next())
+        .cloned()
+}
+
+/// The reason the text gives, else the one the status code gives, else `Undefined`. A bare
+/// refusal of the recipient ("recipient rejected", "mailbox unavailable") is a user-unknown
+/// candidate, left to [`Evidence::about_the_address`].
 fn reason_for(text: &str, status: Option<&str>) -> (Reason, Option<&'static str>) {
     let text = vocab::normalise(text);
     let found = vocab::first_match(&text, vocab::SENDER_SIDE)
@@ -304,13 +513,21 @@ fn reason_for(text: &str, status: Option<&str>) -> (Reason, Option<&'static str>
     if let Some(reason) = status.and_then(by_status) {
         return (reason, None);
     }
-    // A bare refusal is a dead address only with an address status code (x.1.x).
-    let address_status = status.is_some_and(|s| s.get(1..4) == Some(".1."));
     match vocab::first_match(&text, vocab::HARD_WEAK) {
-        Some((reason, phrase)) if address_status => (reason, Some(phrase)),
-        Some((_, phrase)) => (Reason::Filtered, Some(phrase)),
+        // "Recipient address rejected: On hold": refused for a reason not known here.
+        Some((_, phrase)) if gives_a_reason(&text, phrase) => (Reason::Undefined, Some(phrase)),
+        Some((reason, phrase)) => (reason, Some(phrase)),
         None => (Reason::Undefined, None),
     }
+}
+
+/// Whether `phrase` in `text` is followed by a stated reason (`phrase: reason`).
+fn gives_a_reason(text: &str, phrase: &str) -> bool {
+    text.split(phrase).skip(1).any(|after| {
+        after
+            .strip_prefix(':')
+            .is_some_and(|reason| reason.trim_start().starts_with(char::is_alphabetic))
+    })
 }
 
 /// What an enhanced status code says by itself (RFC 3463, RFC 7505), where it says one thing.
@@ -343,28 +560,129 @@ fn by_status(status: &str) -> Option<Reason> {
     (class != "4" || reason.kind() != Kind::Hard).then_some(reason)
 }
 
-/// Whether the text names the SMTP stage given by `phrases`.
-fn stage(text: &str, phrases: &[&str]) -> bool {
+/// Whether the text holds one of `phrases`.
+fn said(text: &str, phrases: &[&str]) -> bool {
     let text = vocab::normalise(text);
     phrases.iter().any(|p| text.contains(p))
-}
-
-/// Whether a user-unknown reply is about the address itself: given at RCPT time, or with an
-/// address status code (x.1.x). The same words after DATA, or with a mailbox status (x.2.x),
-/// come from the recipient's filter as often as not, and a member is not deleted on a guess.
-/// `detail` is the text about this recipient, `evidence` that plus the whole report's text.
-fn about_the_address(detail: &str, evidence: &str, address_status: bool) -> bool {
-    if stage(detail, vocab::DIRECTORY) {
-        return true;
-    }
-    if stage(detail, vocab::DATA_STAGE) {
-        return false;
-    }
-    address_status || stage(evidence, vocab::RCPT_STAGE)
 }
 
 fn short(text: &str) -> String {
     let mut s = text::collapse_space(text);
     super::fields::truncate(&mut s, 500);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounce::report::parse;
+
+    const ORIGINAL: &str = "Return-Path: <news@example.com>\nFrom: news@example.com\nTo: ada@example.net\nSubject: hi\n";
+
+    /// A DSN about ada@example.net: `human` as its notification, `fields` in its recipient
+    /// block, `original` as the returned headers.
+    fn dsn_with(human: &str, fields: &str, original: &str) -> (Kind, &'static str) {
+        let text = format!(
+            "From: MAILER-DAEMON@relay.example.org\nTo: bounces@example.com\nSubject: Undelivered Mail\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n{human}\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.org\n\nFinal-Recipient: rfc822; ada@example.net\nAction: failed\n{fields}\n--b\nContent-Type: text/rfc822-headers\n\n{original}\n--b--\n"
+        );
+        let verdicts = classify(&parse(text.as_bytes()).unwrap());
+        assert_eq!(verdicts.len(), 1);
+        (verdicts[0].kind, verdicts[0].reason.as_str())
+    }
+
+    fn dsn(human: &str, fields: &str) -> (Kind, &'static str) {
+        dsn_with(human, fields, ORIGINAL)
+    }
+
+    const HARD: (Kind, &str) = (Kind::Hard, "userunknown");
+    const FILTERED: (Kind, &str) = (Kind::Soft, "filtered");
+
+    #[test]
+    fn a_user_unknown_reply_is_judged_by_its_smtp_stage_and_codes() {
+        let reply = "Status: 5.0.0\nRemote-MTA: dns; mx.example.net\nDiagnostic-Code: smtp; 550 <ada@example.net>: User unknown";
+        let said = |stage: &str| {
+            format!("<ada@example.net>: host mx.example.net[192.0.2.1] said: 550 <ada@example.net>: User unknown (in reply to {stage} command)")
+        };
+        assert_eq!(dsn(&said("RCPT TO"), reply), HARD);
+        assert_eq!(dsn(&said("end of DATA"), reply), FILTERED);
+        assert_eq!(dsn("failed", reply), FILTERED, "no stage, no address code");
+        let coded = reply.replace("5.0.0", "5.1.1");
+        assert_eq!(dsn("failed", &coded), HARD);
+        assert_eq!(dsn(&said("end of DATA"), &coded), HARD);
+        let transcript = "... while talking to mx.example.net.:\n>>> DATA\n<<< 550 5.0.0 <ada@example.net>... User unknown\n<<< 503 5.0.0 Need RCPT (recipient)\n";
+        assert_eq!(dsn(transcript, reply), FILTERED);
+        let transcript = transcript.replace(">>> DATA", ">>> RCPT To:<ada@example.net>");
+        assert_eq!(dsn(&transcript, reply), HARD);
+    }
+
+    #[test]
+    fn an_empty_address_slot_is_not_about_the_address() {
+        let fields = "Status: 5.1.351\nDiagnostic-Code: smtp; 550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> 550 : User unknown";
+        assert_eq!(dsn("failed", fields), FILTERED);
+        let named = fields.replace("550 : User", "550 <ada@example.net>: User");
+        assert_eq!(dsn("failed", &named), HARD);
+    }
+
+    #[test]
+    fn a_refusal_naming_the_sender_is_not_about_the_recipient() {
+        let domain = "Status: 5.0.0\nDiagnostic-Code: smtp; 553 example.com does not exist";
+        assert_eq!(dsn("failed", domain), (Kind::SenderSide, "rejected"));
+        let address = "Status: 5.0.0\nDiagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.7.1 <bounces@example.com>... Access denied'";
+        assert_eq!(dsn("failed", address), (Kind::SenderSide, "rejected"));
+    }
+
+    #[test]
+    fn a_report_contradicting_itself_deletes_no_one() {
+        let fields =
+            "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <ada@example.net>... User unknown";
+        let human = "Your message to <ada> was automatically rejected:\nNot enough disk space";
+        assert_eq!(dsn(human, fields), (Kind::Soft, "mailboxfull"));
+        assert_eq!(
+            dsn("The user(s) account is disabled.", fields),
+            (Kind::Soft, "suspend")
+        );
+    }
+
+    #[test]
+    fn a_bare_refusal_at_rcpt_is_hard_and_one_with_a_reason_is_not() {
+        let human = "<ada@example.net>: host mx.example.net[192.0.2.1] said: 550 <ada@example.net>: Recipient address rejected. (in reply to RCPT TO command)";
+        let fields = "Status: 5.0.0\nDiagnostic-Code: smtp; 550 <ada@example.net>: Recipient address rejected.";
+        assert_eq!(dsn(human, fields), HARD);
+        let on_hold = fields.replace("rejected.", "rejected: On hold");
+        assert_eq!(
+            dsn(&human.replace("rejected.", "rejected: On hold"), &on_hold),
+            (Kind::Soft, "undefined")
+        );
+    }
+
+    #[test]
+    fn a_refusal_after_the_recipients_server_accepted_it_is_its_filter() {
+        let fields = "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 Mailbox does not exist";
+        let accepted = format!("Received: from mx.example.com by relay.example.org with SMTP id x\n for ada@example.net; Thu, 1 Oct 2015 13:48:54 +0000\n{ORIGINAL}");
+        assert_eq!(dsn_with("failed", fields, &accepted), FILTERED);
+        assert_eq!(dsn("failed", fields), HARD);
+    }
+
+    #[test]
+    fn the_reporting_mtas_own_category_speaks_for_the_address() {
+        let fields = "Status: 5.2.1\nRemote-MTA: dns; mx.example.net\nDiagnostic-Code: smtp; 550 5.2.1 <ada@example.net>... User Unknown";
+        assert_eq!(dsn("failed", fields), FILTERED);
+        let categorised = format!("{fields}\nX-PowerMTA-BounceCategory: bad-mailbox");
+        assert_eq!(dsn("failed", &categorised), HARD);
+    }
+
+    #[test]
+    fn a_bounce_forwarded_inline_is_read_from_the_forwarded_text() {
+        let text = "From: Ada <ada@example.org>\nTo: news@example.com\nSubject: Fwd: Returned mail\n\nForwarding this.\n\nBegin forwarded message:\n\n> From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.org>\n> Subject: Returned mail: see transcript for details\n>\n> ----- The following addresses had permanent fatal errors -----\n> <bob@example.net>\n>     (reason: 550 5.1.1 <bob@example.net>... User unknown)\n> Reporting-MTA: dns; relay.example.org\n>\n> Final-Recipient: RFC822; bob@example.net\n> Action: failed\n> Status: 5.1.1\n> Diagnostic-Code: SMTP; 550 5.1.1 <bob@example.net>... User unknown\n> Return-Path: <news@example.com>\n> X-Virus-Scanned: ClamAV\n";
+        let report = parse(text.as_bytes()).unwrap();
+        assert_eq!(report.report_type, ReportType::Dsn);
+        assert_eq!(report.subject.as_deref(), Some("Fwd: Returned mail"));
+        let verdicts = classify(&report);
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0].recipient.as_deref(), Some("bob@example.net"));
+        assert_eq!(
+            (verdicts[0].kind, verdicts[0].reason),
+            (Kind::Hard, Reason::UserUnknown)
+        );
+    }
 }

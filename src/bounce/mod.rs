@@ -10,12 +10,14 @@ pub mod classify;
 pub mod fields;
 pub mod mailbox;
 pub mod report;
+pub mod smtp;
 pub mod text;
 pub mod vocabulary;
 
 pub use classify::{classify, Kind, Reason, Verdict};
 pub use mailbox::{read, Item, MailboxError};
 pub use report::{parse, Feedback, Original, ParseError, Recipient, Report, ReportType};
+pub use smtp::Stage;
 
 /// The bounds that keep a hostile report cheap to read.
 pub mod limits {
@@ -33,8 +35,10 @@ pub mod limits {
     pub const MAX_RECIPIENTS: usize = 100;
     /// Most human-readable text kept, and most of a status part read.
     pub const MAX_TEXT: usize = 64 << 10;
-    /// Most text kept about one recipient of a non-standard report.
+    /// Most text kept about one recipient (of a report's human-readable text).
     pub const MAX_CONTEXT: usize = 2 << 10;
+    /// Most `Received` lines kept of a quoted original.
+    pub const MAX_RECEIVED: usize = 32;
     /// Most blocks read from a status part.
     pub const MAX_BLOCKS: usize = 200;
     /// Most fields read from one block.

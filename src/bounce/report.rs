@@ -5,7 +5,10 @@ use chrono::{DateTime, FixedOffset};
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use super::fields::{self, typed_value, Block};
-use super::limits::{MAX_DEPTH, MAX_MESSAGE_BYTES, MAX_PARTS, MAX_RECIPIENTS, MAX_TEXT};
+use super::limits::{
+    MAX_DEPTH, MAX_MESSAGE_BYTES, MAX_PARTS, MAX_RECEIVED, MAX_RECIPIENTS, MAX_TEXT,
+};
+use super::smtp::{self, Stage};
 use super::text;
 use super::vocabulary as vocab;
 
@@ -44,6 +47,18 @@ pub struct Recipient {
     pub diagnostic_type: Option<String>,
     /// `Remote-MTA` without its type.
     pub remote_mta: Option<String>,
+    /// The human-readable text about this recipient (a DSN's notification names each one with
+    /// the reply it got; a transcript quotes the session), at most
+    /// [`super::limits::MAX_CONTEXT`] bytes.
+    pub context: Option<String>,
+    /// The SMTP command the failing reply answered, when the report says.
+    pub stage: Option<Stage>,
+    /// The reporting MTA's own category for the failure (`X-PowerMTA-BounceCategory`).
+    pub category: Option<String>,
+    /// The reporting MTA had itself accepted the message for this recipient (its own
+    /// `Received` line in the returned headers names the recipient) and names no remote MTA:
+    /// an SMTP-style refusal it gives was decided after it said yes at RCPT time.
+    pub accepted_here: bool,
 }
 
 /// The machine-readable part of an ARF complaint report.
@@ -72,6 +87,10 @@ pub struct Original {
     pub from: Option<String>,
     /// Its `Subject`.
     pub subject: Option<String>,
+    /// Its `Return-Path` address (the envelope sender).
+    pub return_path: Option<String>,
+    /// Its `Received` lines, newest first (at most [`MAX_RECEIVED`]).
+    pub received: Vec<String>,
     /// Headers of ours (`X-Crier-*`) and `List-Id`, for attribution.
     pub ours: Vec<(String, String)>,
 }
@@ -138,6 +157,11 @@ struct Found {
 
 /// Reads one message as a report. Never panics; bounded in size, parts and nesting depth.
 pub fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
+    parse_at(bytes, 0)
+}
+
+/// [`parse`], `depth` reports deep in forwarded messages.
+fn parse_at(bytes: &[u8], depth: usize) -> Result<Report, ParseError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(ParseError::TooLarge {
             size: bytes.len(),
@@ -153,6 +177,12 @@ pub fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
     walk(&message, 0, &mut found);
     if found.text.trim().is_empty() && !found.html.is_empty() {
         found.text = text::from_html(&found.html);
+    }
+    if found.dsn.is_none() && found.feedback.is_none() {
+        if let Some(inner) = forwarded(&found.text, depth) {
+            return Ok(adopt_forwarded(report, inner));
+        }
+        found.dsn = inline_dsn(&found.text);
     }
     let (human, inline_original) = text::split_original(&found.text);
     report.text = human.to_owned();
@@ -175,7 +205,127 @@ pub fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
     if report.report_type == ReportType::NonStandard && report.recipients.is_empty() {
         report.recipients = text::recipients(&report);
     }
+    annotate(&mut report);
     Ok(report)
+}
+
+/// A report forwarded inline by a person ("Begin forwarded message:", then its header lines,
+/// quoted with `>` or not): the forwarded text read as a message of its own, when it is a
+/// report.
+fn forwarded(text: &str, depth: usize) -> Option<Report> {
+    if depth + 1 >= MAX_DEPTH {
+        return None;
+    }
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        offset += line.len();
+        let lower = line.to_lowercase();
+        if vocab::FORWARD_MARKERS.iter().any(|m| lower.contains(m)) {
+            let inner = text::unquote(&text[offset..]);
+            let inner = inner.trim_start();
+            let first = inner
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if !vocab::HEADER_LIKE.iter().any(|h| first.starts_with(h)) {
+                return None;
+            }
+            let report = parse_at(inner.as_bytes(), depth + 1).ok()?;
+            let is_report = matches!(
+                report.report_type,
+                ReportType::Dsn | ReportType::Arf | ReportType::NonStandard
+            );
+            return is_report.then_some(report);
+        }
+    }
+    None
+}
+
+/// The forwarded report, with the forwarding message's own headers (for attribution).
+fn adopt_forwarded(outer: Report, inner: Report) -> Report {
+    let mut notes = outer.notes;
+    notes.push("a report forwarded inline: read from the forwarded text".to_owned());
+    notes.extend(inner.notes.iter().cloned());
+    Report {
+        message_id: outer.message_id,
+        from: outer.from,
+        to: outer.to,
+        envelope_to: outer.envelope_to,
+        date: outer.date,
+        subject: outer.subject,
+        notes,
+        ..inner
+    }
+}
+
+/// A DSN's fields written into the text of a report that has no `message/delivery-status`
+/// part (a flattened or forwarded DSN): from the first DSN field on.
+fn inline_dsn(text: &str) -> Option<String> {
+    const FIRST: &[&str] = &["reporting-mta:", "final-recipient:", "original-recipient:"];
+    let mut offset = 0;
+    let mut start = None;
+    for line in text.split_inclusive('\n') {
+        let lower = line.trim_start().to_ascii_lowercase();
+        if start.is_none() && FIRST.iter().any(|f| lower.starts_with(f)) {
+            start = Some(offset);
+        }
+        if start.is_some() && lower.starts_with("final-recipient:") {
+            let mut dsn = text[start.unwrap_or(offset)..].to_owned();
+            fields::truncate(&mut dsn, MAX_TEXT);
+            return Some(dsn);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// What the parser can tell about each recipient beyond its fields: the text about it, the
+/// SMTP stage of its failure, and whether the reporting MTA had accepted it.
+fn annotate(report: &mut Report) {
+    let single = report.recipients.len() == 1;
+    let reporting_host = report
+        .reporting_mta
+        .as_deref()
+        .and_then(|m| m.split_whitespace().next())
+        .map(str::to_ascii_lowercase);
+    let received = report
+        .original
+        .as_ref()
+        .map(|o| o.received.as_slice())
+        .unwrap_or_default();
+    for r in &mut report.recipients {
+        let address = r
+            .final_recipient
+            .clone()
+            .or_else(|| r.original_recipient.clone())
+            .unwrap_or_default();
+        if r.context.is_none() && !address.is_empty() {
+            r.context = text::context_for(&report.text, &address);
+        }
+        r.stage = [r.diagnostic.as_deref(), r.context.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(smtp::stage_named)
+            .or_else(|| smtp::stage_in_transcript(&report.text, &address))
+            .or_else(|| single.then(|| smtp::stage_named(&report.text)).flatten());
+        r.accepted_here = r.remote_mta.is_none()
+            && r.diagnostic_type.as_deref() == Some("smtp")
+            && reporting_host
+                .as_deref()
+                .is_some_and(|host| accepted_by(host, &address, received));
+    }
+}
+
+/// Whether one of `received` says `host` took the message for `address`.
+fn accepted_by(host: &str, address: &str, received: &[String]) -> bool {
+    let by = format!("by {host} ");
+    received.iter().any(|line| {
+        let line = line.to_ascii_lowercase();
+        line.contains(&by)
+            && line.contains(" for ")
+            && text::addresses_in(&line).iter().any(|a| a == address)
+    })
 }
 
 /// The report's own headers.
@@ -255,20 +405,7 @@ fn walk(message: &Message<'_>, depth: usize, found: &mut Found) {
                     .original
                     .get_or_insert_with(|| original_from_text(&text));
             }
-            (_, PartType::Message(nested)) => {
-                if found.original.is_none() {
-                    found.original = Some(original_from_message(nested));
-                }
-                if depth + 1 < MAX_DEPTH {
-                    let mut inner = Found::default();
-                    walk(nested, depth + 1, &mut inner);
-                    adopt_nested(found, inner);
-                } else {
-                    found.notes.push(format!(
-                        "quoted messages nested over {MAX_DEPTH} deep: skipped"
-                    ));
-                }
-            }
+            (_, PartType::Message(nested)) => walk_nested(nested, depth, found),
             (_, PartType::Binary(b) | PartType::InlineBinary(b))
                 if mime.starts_with("message/") =>
             {
@@ -288,6 +425,22 @@ fn walk(message: &Message<'_>, depth: usize, found: &mut Found) {
             }
             _ => {}
         }
+    }
+}
+
+/// A quoted message: the original (the first one quoted), and what it holds.
+fn walk_nested(nested: &Message<'_>, depth: usize, found: &mut Found) {
+    if found.original.is_none() {
+        found.original = Some(original_from_message(nested));
+    }
+    if depth + 1 < MAX_DEPTH {
+        let mut inner = Found::default();
+        walk(nested, depth + 1, &mut inner);
+        adopt_nested(found, inner);
+    } else {
+        found.notes.push(format!(
+            "quoted messages nested over {MAX_DEPTH} deep: skipped"
+        ));
     }
 }
 
@@ -339,12 +492,23 @@ fn read_dsn(dsn: &str, report: &mut Report) {
 /// Amazon SES's JSON notification (sent through SNS as mail): its bounced, delivered or
 /// complained-of recipients, read like a DSN's or an ARF's.
 fn read_ses(text: &str, report: &mut Report) {
-    if !text.contains("notificationType") {
-        return;
-    }
-    let (Some(start), Some(end)) = (text.find('{'), text.rfind('}')) else {
+    let Some(value) = ses_notification(text) else {
         return;
     };
+    match value.get("notificationType").and_then(|t| t.as_str()) {
+        Some("Bounce") => report.recipients.extend(ses_bounced(&value)),
+        Some("Delivery") => report.recipients.extend(ses_delivered(&value)),
+        Some("Complaint") => report.feedback = Some(ses_complaint(&value)),
+        _ => {}
+    }
+}
+
+/// The JSON of an SES notification in a text, unwrapped from its SNS envelope.
+fn ses_notification(text: &str) -> Option<serde_json::Value> {
+    if !text.contains("notificationType") {
+        return None;
+    }
+    let (start, end) = (text.find('{')?, text.rfind('}')?);
     let body = &text[start..=end.max(start)];
     // SNS mail wraps long lines; a wrapped JSON string is re-joined before parsing.
     let value = [
@@ -352,69 +516,67 @@ fn read_ses(text: &str, report: &mut Report) {
         body.replace(['\r', '\n'], ""),
     ]
     .iter()
-    .find_map(|b| serde_json::from_str::<serde_json::Value>(b).ok());
-    let Some(mut value) = value else { return };
-    if let Some(inner) = value.get("Message").and_then(|m| m.as_str()) {
-        match serde_json::from_str(inner) {
-            Ok(v) => value = v,
-            Err(_) => return,
-        }
+    .find_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())?;
+    match value.get("Message").and_then(|m| m.as_str()) {
+        Some(inner) => serde_json::from_str(inner).ok(),
+        None => Some(value),
     }
-    let str_of =
-        |v: &serde_json::Value, key: &str| v.get(key).and_then(|x| x.as_str()).map(str::to_owned);
-    let list = |v: &serde_json::Value, path: [&str; 2]| -> Vec<serde_json::Value> {
-        v.get(path[0])
-            .and_then(|x| x.get(path[1]))
-            .and_then(|x| x.as_array())
-            .cloned()
-            .unwrap_or_default()
-    };
-    match str_of(&value, "notificationType").as_deref() {
-        Some("Bounce") => {
-            let transient =
-                value.pointer("/bounce/bounceType").and_then(|t| t.as_str()) == Some("Transient");
-            for r in list(&value, ["bounce", "bouncedRecipients"])
-                .iter()
-                .take(MAX_RECIPIENTS)
-            {
-                report.recipients.push(Recipient {
-                    final_recipient: str_of(r, "emailAddress").map(|a| a.to_lowercase()),
-                    action: Some(if transient { "delayed" } else { "failed" }.to_owned()),
-                    status: str_of(r, "status").as_deref().and_then(text::status_code),
-                    diagnostic: str_of(r, "diagnosticCode").map(|d| typed_value(&d).to_owned()),
-                    ..Recipient::default()
-                });
-            }
-        }
-        Some("Delivery") => {
-            for r in list(&value, ["delivery", "recipients"])
-                .iter()
-                .take(MAX_RECIPIENTS)
-            {
-                report.recipients.push(Recipient {
-                    final_recipient: r.as_str().map(str::to_lowercase),
-                    action: Some("delivered".to_owned()),
-                    status: Some("2.0.0".to_owned()),
-                    ..Recipient::default()
-                });
-            }
-        }
-        Some("Complaint") => {
-            let feedback_type = value
-                .pointer("/complaint/complaintFeedbackType")
-                .and_then(|t| t.as_str())
-                .unwrap_or("abuse");
-            report.feedback = Some(Feedback {
-                feedback_type: feedback_type.to_ascii_lowercase(),
-                original_rcpt_to: list(&value, ["complaint", "complainedRecipients"])
-                    .iter()
-                    .filter_map(|r| str_of(r, "emailAddress").map(|a| a.to_lowercase()))
-                    .take(MAX_RECIPIENTS)
-                    .collect(),
-                ..Feedback::default()
-            });
-        }
-        _ => {}
+}
+
+fn ses_str(v: &serde_json::Value, key: &str) -> Option<String> {
+    v.get(key).and_then(|x| x.as_str()).map(str::to_owned)
+}
+
+/// The array at `outer.inner`, at most [`MAX_RECIPIENTS`] long.
+fn ses_list<'a>(
+    v: &'a serde_json::Value,
+    outer: &str,
+    inner: &str,
+) -> impl Iterator<Item = &'a serde_json::Value> {
+    v.get(outer)
+        .and_then(|x| x.get(inner))
+        .and_then(|x| x.as_array())
+        .into_iter()
+        .flatten()
+        .take(MAX_RECIPIENTS)
+}
+
+fn ses_bounced(value: &serde_json::Value) -> Vec<Recipient> {
+    let transient =
+        value.pointer("/bounce/bounceType").and_then(|t| t.as_str()) == Some("Transient");
+    ses_list(value, "bounce", "bouncedRecipients")
+        .map(|r| Recipient {
+            final_recipient: ses_str(r, "emailAddress").map(|a| a.to_lowercase()),
+            action: Some(if transient { "delayed" } else { "failed" }.to_owned()),
+            status: ses_str(r, "status").as_deref().and_then(text::status_code),
+            diagnostic: ses_str(r, "diagnosticCode").map(|d| typed_value(&d).to_owned()),
+            ..Recipient::default()
+        })
+        .collect()
+}
+
+fn ses_delivered(value: &serde_json::Value) -> Vec<Recipient> {
+    ses_list(value, "delivery", "recipients")
+        .map(|r| Recipient {
+            final_recipient: r.as_str().map(str::to_lowercase),
+            action: Some("delivered".to_owned()),
+            status: Some("2.0.0".to_owned()),
+            ..Recipient::default()
+        })
+        .collect()
+}
+
+fn ses_complaint(value: &serde_json::Value) -> Feedback {
+    let feedback_type = value
+        .pointer("/complaint/complaintFeedbackType")
+        .and_then(|t| t.as_str())
+        .unwrap_or("abuse");
+    Feedback {
+        feedback_type: feedback_type.to_ascii_lowercase(),
+        original_rcpt_to: ses_list(value, "complaint", "complainedRecipients")
+            .filter_map(|r| ses_str(r, "emailAddress").map(|a| a.to_lowercase()))
+            .collect(),
+        ..Feedback::default()
     }
 }
 
@@ -438,6 +600,11 @@ fn recipient_from(block: &Block) -> Recipient {
             .and_then(|d| d.split_once(';'))
             .map(|(t, _)| t.trim().to_ascii_lowercase()),
         remote_mta: block.get("Remote-MTA").map(|m| typed_value(m).to_owned()),
+        category: vocab::CATEGORY_FIELDS
+            .iter()
+            .find_map(|name| block.get(name))
+            .map(|c| c.trim().to_ascii_lowercase()),
+        ..Recipient::default()
     }
 }
 
@@ -499,6 +666,13 @@ fn original_from_fields(fields: &[(String, String)]) -> Original {
         to,
         from: get("From").and_then(|v| text::addresses_in(&v).into_iter().next()),
         subject: get("Subject"),
+        return_path: get("Return-Path").and_then(|v| text::addresses_in(&v).into_iter().next()),
+        received: fields
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("Received"))
+            .take(MAX_RECEIVED)
+            .map(|(_, v)| text::collapse_space(v))
+            .collect(),
         ours: fields
             .iter()
             .filter(|(n, _)| {

@@ -42,6 +42,15 @@ pub fn addresses_in(text: &str) -> Vec<String> {
     out
 }
 
+/// Every domain-like word in `text` (letters, digits, dots and dashes, with a dot inside),
+/// lower-cased: the domains of addresses and bare host names alike.
+pub fn domains_in(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-'))
+        .map(|w| w.trim_matches(['.', '-']).to_lowercase())
+        .filter(|w| w.contains('.') && w.chars().any(char::is_alphabetic))
+        .collect()
+}
+
 /// The first enhanced status code (RFC 3463, `5.1.1`) in `text`, not part of a longer
 /// dotted number such as an IP address or a version.
 pub fn status_code(text: &str) -> Option<String> {
@@ -181,7 +190,13 @@ pub fn recipients(report: &Report) -> Vec<Recipient> {
         }
     }
     if order.is_empty() {
-        return vec![recipient_with(None, text)];
+        // Named nowhere in the text: the quoted original's one recipient, if it has one.
+        let to = report.original.as_ref().map(|o| o.to.as_slice());
+        let address = match to {
+            Some([only]) if !excluded.contains(only) => Some(only.clone()),
+            _ => None,
+        };
+        return vec![recipient_with(address, text)];
     }
     order
         .into_iter()
@@ -192,65 +207,126 @@ pub fn recipients(report: &Report) -> Vec<Recipient> {
         .collect()
 }
 
-/// Every mention of an address in `text` (byte offset, address), in order, leaving out
-/// `excluded` addresses and mentions on header-like lines.
-fn mentions(text: &str, excluded: &[String]) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let lower = line
-            .trim_start_matches(['>', ' ', '\t'])
-            .to_ascii_lowercase();
-        let header_like = [
-            "to:",
-            "from:",
-            "cc:",
-            "sent:",
-            "date:",
-            "subject:",
-            "message-id:",
-            "return-path:",
-            "reply-to:",
-            "sender:",
-            "received:",
-            "in-reply-to:",
-            "references:",
-        ]
-        .iter()
-        .any(|h| lower.starts_with(h));
-        if !header_like {
-            for address in addresses_in(line) {
-                if !excluded.contains(&address) && out.len() < MAX_RECIPIENTS * 8 {
-                    out.push((offset, address));
-                }
-            }
-        }
-        offset += line.len();
+/// The text about `address` in a report's human-readable part (see [`context_of`]), when it
+/// is named there.
+pub fn context_for(text: &str, address: &str) -> Option<String> {
+    let mentions = mentions(text, &[]);
+    let chosen: Vec<&(usize, String)> = mentions.iter().collect();
+    let mut context = collapse_space(context_of(text, address, &chosen));
+    super::fields::truncate(&mut context, MAX_CONTEXT);
+    (!context.is_empty()).then_some(context)
+}
+
+/// A forwarded text without its quoting: one `>` (and the space after it) off every line, when
+/// its lines are quoted.
+pub fn unquote(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let quoted = lines.iter().filter(|l| l.starts_with('>')).count();
+    if quoted * 2 <= lines.len() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let line = line
+            .strip_prefix('>')
+            .map_or(line, |l| l.strip_prefix(' ').unwrap_or(l));
+        out.push_str(line);
+        out.push('\n');
     }
     out
 }
 
-/// The text about `address`: from the line of its first mention to the line of the next
-/// mention of another address.
+/// Every mention of an address in `text` (byte offset of its line, address), in order,
+/// leaving out `excluded` addresses, mentions on header-like lines, and addresses a report
+/// names as someone other than a failed recipient (`sent by`, `generated from`, `contact`).
+fn mentions(text: &str, excluded: &[String]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    let mut previous = String::new();
+    let mut others: Vec<String> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let lower = line.to_lowercase();
+        let unquoted = lower.trim_start_matches(['>', ' ', '\t']);
+        let header_like = vocab::HEADER_LIKE.iter().any(|h| unquoted.starts_with(h));
+        if !header_like {
+            for address in addresses_in(line) {
+                let lead = lower
+                    .find(address.as_str())
+                    .map(|at| &lower[..at])
+                    .filter(|before| !before.trim_matches(LEAD_PUNCTUATION).is_empty())
+                    .unwrap_or(&previous);
+                let named_as_other = vocab::NOT_RECIPIENT_LEADS
+                    .iter()
+                    .any(|l| lead.trim_end_matches(LEAD_PUNCTUATION).ends_with(l));
+                if named_as_other {
+                    others.push(address);
+                } else if !excluded.contains(&address) && out.len() < MAX_RECIPIENTS * 8 {
+                    out.push((offset, address));
+                }
+            }
+        }
+        if !line.trim().is_empty() {
+            previous = lower;
+        }
+        offset += line.len();
+    }
+    // Named once as someone else, never a failed recipient.
+    out.retain(|(_, a)| !others.contains(a));
+    out
+}
+
+/// What may stand between a lead-in phrase and the address it introduces.
+const LEAD_PUNCTUATION: &[char] = &[' ', '\t', '\r', '\n', '<', '(', ':', '"', '\''];
+
+/// The text about `address`: from the line of its first mention up to the line of the next
+/// mention of another address, a new session of a transcript (`while talking to …`), or a
+/// transcript's status line about something else (`550 example.org (smtp)... 550 Host unknown`).
 fn context_of<'a>(text: &'a str, address: &str, mentions: &[&(usize, String)]) -> &'a str {
     let Some(first) = mentions.iter().position(|(_, a)| a == address) else {
         return "";
     };
     let from = mentions[first].0;
-    let to = mentions[first..]
+    let next = mentions[first..]
         .iter()
         .find(|(at, a)| a != address && *at > from)
         .map_or(text.len(), |(at, _)| *at);
-    text.get(from..to).unwrap_or_default()
+    let mut end = from;
+    for (i, line) in text[from..next].split_inclusive('\n').enumerate() {
+        if i > 0 && ends_context(line, address) {
+            break;
+        }
+        end += line.len();
+    }
+    text.get(from..end).unwrap_or_default()
+}
+
+/// Whether `line` starts the text about something other than `address`.
+fn ends_context(line: &str, address: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    if lower
+        .trim_start_matches(['.', ' ', '\t'])
+        .starts_with("while talking to")
+    {
+        return true;
+    }
+    // Sendmail's `550 <what>... <why>`, about another address or a host.
+    let b = line.as_bytes();
+    let status_line = b.len() > 4
+        && b[..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b' '
+        && line.contains("... ");
+    status_line && !addresses_in(line).iter().any(|a| a == address)
 }
 
 fn recipient_with(address: Option<String>, context: &str) -> Recipient {
     let mut diagnostic = collapse_space(context);
     super::fields::truncate(&mut diagnostic, MAX_CONTEXT);
+    let diagnostic = Some(diagnostic).filter(|d| !d.is_empty());
     Recipient {
         final_recipient: address,
-        status: status_code(&diagnostic),
-        diagnostic: Some(diagnostic).filter(|d| !d.is_empty()),
+        status: diagnostic.as_deref().and_then(status_code),
+        context: diagnostic.clone(),
+        diagnostic,
         ..Recipient::default()
     }
 }

@@ -7,6 +7,7 @@
 //! because suppressing a real member on an IP block-list rejection is the costly mistake.
 
 use super::classify::Reason;
+use super::smtp::Stage;
 
 /// Phrases naming a sender-side reason: never suppress, warn the organiser.
 pub const SENDER_SIDE: &[(Reason, &[&str])] = &[
@@ -224,6 +225,7 @@ pub const SOFT: &[(Reason, &[&str])] = &[
             "out of storage",
             "insufficient storage",
             "not enough space",
+            "not enough disk space",
             "no space left",
         ],
     ),
@@ -375,6 +377,7 @@ pub const HARD: &[(Reason, &[&str])] = &[
             "illegal host",
             "domain is not reachable",
             "unrouteable address",
+            "host * not found",
         ],
     ),
     (
@@ -452,8 +455,9 @@ pub const HARD: &[(Reason, &[&str])] = &[
     ),
 ];
 
-/// Generic refusals that name the recipient but not why: taken as a dead address only when the
-/// status code says nothing more specific.
+/// Generic refusals that name the recipient but not why: a user-unknown candidate when the status
+/// code says nothing more specific (judged like "user unknown": by its stage and codes), and no
+/// verdict when they go on to state a reason (`Recipient address rejected: On hold`).
 pub const HARD_WEAK: &[(Reason, &[&str])] = &[(
     Reason::UserUnknown,
     &[
@@ -464,10 +468,12 @@ pub const HARD_WEAK: &[(Reason, &[&str])] = &[(
     ],
 )];
 
-/// Phrases from a directory lookup (the address is not in the recipient's directory): about
-/// the address whatever the SMTP stage.
+/// Phrases from a directory lookup (the address is not in the recipient's directory, or the
+/// local delivery agent has no such user): about the address whatever the SMTP stage.
 pub const DIRECTORY: &[&str] = &[
     "not listed in",
+    "recipnotfound",
+    "mail.local: unknown user",
     "name is not recognized",
     "recipientnotfound",
     "recipient not found by",
@@ -596,40 +602,129 @@ pub const ORIGINAL_MARKERS: &[&str] = &[
     "content-type: message/rfc822",
     "content-type: text/rfc822-headers",
     "message text follows",
+    "original message:",
+    "copy of the message header",
 ];
 
-/// Phrases saying the reply came at RCPT time: a user-unknown reply there is about the
-/// address itself.
-pub const RCPT_STAGE: &[&str] = &[
-    "rcpt",
-    "does not like recipient",
-    "recipientnotfound",
-    "recipient not found by",
+/// Lines (lower-cased, contained) that start a forwarded message in a person's mail: a bounce
+/// forwarded inline is read from there on.
+pub const FORWARD_MARKERS: &[&str] = &[
+    "begin forwarded message",
+    "forwarded message",
+    "forwarded by",
 ];
 
-/// Phrases saying the reply came after the message was sent (DATA): a user-unknown reply there
-/// is the recipient's filter more often than a dead address.
-pub const DATA_STAGE: &[&str] = &[
-    "end of data",
-    ">>> data",
-    "after data",
-    "after end of data",
-    "reply to data",
+/// Per-recipient fields in which a reporting MTA files the failure under its own category.
+pub const CATEGORY_FIELDS: &[&str] = &["X-PowerMTA-BounceCategory"];
+
+/// What those categories mean (PowerMTA's documented set), for a failure whose text says
+/// nothing known. `bad-mailbox` and `bad-domain` say the address itself is bad.
+pub const CATEGORIES: &[(&str, Reason)] = &[
+    ("bad-mailbox", Reason::UserUnknown),
+    ("bad-domain", Reason::HostUnknown),
+    ("inactive-mailbox", Reason::Suspend),
+    ("quota-issues", Reason::MailboxFull),
+    ("message-expired", Reason::Expired),
+    ("no-answer-from-host", Reason::Expired),
+    ("bad-connection", Reason::NetworkError),
+    ("routing-errors", Reason::SystemError),
+    ("protocol-errors", Reason::SystemError),
+    ("bad-configuration", Reason::SystemError),
+    ("relaying-issues", Reason::NoRelaying),
+    ("policy-related", Reason::Policy),
+    ("spam-related", Reason::SpamDetected),
+    ("virus-related", Reason::VirusDetected),
+    ("content-related", Reason::ContentError),
+    ("invalid-sender", Reason::Rejected),
 ];
 
-/// Phrases saying the reply came before any recipient was given (connect, HELO, MAIL FROM):
-/// whatever its words, it is not about the recipient.
-pub const BEFORE_RCPT_STAGE: &[&str] = &[
-    "after mail from",
-    "in reply to mail from",
-    "reply to mail from",
-    "after helo",
-    "after ehlo",
-    "in reply to helo",
-    "in reply to ehlo",
-    "after initial connection",
-    "greeting",
-    "my name was rejected",
+/// Phrases naming the SMTP command a failing reply answered. A user-unknown reply to RCPT TO is
+/// about the address itself; after DATA the same words come from the recipient's filter as often
+/// as not; before RCPT (connection, HELO, MAIL FROM) it is not about the recipient at all.
+pub const STAGES: &[(Stage, &[&str])] = &[
+    (
+        Stage::Rcpt,
+        &[
+            "in reply to rcpt to",
+            "after rcpt to",
+            "after rcpt command",
+            "did not like our rcpt to",
+            "does not like recipient",
+            "reply to rcpt",
+            "smtp:rcpt",
+            "[rcpt_to]",
+        ],
+    ),
+    (
+        Stage::Data,
+        &[
+            "after end of data",
+            "in reply to end of data",
+            "in reply to data",
+            "after data",
+            "after the data command",
+            "reply to data",
+            "smtp command data",
+        ],
+    ),
+    (
+        Stage::MailFrom,
+        &[
+            "after mail from",
+            "in reply to mail from",
+            "reply to mail from",
+            "after mail command",
+        ],
+    ),
+    (
+        Stage::Helo,
+        &[
+            "after helo",
+            "after ehlo",
+            "in reply to helo",
+            "in reply to ehlo",
+            "my name was rejected",
+        ],
+    ),
+    (
+        Stage::Connect,
+        &[
+            "after initial connection",
+            "during greeting",
+            "greeting wait",
+            "smtp greeting",
+            "in reply to connect",
+        ],
+    ),
+];
+
+/// Line starts (lower-cased, after any quoting) of header fields quoted in a report's text: an
+/// address on them is not a failed recipient.
+pub const HEADER_LIKE: &[&str] = &[
+    "to:",
+    "from:",
+    "cc:",
+    "sent:",
+    "date:",
+    "subject:",
+    "message-id:",
+    "return-path:",
+    "reply-to:",
+    "sender:",
+    "received:",
+    "in-reply-to:",
+    "references:",
+];
+
+/// Words that introduce an address as someone other than a failed recipient: the sender, the
+/// alias a recipient was expanded from, a contact for help.
+pub const NOT_RECIPIENT_LEADS: &[&str] = &[
+    "sent by",
+    "generated from",
+    "expanded from",
+    "forwarded from",
+    "contact",
+    "assistance",
 ];
 
 /// Local parts never taken as the failed recipient when found in a report's text.
@@ -658,16 +753,27 @@ pub const COMPLAINT_SUBJECTS: &[&str] = &["complaint about message from"];
 pub const UNSUBSCRIBE_SUBJECTS: &[&str] = &["unsubscribe"];
 
 /// Whether `text` (lower-cased, whitespace collapsed) holds `phrase`; `*` in a phrase stands
-/// for any text.
+/// for one word (a run of non-space characters: a host, a domain, an IP address).
 pub fn contains(text: &str, phrase: &str) -> bool {
-    let mut rest = text;
-    for piece in phrase.split('*') {
-        match rest.find(piece) {
-            Some(i) => rest = &rest[i + piece.len()..],
-            None => return false,
-        }
+    match phrase.split_once('*') {
+        None => text.contains(phrase),
+        Some((head, tail)) => text.match_indices(head).any(|(at, _)| {
+            let rest = &text[at + head.len()..];
+            let word = rest.find(' ').unwrap_or(rest.len());
+            word > 0 && contains_at_start(&rest[word..], tail)
+        }),
     }
-    true
+}
+
+/// Whether `text` starts with `phrase` (whose `*` stand for one word each).
+fn contains_at_start(text: &str, phrase: &str) -> bool {
+    match phrase.split_once('*') {
+        None => text.starts_with(phrase),
+        Some((head, tail)) => text.strip_prefix(head).is_some_and(|rest| {
+            let word = rest.find(' ').unwrap_or(rest.len());
+            word > 0 && contains_at_start(&rest[word..], tail)
+        }),
+    }
 }
 
 /// The first reason of `table` whose phrase `text` holds, with that phrase.
