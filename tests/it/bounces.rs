@@ -54,47 +54,257 @@ fn count(verdicts: &[Verdict], kind: Kind) -> usize {
     verdicts.iter().filter(|v| v.kind == kind).count()
 }
 
-/// What went wrong with one file, if anything, by the four criteria.
-fn problems(file: &str, rows: &[Expected], got: &[Verdict]) -> Vec<String> {
-    let mut out = Vec::new();
+/// The four criteria, one line each in the test's output.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Criterion {
+    /// Every recipient whose `hard` is true gets a Hard verdict.
+    HardIsHard,
+    /// Every complaint (feedback abuse / opt-out) is a Complaint, and nothing else is.
+    ComplaintIsComplaint,
+    /// Every auto-reply is ignored (AutoReply), every success notice is Delivered.
+    IgnoredIsIgnored,
+    /// No recipient whose `hard` is false is Hard.
+    NothingElseHard,
+}
+
+impl Criterion {
+    const ALL: [Criterion; 4] = [
+        Criterion::HardIsHard,
+        Criterion::ComplaintIsComplaint,
+        Criterion::IgnoredIsIgnored,
+        Criterion::NothingElseHard,
+    ];
+
+    fn describe(self) -> &'static str {
+        match self {
+            Criterion::HardIsHard => "hard recipients classified Hard",
+            Criterion::ComplaintIsComplaint => "complaints classified Complaint (and only they)",
+            Criterion::IgnoredIsIgnored => "auto-replies AutoReply, success notices Delivered",
+            Criterion::NothingElseHard => "not-hard recipients never Hard (reports)",
+        }
+    }
+
+    /// The reports this criterion is about.
+    fn applies(self, rows: &[Expected]) -> bool {
+        match self {
+            Criterion::HardIsHard => rows.iter().any(|r| r.hard),
+            Criterion::ComplaintIsComplaint => true,
+            Criterion::IgnoredIsIgnored => rows
+                .iter()
+                .any(|r| matches!(r.reason.as_str(), "vacation" | "delivered")),
+            Criterion::NothingElseHard => rows.iter().any(|r| !r.hard),
+        }
+    }
+}
+
+/// Recipients of one report by `hard`, and those given the wrong kind.
+#[derive(Default)]
+struct Hardness {
+    hard: usize,
+    missed: usize,
+    not_hard: usize,
+    extra: usize,
+}
+
+/// Rows and verdicts are paired in order where their counts agree, else counted.
+fn hardness(rows: &[Expected], got: &[Verdict]) -> Hardness {
     let hard = rows.iter().filter(|r| r.hard).count();
+    let got_hard = count(got, Kind::Hard);
+    let pairs = || rows.iter().zip(got);
+    let paired = rows.len() == got.len();
+    Hardness {
+        hard,
+        missed: if paired {
+            pairs()
+                .filter(|(r, v)| r.hard && v.kind != Kind::Hard)
+                .count()
+        } else {
+            hard.saturating_sub(got_hard)
+        },
+        not_hard: rows.len() - hard,
+        extra: if paired {
+            pairs()
+                .filter(|(r, v)| !r.hard && v.kind == Kind::Hard)
+                .count()
+        } else {
+            got_hard.saturating_sub(hard)
+        },
+    }
+}
+
+/// What is wrong with one report, by criterion. Rows and verdicts are paired in order where
+/// their counts agree (a report lists its recipients in one order), else counted.
+fn problems(rows: &[Expected], got: &[Verdict]) -> Vec<(Criterion, String)> {
+    let mut out = Vec::new();
+    let Hardness {
+        hard,
+        missed,
+        extra,
+        ..
+    } = hardness(rows, got);
+    if missed > 0 {
+        out.push((
+            Criterion::HardIsHard,
+            format!("{missed} of {hard} hard recipients not Hard"),
+        ));
+    }
+    if extra > 0 {
+        out.push((
+            Criterion::NothingElseHard,
+            format!("{extra} recipients wrongly Hard"),
+        ));
+    }
     let complaints = rows.iter().filter(|r| r.complaint()).count();
-    let shown = || {
-        got.iter()
-            .map(|v| {
-                format!(
-                    "{}/{}/{:?} {:?} [{}]",
-                    v.kind.as_str(),
-                    v.reason.as_str(),
-                    v.status,
-                    v.recipient,
-                    v.detail.chars().take(120).collect::<String>()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    if count(got, Kind::Hard) < hard {
-        out.push(format!("{file}: {hard} hard expected, got {}", shown()));
-    }
-    if count(got, Kind::Hard) > hard {
-        out.push(format!(
-            "{file}: only {hard} hard expected, got {}",
-            shown()
-        ));
-    }
     if count(got, Kind::Complaint) != complaints {
-        out.push(format!(
-            "{file}: {complaints} complaints expected, got {}",
-            shown()
+        out.push((
+            Criterion::ComplaintIsComplaint,
+            format!(
+                "{complaints} complaints expected, {} given",
+                count(got, Kind::Complaint)
+            ),
         ));
     }
-    if rows.iter().any(|r| r.reason == "vacation")
-        && (got.is_empty() || got.iter().any(|v| v.kind != Kind::AutoReply))
-    {
-        out.push(format!("{file}: auto-reply expected, got {}", shown()));
+    let vacation = rows.iter().any(|r| r.reason == "vacation");
+    if vacation && (got.is_empty() || got.iter().any(|v| v.kind != Kind::AutoReply)) {
+        out.push((
+            Criterion::IgnoredIsIgnored,
+            "auto-reply not ignored".to_owned(),
+        ));
+    }
+    let delivered = rows.iter().filter(|r| r.reason == "delivered").count();
+    let all_delivered = delivered == rows.len();
+    let got_delivered = count(got, Kind::Delivered);
+    if delivered > 0 && (got_delivered == 0 || all_delivered && got_delivered != got.len()) {
+        out.push((
+            Criterion::IgnoredIsIgnored,
+            "success notice not Delivered".to_owned(),
+        ));
     }
     out
+}
+
+/// Reports whose expected label no general rule reaches, each with why. Five rest on sisimai's
+/// per-server wording tables: a user-unknown reply with no address status code and no SMTP
+/// stage, worded like replies from other servers that the same table labels filtered; one
+/// contradicts its own text. Each is a missed Hard, never a wrong one (checked), and each must
+/// still be off (the test fails when one starts to pass, so that the list only shrinks).
+const EXCEPTIONS: &[(&str, &str)] = &[
+    (
+        "lhost-exim-37.eml",
+        "`553 neko.example.com does not exist` names the sender's domain",
+    ),
+    (
+        "lhost-outlook-08.eml",
+        "bare `550 ... mailbox unavailable`; zoho-03's same reply: filtered",
+    ),
+    (
+        "lhost-mcafee-05.eml",
+        "bare `550 <a>... User not exist`; mailfoundry-01's like: filtered",
+    ),
+    (
+        "lhost-messagingserver-09.eml",
+        "bare `550 <a>: User unknown`; postfix-07's same: filtered",
+    ),
+    (
+        "lhost-imailserver-01.eml",
+        "bare `Unknown user: <a>`; x1-02's `<a> [User unknown]`: filtered",
+    ),
+    (
+        "lhost-verizon-01.eml",
+        "bare `No valid recipients for this MM`; x1-02's like: filtered",
+    ),
+];
+
+#[test]
+fn every_real_report_is_classified_as_sisimai_expects() {
+    let expected = expected();
+    let mut table: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut off: BTreeMap<Criterion, Vec<String>> = BTreeMap::new();
+    let mut applies: BTreeMap<Criterion, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut recipients = Hardness::default();
+    for (file, rows) in &expected {
+        let got = verdicts(&corpus().join("emails").join(file));
+        tally(rows, &got, &mut table);
+        let h = hardness(rows, &got);
+        recipients.hard += h.hard;
+        recipients.missed += h.missed;
+        recipients.not_hard += h.not_hard;
+        recipients.extra += h.extra;
+        for c in Criterion::ALL.into_iter().filter(|c| c.applies(rows)) {
+            *applies.entry(c).or_default() += 1;
+        }
+        let found = problems(rows, &got);
+        for (c, what) in &found {
+            off.entry(*c).or_default().push(format!("{file}: {what}"));
+        }
+        let excepted = EXCEPTIONS.iter().any(|(f, _)| f == file);
+        let only_missed = found.iter().all(|(c, _)| *c == Criterion::HardIsHard);
+        match (excepted, found.is_empty()) {
+            (false, true) => {}
+            (true, false) if only_missed => {}
+            (true, true) => failures.push(format!("{file}: now passes; remove it from EXCEPTIONS")),
+            _ => failures.push(format!("{file}: {}", shown(&found, &got))),
+        }
+    }
+    for (file, _) in EXCEPTIONS {
+        if !expected.contains_key(*file) {
+            failures.push(format!("{file}: in EXCEPTIONS but not in expected.tsv"));
+        }
+    }
+    print_figures(expected.len(), &table, &applies, &off, &recipients);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The test's output: expected reason → kinds given, then the figures by criterion (with the
+/// reports off) and by recipient.
+fn print_figures(
+    reports: usize,
+    table: &BTreeMap<String, BTreeMap<String, usize>>,
+    applies: &BTreeMap<Criterion, usize>,
+    off: &BTreeMap<Criterion, Vec<String>>,
+    recipients: &Hardness,
+) {
+    println!("expected reason -> crier kind (count), {reports} reports:");
+    for (reason, kinds) in table {
+        let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("  {reason:16} {}", kinds.join(", "));
+    }
+    println!("by criterion (reports):");
+    for c in Criterion::ALL {
+        let total = applies.get(&c).copied().unwrap_or_default();
+        let bad = off.get(&c).map_or(0, Vec::len);
+        println!("  {:52} {}/{total}", c.describe(), total - bad);
+        for line in off.get(&c).into_iter().flatten() {
+            println!("      {line}");
+        }
+    }
+    println!(
+        "by recipient: hard {}/{} Hard; not hard {}/{} kept from Hard",
+        recipients.hard - recipients.missed,
+        recipients.hard,
+        recipients.not_hard - recipients.extra,
+        recipients.not_hard,
+    );
+    println!("documented exceptions: {}", EXCEPTIONS.len());
+}
+
+fn shown(found: &[(Criterion, String)], got: &[Verdict]) -> String {
+    let problems: Vec<&str> = found.iter().map(|(_, what)| what.as_str()).collect();
+    let verdicts: Vec<String> = got
+        .iter()
+        .map(|v| {
+            format!(
+                "{}/{}/{:?} {:?} [{}]",
+                v.kind.as_str(),
+                v.reason.as_str(),
+                v.status,
+                v.recipient,
+                v.detail.chars().take(120).collect::<String>()
+            )
+        })
+        .collect();
+    format!("{}; got {}", problems.join(", "), verdicts.join("; "))
 }
 
 /// Expected reason → the kinds given, pairing rows and verdicts in order where the counts
@@ -121,37 +331,6 @@ fn tally(
             .or_default() += 1;
     }
 }
-
-#[test]
-fn every_real_report_is_classified_as_sisimai_expects() {
-    let expected = expected();
-    let mut table: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    let mut failures = Vec::new();
-    for (file, rows) in &expected {
-        let got = verdicts(&corpus().join("emails").join(file));
-        failures.extend(problems(file, rows, &got));
-        tally(rows, &got, &mut table);
-    }
-    println!(
-        "expected reason -> crier kind (count), {} reports:",
-        expected.len()
-    );
-    for (reason, kinds) in &table {
-        let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        println!("  {reason:16} {}", kinds.join(", "));
-    }
-    println!("{} reports off by the four criteria:", failures.len());
-    for f in &failures {
-        println!("  {f}");
-    }
-    // A ratchet, not a goal: the reports still off are listed above (most are sisimai's
-    // per-server judgements that a user-unknown reply without its SMTP stage is a filter, or
-    // the reverse). Fewer is progress; more is a regression.
-    assert!(failures.len() <= KNOWN_OFF, "\n{}", failures.join("\n"));
-}
-
-/// Reports still off by the four criteria (see the test's output).
-const KNOWN_OFF: usize = 22;
 
 fn cases() -> u32 {
     std::env::var("CRIER_FUZZ_CASES")
@@ -262,6 +441,20 @@ fn deeply_nested_quoted_messages_are_bounded() {
     }
     let text = dsn_around(&format!("Content-Type: message/rfc822\n\n{inner}"));
     assert!(timed(text.as_bytes()) < Duration::from_secs(10));
+}
+
+#[test]
+fn reports_forwarded_inside_forwards_without_end_are_bounded() {
+    let mut inner = "From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\n\nFinal-Recipient: rfc822; ada@example.net\nAction: failed\nStatus: 5.1.1\n".to_owned();
+    for i in 0..200 {
+        let quoted: String = inner.lines().map(|l| format!("> {l}\n")).collect();
+        inner = format!(
+            "From: p{i}@example.com\nSubject: Fwd: x\n\nBegin forwarded message:\n\n{quoted}"
+        );
+    }
+    assert!(timed(inner.as_bytes()) < Duration::from_secs(10));
+    let big = inner.replacen("\n\n", &format!("\n\n{}\n", "x".repeat(4 << 20)), 1);
+    assert!(timed(big.as_bytes()) < Duration::from_secs(10));
 }
 
 #[test]
