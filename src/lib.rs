@@ -45,6 +45,9 @@ pub mod templates;
 /// E-mail: templates, typed views, tokens, calendar files, MIME messages.
 pub mod email;
 
+/// Bounce and complaint reports read and classified (hard, soft, sender-side, complaint...).
+pub mod bounce;
+
 // State.
 
 /// The ledger: every send, delivery, suppression and subscriber, in SQLite.

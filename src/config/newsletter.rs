@@ -66,15 +66,13 @@ pub struct DkimSettings {
     pub domain: String,
     /// Selector (`s=`): the key is published at `<selector>._domainkey.<domain>`.
     pub selector: String,
-    /// Private key file, outside the repository: PKCS#1 PEM for `rsa`, base64 seed for `ed25519`.
+    /// Private key file, outside the repository: RSA as PKCS#1 or PKCS#8 PEM, Ed25519 as
+    /// PKCS#8 PEM (what `openssl genpkey` writes) or a base64 32-byte seed.
     pub key_file: PathBuf,
-    /// `rsa` (default) or `ed25519`.
-    #[serde(default = "default_algorithm")]
-    pub algorithm: String,
-}
-
-fn default_algorithm() -> String {
-    "rsa".to_owned()
+    /// `rsa` or `ed25519`; when left out, taken from the key itself (PEM keys name their
+    /// algorithm, a bare 32-byte seed is Ed25519).
+    #[serde(default)]
+    pub algorithm: Option<String>,
 }
 
 /// The section as written.
@@ -283,13 +281,14 @@ pub(super) fn validate(
         }
     };
     if let Some(d) = &raw.dkim {
-        if d.key_file.is_relative() || !matches!(d.algorithm.as_str(), "rsa" | "ed25519") {
+        let algorithm = d.algorithm.as_deref().unwrap_or("rsa");
+        if d.key_file.is_relative() || !matches!(algorithm, "rsa" | "ed25519") {
             fail(
                 &["newsletter", "dkim"],
                 format!(
                     "field `newsletter.dkim`: expected an absolute `key_file` outside the site and `algorithm` rsa or ed25519, found `{}` and `{}`",
                     d.key_file.display(),
-                    d.algorithm
+                    algorithm
                 ),
             );
         }
