@@ -123,7 +123,7 @@ fn dry_run(
         serde_json::to_writer_pretty(&mut out, &summary).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
-        print_summary(&mut out, &summary)?;
+        write!(out, "{summary}")?;
     }
     Ok(if summary.failures.is_empty() {
         ExitCode::SUCCESS
@@ -255,96 +255,4 @@ fn describe(plan: &Plan) {
             None => println!("  no upcoming meetup announced"),
         }
     }
-}
-
-/// What the send says: why, the recaps, the event and the notice.
-fn print_contents(out: &mut impl Write, s: &Summary<'_>) -> std::io::Result<()> {
-    if s.kind == SendKind::Post {
-        return Ok(());
-    }
-    writeln!(out, "{}", basis_text(s.basis))?;
-    let digest = s.kind == SendKind::Digest;
-    if digest {
-        writeln!(out, "recaps: {}", s.recaps.len())?;
-        for r in s.recaps {
-            writeln!(out, "  - {} <{}>", r.title, r.url)?;
-        }
-    }
-    match s.event {
-        Some(e) => writeln!(
-            out,
-            "next event: {} on {} ({}), RSVP: {}",
-            e.title,
-            e.start,
-            e.weekday,
-            e.rsvp.as_deref().unwrap_or("no link")
-        )?,
-        None => writeln!(out, "next event: none announced after {}", s.at)?,
-    }
-    for line in s.notice {
-        writeln!(out, "notice: {line}")?;
-    }
-    if digest && !s.has_news {
-        writeln!(
-            out,
-            "nothing new since the last digest: a scheduled send with only_if_new would skip it"
-        )?;
-    }
-    Ok(())
-}
-
-fn print_summary(out: &mut impl Write, s: &Summary<'_>) -> std::io::Result<()> {
-    writeln!(out, "dry run: nothing was sent and no state was changed")?;
-    if !s.readings.is_empty() {
-        writeln!(out, "what the newest recaps say:")?;
-        for reading in &s.readings {
-            write!(out, "{reading}")?;
-        }
-    }
-    let resumed = if s.resumed {
-        " (resumes an interrupted send)"
-    } else {
-        ""
-    };
-    writeln!(out, "{} {} as of {}{resumed}", s.kind, s.id, s.at)?;
-    writeln!(
-        out,
-        "subject: {}",
-        s.subject.as_deref().unwrap_or("(no message composed)")
-    )?;
-    print_contents(out, s)?;
-    for (list, n) in &s.lists {
-        writeln!(out, "list {list}: {n} recipients")?;
-    }
-    writeln!(
-        out,
-        "recipients: {} (each address once), composed: {}",
-        s.recipients, s.composed
-    )?;
-    for (reason, n) in &s.skipped {
-        writeln!(out, "skipped, {reason}: {n}")?;
-    }
-    if let Some(skipped) = s.skipped_addresses {
-        for k in skipped {
-            writeln!(out, "  {} ({}): {}", k.address, k.reason, k.detail)?;
-        }
-    } else if !s.skipped.is_empty() {
-        writeln!(out, "  (-v lists the addresses)")?;
-    }
-    writeln!(
-        out,
-        "largest message: {} bytes (HTML part {} bytes)",
-        s.largest_message_bytes, s.largest_html_bytes
-    )?;
-    writeln!(out, "token key: {}", s.token_key)?;
-    if let Some(dir) = &s.preview_dir {
-        writeln!(out, "preview written to {dir}")?;
-    }
-    if !s.failures.is_empty() {
-        writeln!(out, "failures: {}", s.failures.len())?;
-        for f in &s.failures {
-            writeln!(out, "  {f}")?;
-        }
-    }
-    Ok(())
 }

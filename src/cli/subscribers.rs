@@ -12,7 +12,7 @@ use super::{print_diagnostics, Cli};
 use crate::clock::Clock;
 use crate::config::{self, Config};
 use crate::ledger::Ledger;
-use crate::service::subscriptions::{Added, Subscriptions, Who as Selection};
+use crate::service::subscriptions::{joinable_list, Added, Subscriptions, Who as Selection};
 use crate::subscribers::store::{Filter, MemberStatus, Person, Store};
 use crate::subscribers::{export, import, Address, Suppression};
 
@@ -231,24 +231,9 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The list named on the command line, which people must be able to be on.
+/// The list named on the command line (else the first people may join).
 fn target_list(config: &Config, list: Option<&String>) -> anyhow::Result<String> {
-    let name = match list {
-        Some(l) => l.clone(),
-        None => config
-            .audience
-            .lists
-            .first()
-            .map(|l| l.name.clone())
-            .ok_or_else(|| anyhow::anyhow!("`audience.lists` is empty: name a list with --list"))?,
-    };
-    if config.audience.list(&name).is_none() {
-        anyhow::bail!(
-            "list `{name}` is not in `audience.lists` of crier.yaml ({}); add it there first, or digests would never reach its members",
-            config.audience.lists.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
-        );
-    }
-    Ok(name)
+    Ok(joinable_list(&config.audience, list.map(String::as_str))?)
 }
 
 fn address(text: &str) -> anyhow::Result<Address> {

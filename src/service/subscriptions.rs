@@ -383,6 +383,46 @@ impl<'a, S: Store> Subscriptions<'a, S> {
     }
 }
 
+/// Why a list cannot be written to by an organiser's command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotJoinable {
+    /// No list was named and none is configured.
+    #[error("`audience.lists` is empty: name a list with --list")]
+    NoLists,
+    /// The list is not one people can be on.
+    #[error("list `{name}` is not in `audience.lists` of crier.yaml ({known}); add it there first, or digests would never reach its members")]
+    Unknown {
+        /// The list named.
+        name: String,
+        /// The lists configured.
+        known: String,
+    },
+}
+
+/// The list an organiser's command writes to: `named`, which must be one of
+/// `audience.lists` (else digests would never reach its members), or the first of them.
+pub fn joinable_list(
+    audience: &AudienceSettings,
+    named: Option<&str>,
+) -> Result<String, NotJoinable> {
+    let name = match named {
+        Some(l) => l.to_owned(),
+        None => audience
+            .lists
+            .first()
+            .map(|l| l.name.clone())
+            .ok_or(NotJoinable::NoLists)?,
+    };
+    if audience.list(&name).is_none() {
+        let known: Vec<&str> = audience.lists.iter().map(|l| l.name.as_str()).collect();
+        return Err(NotJoinable::Unknown {
+            name,
+            known: known.join(", "),
+        });
+    }
+    Ok(name)
+}
+
 /// The lists a form post joins: those ticked that people may join, else the first one.
 fn chosen_lists(audience: &AudienceSettings, asked: &[String]) -> Vec<String> {
     let mut lists: Vec<String> = audience

@@ -129,3 +129,99 @@ pub fn basis_text(basis: &Basis) -> String {
         Basis::Resumed => "resumed as frozen".to_owned(),
     }
 }
+
+/// What the send says: why, the recaps, the event and the notice.
+fn write_contents(out: &mut std::fmt::Formatter<'_>, s: &Summary<'_>) -> std::fmt::Result {
+    if s.kind == SendKind::Post {
+        return Ok(());
+    }
+    writeln!(out, "{}", basis_text(s.basis))?;
+    let digest = s.kind == SendKind::Digest;
+    if digest {
+        writeln!(out, "recaps: {}", s.recaps.len())?;
+        for r in s.recaps {
+            writeln!(out, "  - {} <{}>", r.title, r.url)?;
+        }
+    }
+    match s.event {
+        Some(e) => writeln!(
+            out,
+            "next event: {} on {} ({}), RSVP: {}",
+            e.title,
+            e.start,
+            e.weekday,
+            e.rsvp.as_deref().unwrap_or("no link")
+        )?,
+        None => writeln!(out, "next event: none announced after {}", s.at)?,
+    }
+    for line in s.notice {
+        writeln!(out, "notice: {line}")?;
+    }
+    if digest && !s.has_news {
+        writeln!(
+            out,
+            "nothing new since the last digest: a scheduled send with only_if_new would skip it"
+        )?;
+    }
+    Ok(())
+}
+
+impl std::fmt::Display for Summary<'_> {
+    /// The dry run's report for people, as `crier send --dry-run` prints it.
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self;
+        writeln!(out, "dry run: nothing was sent and no state was changed")?;
+        if !s.readings.is_empty() {
+            writeln!(out, "what the newest recaps say:")?;
+            for reading in &s.readings {
+                write!(out, "{reading}")?;
+            }
+        }
+        let resumed = if s.resumed {
+            " (resumes an interrupted send)"
+        } else {
+            ""
+        };
+        writeln!(out, "{} {} as of {}{resumed}", s.kind, s.id, s.at)?;
+        writeln!(
+            out,
+            "subject: {}",
+            s.subject.as_deref().unwrap_or("(no message composed)")
+        )?;
+        write_contents(out, s)?;
+        for (list, n) in &s.lists {
+            writeln!(out, "list {list}: {n} recipients")?;
+        }
+        writeln!(
+            out,
+            "recipients: {} (each address once), composed: {}",
+            s.recipients, s.composed
+        )?;
+        for (reason, n) in &s.skipped {
+            writeln!(out, "skipped, {reason}: {n}")?;
+        }
+        if let Some(skipped) = s.skipped_addresses {
+            for k in skipped {
+                writeln!(out, "  {} ({}): {}", k.address, k.reason, k.detail)?;
+            }
+        } else if !s.skipped.is_empty() {
+            writeln!(out, "  (-v lists the addresses)")?;
+        }
+        writeln!(
+            out,
+            "largest message: {} bytes (HTML part {} bytes)",
+            s.largest_message_bytes, s.largest_html_bytes
+        )?;
+        writeln!(out, "token key: {}", s.token_key)?;
+        if let Some(dir) = &s.preview_dir {
+            writeln!(out, "preview written to {dir}")?;
+        }
+        if !s.failures.is_empty() {
+            writeln!(out, "failures: {}", s.failures.len())?;
+            for f in &s.failures {
+                writeln!(out, "  {f}")?;
+            }
+        }
+        Ok(())
+    }
+}
