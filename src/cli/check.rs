@@ -82,61 +82,17 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
     let mut diagnostics = report.diagnostics.clone();
     diagnostics.extend(crate::adopt::publish_check::check(&site.config));
     diagnostics.extend(crate::adopt::publish_check::check_tracked(&site.config));
-    let mut newsletter_line = None;
-    if let Some(settings) = &site.config.newsletter {
-        match Templates::load_with(
-            &settings.templates_dir,
-            &settings.subject,
-            &site.config.limits,
-        ) {
-            Ok(templates) => diagnostics.extend(templates.check_samples()),
-            Err(problems) => diagnostics.extend(problems),
-        }
-        let lists = subscribers::load(
-            &settings.subscribers_dir,
-            &settings.lists,
-            &crate::plan::store_lists(&site.config, settings),
-        );
-        diagnostics.extend(lists.diagnostics.iter().cloned());
-        diagnostics.extend(suppressed(&site.config, &lists)?);
-        diagnostics.extend(digest::check_events(&report.posts, &site.config, settings));
-        newsletter_line = Some(format!(
-            "{} {}, {} {} (each address once)",
-            lists.lists.len(),
-            plural(lists.lists.len(), "list", "lists"),
-            lists.recipients().len(),
-            plural(lists.recipients().len(), "recipient", "recipients"),
-        ));
-    }
+    let newsletter = match &site.config.newsletter {
+        Some(settings) => Some(newsletter_checks(&site, settings, &mut diagnostics)?),
+        None => None,
+    };
     print_diagnostics(&mut out, &diagnostics)?;
-    if let Some(line) = newsletter_line {
+    if let Some(line) = newsletter {
         writeln!(out, "newsletter: {line}")?;
     }
     if let Some(settings) = &site.config.newsletter {
         print_readings(&mut out, &report.posts, &site.config, settings, clock)?;
-    }
-    if let Some(schedule) = site
-        .config
-        .newsletter
-        .as_ref()
-        .and_then(|n| n.schedule.as_ref())
-    {
-        let tz = site.config.site.timezone;
-        let times: Vec<String> = schedule
-            .upcoming(clock.now(), 3)
-            .iter()
-            .map(|t| {
-                t.with_timezone(&tz)
-                    .format("%a %Y-%m-%d %H:%M %Z")
-                    .to_string()
-            })
-            .collect();
-        writeln!(
-            out,
-            "schedule `{}` ({tz}): next sends {}",
-            schedule.source,
-            times.join(", ")
-        )?;
+        print_schedule(&mut out, &site.config, settings, clock)?;
     }
     let tally = Tally::of(&diagnostics);
     let loaded = report.posts.len() + report.unpublished + report.scheduled;
@@ -155,4 +111,61 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The newsletter's problems (templates rendered against sample data, subscriber lists,
+/// suppressed rows, event wording), and its one-line summary.
+fn newsletter_checks(
+    site: &site::Site,
+    settings: &crate::config::NewsletterSettings,
+    diagnostics: &mut Vec<crate::diagnostics::Diagnostic>,
+) -> anyhow::Result<String> {
+    let config = &site.config;
+    match Templates::load_with(&settings.templates_dir, &settings.subject, &config.limits) {
+        Ok(templates) => diagnostics.extend(templates.check_samples()),
+        Err(problems) => diagnostics.extend(problems),
+    }
+    let lists = subscribers::load(
+        &settings.subscribers_dir,
+        &settings.lists,
+        &crate::plan::store_lists(config, settings),
+    );
+    diagnostics.extend(lists.diagnostics.iter().cloned());
+    diagnostics.extend(suppressed(config, &lists)?);
+    diagnostics.extend(digest::check_events(&site.content.posts, config, settings));
+    Ok(format!(
+        "{} {}, {} {} (each address once)",
+        lists.lists.len(),
+        plural(lists.lists.len(), "list", "lists"),
+        lists.recipients().len(),
+        plural(lists.recipients().len(), "recipient", "recipients"),
+    ))
+}
+
+/// The next sends on the schedule, in the site's time zone.
+fn print_schedule(
+    out: &mut impl Write,
+    config: &crate::config::Config,
+    settings: &crate::config::NewsletterSettings,
+    clock: &Clock,
+) -> std::io::Result<()> {
+    let Some(schedule) = &settings.schedule else {
+        return Ok(());
+    };
+    let tz = config.site.timezone;
+    let times: Vec<String> = schedule
+        .upcoming(clock.now(), 3)
+        .iter()
+        .map(|t| {
+            t.with_timezone(&tz)
+                .format("%a %Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .collect();
+    writeln!(
+        out,
+        "schedule `{}` ({tz}): next sends {}",
+        schedule.source,
+        times.join(", ")
+    )
 }

@@ -163,6 +163,28 @@ fn default_preview() -> PathBuf {
     PathBuf::from("preview")
 }
 
+/// Records problems against key paths of the `newsletter:` section, remembering whether
+/// there was any.
+struct Check<'p> {
+    ok: bool,
+    problem: &'p mut dyn FnMut(&[&str], String),
+}
+
+impl Check<'_> {
+    fn fail(&mut self, key: &str, message: String) {
+        self.ok = false;
+        (self.problem)(
+            &["newsletter", key],
+            format!("field `newsletter.{key}`: {message}"),
+        );
+    }
+
+    /// `value` when it parsed, else the problem recorded and `None`.
+    fn ok_or<T, E: std::fmt::Display>(&mut self, key: &str, value: Result<T, E>) -> Option<T> {
+        value.map_err(|why| self.fail(key, why.to_string())).ok()
+    }
+}
+
 /// Validates the section; `problem` records an error against a key path.
 pub(super) fn validate(
     raw: RawNewsletter,
@@ -172,135 +194,42 @@ pub(super) fn validate(
     tz: chrono_tz::Tz,
     problem: &mut dyn FnMut(&[&str], String),
 ) -> Option<NewsletterSettings> {
-    let mut ok = true;
-    let mut fail = |keys: &[&str], message: String| {
-        ok = false;
-        problem(keys, message);
-    };
-    let from = match mailbox(&raw.from.name, &raw.from.address) {
-        Ok(m) => Some(m),
-        Err(why) => {
-            fail(
-                &["newsletter", "from"],
-                format!("field `newsletter.from`: {why}"),
-            );
-            None
-        }
-    };
-    let reply_to = match raw.reply_to.as_deref().map(|a| mailbox("", a)) {
-        None => None,
-        Some(Ok(m)) => Some(m),
-        Some(Err(why)) => {
-            fail(
-                &["newsletter", "reply_to"],
-                format!("field `newsletter.reply_to`: {why}"),
-            );
-            None
-        }
-    };
-    let event_time =
-        NaiveTime::parse_from_str(raw.event_time.trim(), "%H:%M").unwrap_or_else(|_| {
-            fail(
-                &["newsletter", "event_time"],
+    let mut check = Check { ok: true, problem };
+    let from = check.ok_or("from", mailbox(&raw.from.name, &raw.from.address));
+    let reply_to = raw
+        .reply_to
+        .as_deref()
+        .and_then(|a| check.ok_or("reply_to", mailbox("", a)));
+    let event_time = check
+        .ok_or(
+            "event_time",
+            NaiveTime::parse_from_str(raw.event_time.trim(), "%H:%M").map_err(|_| {
                 format!(
-                "field `newsletter.event_time`: expected a time of day such as `18:30`, found `{}`",
-                raw.event_time
-            ),
-            );
-            NaiveTime::MIN
-        });
+                    "expected a time of day such as `18:30`, found `{}`",
+                    raw.event_time
+                )
+            }),
+        )
+        .unwrap_or(NaiveTime::MIN);
     let unsubscribe_url = raw
         .unsubscribe_url
+        .clone()
         .unwrap_or_else(|| format!("{home_url}unsubscribe"));
-    if !unsubscribe_url.starts_with("https://") && !unsubscribe_url.starts_with("http://") {
-        fail(
-            &["newsletter", "unsubscribe_url"],
-            format!("field `newsletter.unsubscribe_url`: expected an absolute http(s) URL, found `{unsubscribe_url}`"),
-        );
-    }
     let unsubscribe_mailto = raw
         .unsubscribe_mailto
+        .clone()
         .unwrap_or_else(|| raw.from.address.clone());
-    if unsubscribe_mailto.parse::<lettre::Address>().is_err() {
-        fail(
-            &["newsletter", "unsubscribe_mailto"],
-            format!("field `newsletter.unsubscribe_mailto`: expected an e-mail address, found `{unsubscribe_mailto}`"),
-        );
-    }
-    if raw.subject.contains(['\r', '\n']) {
-        fail(
-            &["newsletter", "subject"],
-            "field `newsletter.subject`: expected a single line".into(),
-        );
-    }
-    // Ranges keep every derived time inside chrono's range and every digest readable.
-    for (key, value, range) in [
-        ("max_recaps", raw.max_recaps as u64, 1..=50),
-        ("event_minutes", u64::from(raw.event_minutes), 1..=10_080),
-        (
-            "missed_grace_minutes",
-            u64::from(raw.missed_grace_minutes),
-            0..=10_080,
-        ),
-    ] {
-        if !range.contains(&value) {
-            fail(
-                &["newsletter", key],
-                format!(
-                    "field `newsletter.{key}`: expected a whole number from {} to {}, found {value}",
-                    range.start(),
-                    range.end()
-                ),
-            );
-        }
-    }
-    if let Some(path) = &raw.token_key_file {
-        if path.is_relative() {
-            fail(
-                &["newsletter", "token_key_file"],
-                format!(
-                    "field `newsletter.token_key_file`: expected an absolute path outside the site (secrets never live in the repository), found `{}`",
-                    path.display()
-                ),
-            );
-        }
-    }
-    let schedule = match raw
+    check_links(&mut check, &raw, &unsubscribe_url, &unsubscribe_mailto);
+    check_numbers(&mut check, &raw);
+    check_secrets(&mut check, &raw);
+    let schedule = raw
         .schedule
         .as_deref()
-        .map(|s| crate::schedule::Schedule::parse(s, tz))
-    {
-        None => None,
-        Some(Ok(s)) => Some(s),
-        Some(Err(why)) => {
-            fail(
-                &["newsletter", "schedule"],
-                format!("field `newsletter.schedule`: {why}"),
-            );
-            None
-        }
-    };
-    if let Some(d) = &raw.dkim {
-        let algorithm = d.algorithm.as_deref().unwrap_or("rsa");
-        if d.key_file.is_relative() || !matches!(algorithm, "rsa" | "ed25519") {
-            fail(
-                &["newsletter", "dkim"],
-                format!(
-                    "field `newsletter.dkim`: expected an absolute `key_file` outside the site and `algorithm` rsa or ed25519, found `{}` and `{}`",
-                    d.key_file.display(),
-                    algorithm
-                ),
-            );
-        }
-    }
-    let reminder = super::reminder::parse(raw.reminder.as_ref()).unwrap_or_else(|why| {
-        fail(
-            &["newsletter", "reminder"],
-            format!("field `newsletter.reminder`: {why}"),
-        );
-        None
-    });
-    if !ok {
+        .and_then(|s| check.ok_or("schedule", crate::schedule::Schedule::parse(s, tz)));
+    let reminder = check
+        .ok_or("reminder", super::reminder::parse(raw.reminder.as_ref()))
+        .flatten();
+    if !check.ok {
         return None;
     }
     Some(NewsletterSettings {
@@ -327,6 +256,77 @@ pub(super) fn validate(
         missed_grace: chrono::Duration::minutes(i64::from(raw.missed_grace_minutes)),
         reminder,
     })
+}
+
+/// The unsubscribe link and address, and the subject line.
+fn check_links(check: &mut Check<'_>, raw: &RawNewsletter, url: &str, mailto: &str) {
+    if !url.starts_with("https://") && !url.starts_with("http://") {
+        check.fail(
+            "unsubscribe_url",
+            format!("expected an absolute http(s) URL, found `{url}`"),
+        );
+    }
+    if mailto.parse::<lettre::Address>().is_err() {
+        check.fail(
+            "unsubscribe_mailto",
+            format!("expected an e-mail address, found `{mailto}`"),
+        );
+    }
+    if raw.subject.contains(['\r', '\n']) {
+        check.fail("subject", "expected a single line".into());
+    }
+}
+
+/// Ranges keep every derived time inside chrono's range and every digest readable.
+fn check_numbers(check: &mut Check<'_>, raw: &RawNewsletter) {
+    for (key, value, range) in [
+        ("max_recaps", raw.max_recaps as u64, 1..=50),
+        ("event_minutes", u64::from(raw.event_minutes), 1..=10_080),
+        (
+            "missed_grace_minutes",
+            u64::from(raw.missed_grace_minutes),
+            0..=10_080,
+        ),
+    ] {
+        if !range.contains(&value) {
+            check.fail(
+                key,
+                format!(
+                    "expected a whole number from {} to {}, found {value}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+        }
+    }
+}
+
+/// Key files live outside the site (secrets never live in the repository).
+fn check_secrets(check: &mut Check<'_>, raw: &RawNewsletter) {
+    if let Some(path) = &raw.token_key_file {
+        if path.is_relative() {
+            check.fail(
+                "token_key_file",
+                format!(
+                    "expected an absolute path outside the site (secrets never live in the repository), found `{}`",
+                    path.display()
+                ),
+            );
+        }
+    }
+    if let Some(d) = &raw.dkim {
+        let algorithm = d.algorithm.as_deref().unwrap_or("rsa");
+        if d.key_file.is_relative() || !matches!(algorithm, "rsa" | "ed25519") {
+            check.fail(
+                "dkim",
+                format!(
+                    "expected an absolute `key_file` outside the site and `algorithm` rsa or ed25519, found `{}` and `{}`",
+                    d.key_file.display(),
+                    algorithm
+                ),
+            );
+        }
+    }
 }
 
 /// Why a configured sender or reply address is unusable.

@@ -29,6 +29,10 @@ pub struct Found {
 
 /// Scans `yaml` for nesting deeper than `limits.max_yaml_depth` and more `*alias` uses than
 /// `limits.max_yaml_aliases`. Linear in the length of the text.
+///
+/// One function on purpose: it is a single pass of a state machine whose state (open quote,
+/// flow depth, block-scalar indent, the stack of block indents, aliases seen) carries from
+/// character to character and line to line; split up, every piece would take all of it.
 pub fn scan(yaml: &str, limits: &Limits) -> Result<(), Found> {
     let mut flow = 0usize;
     let mut block_depth = 0usize;

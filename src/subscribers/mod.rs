@@ -225,46 +225,14 @@ pub fn read_rows<E>(
     mut visit: impl FnMut(Row) -> Result<(), E>,
 ) -> Result<ListReport, E> {
     let mut report = ListReport::default();
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(err) => {
-            let problem = Diagnostic::error(path, 1, 1, format!("cannot read list: {err}"));
+    let (mut reader, columns) = match open_list(path) {
+        Ok(opened) => opened,
+        Err(problem) => {
             report.diagnostics.push(problem.clone());
             report.fatal.push(problem);
             return Ok(report);
         }
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::new(file));
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h
-            .iter()
-            .map(|c| c.trim_start_matches('\u{feff}').to_lowercase())
-            .collect(),
-        Err(err) => {
-            let problem = read_error(path, &err, "cannot read the header row");
-            report.diagnostics.push(problem.clone());
-            report.fatal.push(problem);
-            return Ok(report);
-        }
-    };
-    let Some(email_col) = headers.iter().position(|h| h == "email" || h == "e-mail") else {
-        let problem = Diagnostic::error(
-            path,
-            1,
-            1,
-            format!(
-                "header row has no `email` column: expected a first line such as `email,name`, found `{}`",
-                headers.join(",")
-            ),
-        );
-        report.diagnostics.push(problem.clone());
-        report.fatal.push(problem);
-        return Ok(report);
-    };
-    let name_col = headers.iter().position(|h| h == "name");
     let mut first_line: HashMap<u128, usize> = HashMap::new();
     let mut record = csv::StringRecord::new();
     loop {
@@ -279,19 +247,86 @@ pub fn read_rows<E>(
                     report.fatal.push(problem);
                     break;
                 }
-                visit(Row::Invalid {
-                    email: String::new(),
-                    problem,
-                })?;
+                let email = String::new();
+                visit(Row::Invalid { email, problem })?;
                 continue;
             }
         }
-        let line = record.position().map_or(1, |p| p.line() as usize);
         if record.iter().all(str::is_empty) {
             continue;
         }
-        let email = record.get(email_col).unwrap_or("").to_owned();
-        if let Some((column, length)) = oversized_field(&record, &headers) {
+        let row = columns.row(&record, path, name, &mut first_line);
+        match &row {
+            Row::Valid(_) => report.subscribers += 1,
+            Row::Invalid { problem, .. } => {
+                report.skipped += 1;
+                report.diagnostics.push(problem.clone());
+            }
+            Row::Duplicate { problem, .. } => report.diagnostics.push(problem.clone()),
+        }
+        visit(row)?;
+    }
+    Ok(report)
+}
+
+/// A list's header row: its column names (lower-cased) and where the address and name are.
+struct Columns {
+    headers: Vec<String>,
+    email: usize,
+    name: Option<usize>,
+}
+
+/// Opens a list and reads its header row, or says why the whole list is unusable.
+fn open_list(
+    path: &Path,
+) -> Result<(csv::Reader<std::io::BufReader<std::fs::File>>, Columns), Diagnostic> {
+    let file = std::fs::File::open(path)
+        .map_err(|err| Diagnostic::error(path, 1, 1, format!("cannot read list: {err}")))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::new(file));
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|err| read_error(path, &err, "cannot read the header row"))?
+        .iter()
+        .map(|c| c.trim_start_matches('\u{feff}').to_lowercase())
+        .collect();
+    let Some(email) = headers.iter().position(|h| h == "email" || h == "e-mail") else {
+        return Err(Diagnostic::error(
+            path,
+            1,
+            1,
+            format!(
+                "header row has no `email` column: expected a first line such as `email,name`, found `{}`",
+                headers.join(",")
+            ),
+        ));
+    };
+    let name = headers.iter().position(|h| h == "name");
+    Ok((
+        reader,
+        Columns {
+            headers,
+            email,
+            name,
+        },
+    ))
+}
+
+impl Columns {
+    /// One row of list `list` as a subscriber, or why it is skipped. `first_line` remembers
+    /// where each address was first seen, to report duplicates with both lines.
+    fn row(
+        &self,
+        record: &csv::StringRecord,
+        path: &Path,
+        list: &str,
+        first_line: &mut HashMap<u128, usize>,
+    ) -> Row {
+        let line = record.position().map_or(1, |p| p.line() as usize);
+        let email = record.get(self.email).unwrap_or("").to_owned();
+        if let Some((column, length)) = oversized_field(record, &self.headers) {
             let problem = Diagnostic::error(
                 path,
                 line,
@@ -300,68 +335,54 @@ pub fn read_rows<E>(
                     "column `{column}` is {length} bytes; at most {MAX_FIELD_BYTES} are allowed (a pasted document?); row skipped"
                 ),
             );
-            report.diagnostics.push(problem.clone());
-            report.skipped += 1;
             let email = email.chars().take(80).collect();
-            visit(Row::Invalid { email, problem })?;
-            continue;
+            return Row::Invalid { email, problem };
         }
         let address = match Address::parse(&email) {
             Ok(address) => address,
             Err(why) => {
-                let problem = Diagnostic::error(
-                    path,
-                    line,
-                    1,
-                    format!(
-                        "invalid address '{}': {why}; row skipped",
-                        email.escape_debug()
-                    ),
+                let message = format!(
+                    "invalid address '{}': {why}; row skipped",
+                    email.escape_debug()
                 );
-                report.diagnostics.push(problem.clone());
-                report.skipped += 1;
-                visit(Row::Invalid { email, problem })?;
-                continue;
+                let problem = Diagnostic::error(path, line, 1, message);
+                return Row::Invalid { email, problem };
             }
         };
-        match first_line.entry(address.digest()) {
-            std::collections::hash_map::Entry::Occupied(first) => {
-                let problem = Diagnostic::warning(
-                    path,
-                    line,
-                    1,
-                    format!(
-                        "duplicate address '{email}' (also on line {}): merged into one subscriber, the first row is kept",
-                        first.get()
-                    ),
-                );
-                report.diagnostics.push(problem.clone());
-                visit(Row::Duplicate { email, problem })?;
-                continue;
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(line);
-            }
+        if let Some(first) = first_line.get(&address.digest()) {
+            let problem = Diagnostic::warning(
+                path,
+                line,
+                1,
+                format!(
+                    "duplicate address '{email}' (also on line {first}): merged into one subscriber, the first row is kept"
+                ),
+            );
+            return Row::Duplicate { email, problem };
         }
-        let attrs: BTreeMap<String, String> = headers
+        first_line.insert(address.digest(), line);
+        Row::Valid(self.subscriber(record, address, list))
+    }
+
+    fn subscriber(&self, record: &csv::StringRecord, email: Address, list: &str) -> Subscriber {
+        let attrs: BTreeMap<String, String> = self
+            .headers
             .iter()
             .enumerate()
-            .filter(|(i, h)| *i != email_col && Some(*i) != name_col && !h.is_empty())
+            .filter(|(i, h)| *i != self.email && Some(*i) != self.name && !h.is_empty())
             .filter_map(|(i, h)| record.get(i).map(|v| (h.clone(), clean_text(v))))
             .collect();
-        let subscriber = Subscriber {
-            email: address,
-            name: name_col
+        Subscriber {
+            email,
+            name: self
+                .name
                 .and_then(|c| record.get(c))
                 .map(clean_text)
                 .filter(|n| !n.is_empty()),
             attrs,
-            list: name.to_owned(),
-        };
-        report.subscribers += 1;
-        visit(Row::Valid(subscriber))?;
+            list: list.to_owned(),
+        }
     }
-    Ok(report)
 }
 
 fn read_error(path: &Path, err: &csv::Error, what: &str) -> Diagnostic {
