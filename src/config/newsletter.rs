@@ -56,6 +56,11 @@ pub struct NewsletterSettings {
     pub missed_grace: chrono::Duration,
     /// When the reminder before the next meetup goes out; `None` when turned off.
     pub reminder: Option<super::ReminderSettings>,
+    /// The organisers who get each scheduled digest and reminder `preview_hours` before it
+    /// goes out, with a note on what crier read (empty: no previews).
+    pub preview_to: Vec<String>,
+    /// How long before a scheduled send its preview goes.
+    pub preview_hours: u32,
 }
 
 /// DKIM signing key and identity.
@@ -120,6 +125,22 @@ pub(super) struct RawNewsletter {
     missed_grace_minutes: u32,
     #[serde(default)]
     reminder: Option<serde_yaml::Value>,
+    #[serde(default)]
+    preview_to: Option<OneOrMany>,
+    #[serde(default = "default_preview_hours")]
+    preview_hours: u32,
+}
+
+/// One address, or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn default_preview_hours() -> u32 {
+    24
 }
 
 fn default_true() -> bool {
@@ -229,6 +250,7 @@ pub(super) fn validate(
     let reminder = check
         .ok_or("reminder", super::reminder::parse(raw.reminder.as_ref()))
         .flatten();
+    let preview_to = check_preview(&mut check, &raw);
     if !check.ok {
         return None;
     }
@@ -255,7 +277,39 @@ pub(super) fn validate(
         only_if_new: raw.only_if_new,
         missed_grace: chrono::Duration::minutes(i64::from(raw.missed_grace_minutes)),
         reminder,
+        preview_to,
+        preview_hours: raw.preview_hours,
     })
+}
+
+/// The organisers' addresses for previews, and how long before a send they go (within a
+/// week: a preview older than that says little about what will be read then).
+fn check_preview(check: &mut Check<'_>, raw: &RawNewsletter) -> Vec<String> {
+    let addresses = match &raw.preview_to {
+        None => Vec::new(),
+        Some(OneOrMany::One(a)) => vec![a.trim().to_owned()],
+        Some(OneOrMany::Many(list)) => list.iter().map(|a| a.trim().to_owned()).collect(),
+    };
+    for address in &addresses {
+        if address.parse::<lettre::Address>().is_err() || !address.contains('.') {
+            check.fail(
+                "preview_to",
+                format!(
+                    "expected e-mail addresses such as `organisers@example.org`, found `{address}`"
+                ),
+            );
+        }
+    }
+    if !(1..=168).contains(&raw.preview_hours) {
+        check.fail(
+            "preview_hours",
+            format!(
+                "expected a whole number of hours from 1 to 168, found {}",
+                raw.preview_hours
+            ),
+        );
+    }
+    addresses
 }
 
 /// The unsubscribe link and address, and the subject line.

@@ -13,10 +13,13 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::ledger::Ledger;
 use crate::plan;
-use crate::schedule::{next_action, reminder_action, reminder_time, Action, History};
+use crate::schedule::{
+    next_action, preview_action, reminder_action, reminder_time, Action, History,
+};
 use crate::server::health::Health;
 pub use crate::service::mailing::{Fire, Fired};
 use crate::service::mailing::{MailError, Mailer};
+use crate::service::preview::{preview_id, PreviewOf};
 use crate::site;
 
 /// Why a scheduled send did not happen (logged; the daemon carries on).
@@ -86,6 +89,14 @@ pub async fn run(root: &Path, clock: Clock, health: Health, mut shutdown: watch:
                 }
                 fired
             }
+            Next::Preview(of, send_at) => {
+                let id = preview_id(of, send_at);
+                tracing::info!(preview = %id, "organisers' preview due");
+                health.scheduler(format!("sending the organisers' preview {id}"));
+                let fired = fire(root, clock, &shutdown, Fire::Preview(of, send_at), &health).await;
+                served.previews.push(id);
+                fired
+            }
             _ if retry.is_some() => fire(root, clock, &shutdown, Fire::ResumeOnly, &health).await,
             Next::Wait(next) => {
                 tracing::debug!(%next, "next digest or reminder");
@@ -119,6 +130,8 @@ struct Served {
     digest: Option<DateTime<FixedOffset>>,
     /// The last reminder, by its send id.
     reminder: Option<String>,
+    /// The organisers' previews dealt with, by their send ids.
+    previews: Vec<String>,
 }
 
 /// What the scheduler does next.
@@ -128,6 +141,8 @@ enum Next {
     Digest(DateTime<FixedOffset>),
     /// Send this reminder.
     Reminder(String),
+    /// Mail the organisers the preview of this send.
+    Preview(PreviewOf, DateTime<FixedOffset>),
     /// Nothing is due before this instant.
     Wait(DateTime<FixedOffset>),
     /// Nothing will ever be due.
@@ -144,7 +159,8 @@ async fn decide_off_thread(root: &Path, clock: Clock, served: &Served) -> Next {
         .unwrap_or_else(|_| Next::Wait(clock.now() + chrono::Duration::seconds(60)))
 }
 
-/// The digest comes first when both are due; otherwise wait for whichever is next.
+/// The digest comes first when both are due, then the reminder, then an organisers'
+/// preview; otherwise wait for whichever is next.
 fn decide(root: &Path, clock: Clock, served: &Served) -> Next {
     let digest = due(root, clock, served.digest);
     if let Some(Action::SendNow(slot)) = digest {
@@ -160,7 +176,25 @@ fn decide(root: &Path, clock: Clock, served: &Served) -> Next {
         Some(Action::WaitUntil(at)) => Some(at),
         _ => None,
     };
-    match (digest_wait.into_iter().chain(reminder_wait).min(), digest) {
+    let coming = [
+        digest_wait.map(|at| (PreviewOf::Digest, at)),
+        reminder_wait.map(|at| (PreviewOf::Reminder, at)),
+    ];
+    let mut preview_wait = None;
+    for (of, send_at) in coming.into_iter().flatten() {
+        match preview_due(root, clock, served, of, send_at) {
+            Some(Action::SendNow(_)) => return Next::Preview(of, send_at),
+            Some(Action::WaitUntil(at)) => {
+                preview_wait = Some(preview_wait.map_or(at, |w: DateTime<FixedOffset>| w.min(at)))
+            }
+            _ => {}
+        }
+    }
+    let waits = digest_wait
+        .into_iter()
+        .chain(reminder_wait)
+        .chain(preview_wait);
+    match (waits.min(), digest) {
         (Some(at), _) => Next::Wait(at),
         (None, Some(Action::Idle)) => Next::Idle,
         // No schedule (or a broken config): look again in a minute.
@@ -183,6 +217,29 @@ fn due(root: &Path, clock: Clock, served: Option<DateTime<FixedOffset>>) -> Opti
         newsletter.missed_grace,
         History { served, last_send },
     ))
+}
+
+/// The organisers' preview of the `of` send due at `send_at`: when it is due; `None` without
+/// `newsletter.preview_to`, or once it is sent.
+fn preview_due(
+    root: &Path,
+    clock: Clock,
+    served: &Served,
+    of: PreviewOf,
+    send_at: DateTime<FixedOffset>,
+) -> Option<Action> {
+    let config = crate::config::load(root).ok()?;
+    let settings = config.newsletter.as_ref()?;
+    if settings.preview_to.is_empty() {
+        return None;
+    }
+    let id = preview_id(of, send_at);
+    let sent = served.previews.contains(&id)
+        || Ledger::open_existing(&config.delivery.state_db)
+            .ok()
+            .flatten()
+            .is_some_and(|l| l.exists(&id).unwrap_or(false));
+    preview_action(send_at, clock.now(), settings.preview_hours, sent)
 }
 
 /// The reminder of the next event: when it is due, and its send id. Only a daemon that sends

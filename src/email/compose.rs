@@ -70,6 +70,9 @@ pub struct Outgoing {
     pub scope: String,
     /// `.ics` text to attach, if any.
     pub ics: Option<String>,
+    /// A note above the message, for the organisers (a preview), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<super::note::Note>,
 }
 
 impl Outgoing {
@@ -80,6 +83,7 @@ impl Outgoing {
             data: view.to_data(),
             scope: scope.to_owned(),
             ics,
+            note: None,
         }
     }
 }
@@ -99,6 +103,8 @@ pub struct Composer<'a> {
     dkim: Option<&'a lettre::message::DkimConfig>,
     /// A confirmation's lists and time: each recipient's confirm link is made from them.
     confirm: Option<(Vec<String>, i64)>,
+    /// A note above every message (an organisers' preview).
+    note: Option<super::note::Note>,
 }
 
 /// Rendered output for one shape, with markers for the subscriber's values.
@@ -131,6 +137,7 @@ impl<'a> Composer<'a> {
             data,
             scope,
             ics,
+            note,
         } = outgoing;
         // `@media` rules (dark mode, narrow screens) cannot be inlined: `keep_at_rules` puts
         // them in a `<style>` element in the head, for the clients that read it.
@@ -153,6 +160,7 @@ impl<'a> Composer<'a> {
             shapes: HashMap::new(),
             dkim: None,
             confirm: None,
+            note,
         }
         .with_confirmation()
     }
@@ -196,7 +204,12 @@ impl<'a> Composer<'a> {
 
     /// Composes the message for one subscriber.
     pub fn compose(&mut self, sub: &Subscriber) -> Result<Composed, Diagnostic> {
-        let parts = self.parts(sub)?;
+        let mut parts = self.parts(sub)?;
+        if let Some(note) = &self.note {
+            parts.html = note.into_html(&parts.html);
+            parts.text = note.into_text(&parts.text);
+            parts.subject = format!("{}{}", note.subject_prefix, parts.subject);
+        }
         let id_hash = short_hash(&format!("{}\n{}", sub.list, sub.email.key()));
         let message_id = format!(
             "<{}.{id_hash}@{}>",

@@ -7,6 +7,7 @@ pub mod dkim;
 pub mod encode;
 pub mod ics;
 pub mod kit;
+pub mod note;
 pub mod templates;
 pub mod tokens;
 pub mod views;

@@ -213,7 +213,7 @@ impl Ledger {
     pub fn unfinished(&self) -> Result<Option<SendRow>, LedgerError> {
         self.conn
             .query_row(
-                &format!("SELECT {SEND_COLUMNS} FROM digests WHERE status = 'sending' AND kind != 'confirmation' ORDER BY created, id LIMIT 1"),
+                &format!("SELECT {SEND_COLUMNS} FROM digests WHERE status = 'sending' AND kind IN ('digest', 'post', 'reminder') ORDER BY created, id LIMIT 1"),
                 [],
                 send_row,
             )
@@ -221,12 +221,12 @@ impl Ledger {
             .map_err(self.fail("find unfinished send"))
     }
 
-    /// Confirmation sends not finished (their server was unavailable), oldest first: each
-    /// is one message, retried until delivered or refused.
-    pub fn unfinished_confirmations(&self) -> Result<Vec<SendRow>, LedgerError> {
+    /// Transactional sends (confirmations, previews) not finished (their server was
+    /// unavailable), oldest first: each is retried until delivered or refused.
+    pub fn unfinished_transactional(&self) -> Result<Vec<SendRow>, LedgerError> {
         self.sends_where(
-            "kind = 'confirmation' AND status = 'sending'",
-            "find unfinished confirmations",
+            "kind IN ('confirmation', 'preview') AND status = 'sending'",
+            "find unfinished transactional sends",
         )
     }
 
@@ -235,7 +235,7 @@ impl Ledger {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {SEND_COLUMNS} FROM digests WHERE kind != 'confirmation' ORDER BY created DESC, id DESC LIMIT ?1"
+                "SELECT {SEND_COLUMNS} FROM digests WHERE kind IN ('digest', 'post', 'reminder') ORDER BY created DESC, id DESC LIMIT ?1"
             ))
             .map_err(self.fail("list sends"))?;
         let rows = stmt

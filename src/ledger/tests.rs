@@ -19,6 +19,7 @@ fn send(id: &str) -> SendRow {
             data: serde_json::json!({}),
             scope: id.into(),
             ics: None,
+            note: None,
         },
         status: SendStatus::Sending,
     }

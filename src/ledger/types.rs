@@ -63,8 +63,10 @@ pub enum SendKind {
     Reminder,
     /// The confirmation e-mail of a sign-up (one recipient; transactional, not a newsletter).
     Confirmation,
+    /// The organisers' preview of a scheduled digest or reminder.
+    Preview,
 }
-word_enum!(SendKind { Digest => "digest", Post => "post", Reminder => "reminder", Confirmation => "confirmation" });
+word_enum!(SendKind { Digest => "digest", Post => "post", Reminder => "reminder", Confirmation => "confirmation", Preview => "preview" });
 
 impl SendKind {
     /// Whether a suppression for `reason` keeps this kind of message from the address. A
@@ -72,15 +74,18 @@ impl SendKind {
     /// never to an address that bounced or complained.
     pub fn suppressed_by(self, reason: SuppressionReason) -> bool {
         match self {
-            SendKind::Confirmation => reason != SuppressionReason::Unsubscribed,
+            // Organisers asked for their previews in crier.yaml; someone who left asked to
+            // join again: only a dead or complaining address keeps these out.
+            SendKind::Confirmation | SendKind::Preview => reason != SuppressionReason::Unsubscribed,
             SendKind::Digest | SendKind::Post | SendKind::Reminder => true,
         }
     }
 
     /// Whether this is a newsletter send (digest, post, reminder): those are planned, resumed
-    /// and listed by `crier send` and the schedule; confirmations go their own way.
+    /// and listed by `crier send` and the schedule; confirmations and previews go their own
+    /// way.
     pub fn is_newsletter(self) -> bool {
-        self != SendKind::Confirmation
+        matches!(self, SendKind::Digest | SendKind::Post | SendKind::Reminder)
     }
 }
 

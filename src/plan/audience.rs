@@ -72,9 +72,9 @@ pub enum Audience {
         /// every list.
         stream_opt_out: Option<String>,
     },
-    /// One recipient chosen by the caller (a confirmation e-mail): the ledger's suppressions
-    /// are checked when it is frozen.
-    One(Subscriber),
+    /// Recipients chosen by the caller (a confirmation's one person, the organisers of a
+    /// preview): the ledger's suppressions are checked when it is frozen.
+    Chosen(Vec<Subscriber>),
     /// The pending recipients of a send frozen in the ledger (a resumed send).
     Frozen {
         /// The send's id.
@@ -168,7 +168,11 @@ impl Audience {
                     count(entry, &mut tally)?;
                 }
             }
-            Audience::One(sub) => count(Entry::Recipient(sub.clone()), &mut tally)?,
+            Audience::Chosen(subs) => {
+                for sub in subs {
+                    count(Entry::Recipient(sub.clone()), &mut tally)?;
+                }
+            }
             Audience::Frozen { send_id } => {
                 let ledger = ledger.ok_or_else(|| WalkError::NoLedger(send_id.clone()))?;
                 let mut after = -1;

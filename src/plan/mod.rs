@@ -72,6 +72,8 @@ pub enum Stream {
     Reminders,
     /// A sign-up's confirmation (transactional).
     Confirmation,
+    /// The organisers' preview of a scheduled send.
+    Preview,
 }
 
 impl Stream {
@@ -82,6 +84,7 @@ impl Stream {
             SendKind::Post => Stream::Post,
             SendKind::Reminder => Stream::Reminders,
             SendKind::Confirmation => Stream::Confirmation,
+            SendKind::Preview => Stream::Preview,
         }
     }
 }
@@ -454,13 +457,13 @@ fn fill_lines(plan: &mut Plan) {
         url: text(&v["url"]),
         date: text(&v["date"]),
     };
-    plan.items = match plan.kind {
-        SendKind::Digest => data["recaps"]
+    plan.items = match plan.outgoing.kind {
+        crate::email::Kind::Digest => data["recaps"]
             .as_array()
             .map(|a| a.iter().map(line).collect())
             .unwrap_or_default(),
-        SendKind::Post => vec![line(&data["post"])],
-        SendKind::Reminder | SendKind::Confirmation => Vec::new(),
+        crate::email::Kind::Post => vec![line(&data["post"])],
+        crate::email::Kind::Reminder | crate::email::Kind::Confirmation => Vec::new(),
     };
     plan.notice = data["notice"]["lines"]
         .as_array()

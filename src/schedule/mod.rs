@@ -18,7 +18,7 @@ mod next;
 mod reminder;
 
 pub use next::{next_action, Action, History};
-pub use reminder::{reminder_action, reminder_time, ReminderSettings};
+pub use reminder::{preview_action, reminder_action, reminder_time, ReminderSettings};
 
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 

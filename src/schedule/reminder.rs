@@ -31,6 +31,25 @@ impl Default for ReminderSettings {
     }
 }
 
+/// What to do about the organisers' preview of a send due at `send_at`, `hours` before it:
+/// send it now, wait for it, or nothing (`None`: sent already, or the send itself is due).
+pub fn preview_action(
+    send_at: DateTime<FixedOffset>,
+    now: DateTime<FixedOffset>,
+    hours: u32,
+    sent: bool,
+) -> Option<Action> {
+    if sent || now >= send_at {
+        return None;
+    }
+    let due = send_at - Duration::hours(i64::from(hours));
+    Some(if now < due {
+        Action::WaitUntil(due)
+    } else {
+        Action::SendNow(due)
+    })
+}
+
 /// The moment the reminder of an event starting at `start` is due.
 pub fn reminder_time(
     start: DateTime<FixedOffset>,

@@ -178,12 +178,16 @@ impl Mailer {
         &self.site
     }
 
-    fn config(&self) -> &Config {
+    pub(super) fn config(&self) -> &Config {
         &self.site.config
     }
 
-    fn settings(&self) -> &NewsletterSettings {
+    pub(super) fn settings(&self) -> &NewsletterSettings {
         &self.settings
+    }
+
+    pub(super) fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// Composes every message `request` would send at `at`, into the preview folder: the
@@ -208,7 +212,7 @@ impl Mailer {
                 plan.at,
                 READINGS,
             ),
-            SendKind::Post | SendKind::Confirmation => Vec::new(),
+            SendKind::Post | SendKind::Confirmation | SendKind::Preview => Vec::new(),
         };
         Ok(Previewed {
             plan,
@@ -303,7 +307,7 @@ impl Mailer {
         }
     }
 
-    fn transport(&self) -> Result<Arc<dyn Transport>, MailError> {
+    pub(super) fn transport(&self) -> Result<Arc<dyn Transport>, MailError> {
         let config = self.config();
         Ok(transport::from_settings(
             config.smtp.as_ref(),
@@ -351,18 +355,18 @@ impl Prepared<'_> {
 }
 
 /// What carrying out a frozen send needs besides the ledger.
-struct Carrier<'a> {
-    config: &'a Config,
-    settings: &'a NewsletterSettings,
-    kit: &'a Kit,
-    transport: &'a Arc<dyn Transport>,
-    clock: Clock,
+pub(super) struct Carrier<'a> {
+    pub(super) config: &'a Config,
+    pub(super) settings: &'a NewsletterSettings,
+    pub(super) kit: &'a Kit,
+    pub(super) transport: &'a Arc<dyn Transport>,
+    pub(super) clock: Clock,
 }
 
 /// Delivers the frozen send `send_id` with the sender: one code path for newsletters and
 /// confirmations alike.
 #[allow(clippy::too_many_arguments)]
-async fn deliver(
+pub(super) async fn deliver(
     with: &Carrier<'_>,
     ledger: &Ledger,
     send_id: &str,
@@ -461,6 +465,8 @@ pub enum Fire {
     Scheduled,
     /// Resume, or send the reminder of the next event.
     Reminder,
+    /// Mail the organisers the preview of the send due at this time.
+    Preview(super::preview::PreviewOf, DateTime<FixedOffset>),
 }
 
 /// What a firing left behind.
@@ -490,6 +496,17 @@ impl Mailer {
         let request = match what {
             Fire::Reminder => Request::Reminder,
             Fire::ResumeOnly | Fire::Scheduled => Request::Digest { since: None },
+            Fire::Preview(of, send_at) => {
+                match self.send_preview(of, send_at, shutdown.clone()).await? {
+                    super::preview::Previewed::Sent { id, unsure } => {
+                        tracing::info!(preview = %id, unsure, "preview sent to the organisers")
+                    }
+                    super::preview::Previewed::Nothing(why) => {
+                        tracing::info!("no preview: {why}")
+                    }
+                }
+                return Ok(handled);
+            }
         };
         let Some(first) = self.prepare_firing(&request, what)? else {
             // Nothing to resume at start-up is not a slot handled.
@@ -681,34 +698,36 @@ impl Postman {
             .fixed_offset();
         let id = one_message_id(&ledger, &one)?;
         let outgoing = Outgoing::new(&one.view, &id, None);
-        let audience = Audience::One(Subscriber {
+        let audience = Audience::Chosen(vec![Subscriber {
             email: one.to,
             name: None,
             attrs: Default::default(),
             list: one.list,
-        });
+        }]);
         let (kind, summary) = (SendKind::Confirmation, SendSummary::default());
         let plan = Plan::new(kind, id, at, Basis::Post, summary, outgoing, audience);
         freeze::freeze(&plan, &mut ledger, &self.clock)?;
-        self.deliver_row(&ledger, &plan.id, &plan.outgoing, at, shutdown)
+        let kind = SendKind::Confirmation;
+        self.deliver_row(&ledger, &plan.id, kind, &plan.outgoing, at, shutdown)
             .await
     }
 
-    /// Delivers every confirmation a server outage left unfinished.
+    /// Delivers every confirmation and organisers' preview a server outage left unfinished.
     pub async fn retry_unfinished(
         &self,
         shutdown: watch::Receiver<bool>,
     ) -> Result<usize, MailError> {
         let ledger = Ledger::open(&self.config.delivery.state_db)?;
-        let rows: Vec<SendRow> = ledger.unfinished_confirmations()?;
+        let rows: Vec<SendRow> = ledger.unfinished_transactional()?;
         let mut unfinished = 0;
         for row in rows {
             let at = row
                 .at
                 .with_timezone(&self.config.site.timezone)
                 .fixed_offset();
+            let (id, kind) = (&row.id, row.kind);
             let outcome = self
-                .deliver_row(&ledger, &row.id, &row.outgoing, at, shutdown.clone())
+                .deliver_row(&ledger, id, kind, &row.outgoing, at, shutdown.clone())
                 .await?;
             unfinished += usize::from(!outcome.finished);
         }
@@ -719,6 +738,7 @@ impl Postman {
         &self,
         ledger: &Ledger,
         send_id: &str,
+        kind: SendKind,
         outgoing: &Outgoing,
         at: DateTime<FixedOffset>,
         shutdown: watch::Receiver<bool>,
@@ -735,7 +755,7 @@ impl Postman {
             &carrier,
             ledger,
             send_id,
-            SendKind::Confirmation,
+            kind,
             outgoing,
             at,
             shutdown,

@@ -4,3 +4,4 @@ pub mod mailing;
 pub mod summary;
 pub mod subscriptions;
 pub mod signups;
+pub mod preview;

@@ -26,6 +26,7 @@ mod jekyll;
 mod lifecycle;
 mod loader_props;
 mod next_event;
+mod organiser_preview;
 mod publish;
 mod reader;
 mod repository;

@@ -420,6 +420,7 @@ fn outbox_stem(kind: SendKind, send_id: &str, delivery: &Delivery) -> String {
             let name = send_id.strip_prefix("confirm-").unwrap_or(send_id);
             format!("confirm/{name}-{address}")
         }
+        SendKind::Preview => format!("preview/{send_id}-{address}"),
         _ => format!("{send_id}/{:06}-{address}", delivery.seq + 1),
     }
 }
