@@ -13,6 +13,7 @@ use crate::diagnostics::Diagnostic;
 pub use crate::util::key_line;
 
 mod audience;
+mod bounces;
 mod delivery;
 mod feeds;
 pub mod limits;
@@ -23,6 +24,7 @@ mod server;
 mod site;
 
 pub use audience::{valid_list_name, AudienceSettings, PublicList, DEFAULT_LIST, REMINDERS};
+pub use bounces::BounceSettings;
 pub use delivery::{DeliverySettings, Security, SmtpSettings};
 pub use feeds::{EntryIds, FeedPaths, FeedSettings};
 pub use limits::Limits;
@@ -66,6 +68,8 @@ pub struct Config {
     pub limits: Limits,
     /// Who may join which lists on their own, and the form's abuse limits.
     pub audience: AudienceSettings,
+    /// Where bounce and complaint reports come back, and what is done with them.
+    pub bounces: BounceSettings,
 }
 
 /// The daemon's HTTP server.
@@ -108,6 +112,9 @@ struct RawConfig {
     /// Self-service lists and form limits.
     #[serde(default)]
     audience: audience::RawAudience,
+    /// Bounce and complaint reports.
+    #[serde(default)]
+    bounces: Option<bounces::RawBounces>,
 }
 
 /// Reads and validates `crier.yaml` in the site folder `root`.
@@ -204,6 +211,7 @@ fn validate(
     let server = server::validate(raw.server, &mut problem);
     let limits = limits::validate(raw.limits, &mut problem);
     let audience = audience::validate(raw.audience, &mut problem);
+    let bounces = bounces::validate(raw.bounces, &mut problem);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -223,6 +231,7 @@ fn validate(
         server,
         limits,
         audience,
+        bounces,
     })
 }
 

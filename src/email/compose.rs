@@ -105,6 +105,17 @@ pub struct Composer<'a> {
     confirm: Option<(Vec<String>, i64)>,
     /// A note above every message (an organisers' preview).
     note: Option<super::note::Note>,
+    /// Per-recipient envelope senders (VERP), when a bounce domain is configured.
+    verp: Option<Verp>,
+}
+
+/// Where bounces come back: `<local_part>+<token>@<domain>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verp {
+    /// The local part before `+`.
+    pub local_part: String,
+    /// The bounce domain.
+    pub domain: String,
 }
 
 /// Rendered output for one shape, with markers for the subscriber's values.
@@ -161,6 +172,7 @@ impl<'a> Composer<'a> {
             dkim: None,
             confirm: None,
             note,
+            verp: None,
         }
         .with_confirmation()
     }
@@ -180,6 +192,20 @@ impl<'a> Composer<'a> {
             self.confirm = Some((lists, self.data["issued"].as_i64().unwrap_or(0)));
         }
         self
+    }
+
+    /// Gives every message its own envelope sender under the bounce domain (VERP), so a
+    /// bounce names the send and the recipient even when the report itself does not.
+    pub fn with_verp(mut self, verp: Option<Verp>) -> Self {
+        self.verp = verp;
+        self
+    }
+
+    /// The envelope sender for the recipient at `seq` of this send, when VERP is on.
+    pub fn envelope_sender(&self, seq: i64) -> Option<String> {
+        let verp = self.verp.as_ref()?;
+        let token = self.key.bounce_token(&self.scope, seq);
+        Some(format!("{}+{token}@{}", verp.local_part, verp.domain))
     }
 
     /// Signs every message with DKIM.
@@ -347,6 +373,18 @@ impl<'a> Composer<'a> {
             .raw_header(header(
                 "List-Unsubscribe-Post",
                 "List-Unsubscribe=One-Click".to_owned(),
+            ))
+            // Gmail's feedback loop reports complaint rates per these fields: the send, the
+            // list, the kind of message, and who sends it.
+            .raw_header(header(
+                "Feedback-ID",
+                format!(
+                    "{}:{}:{}:{}",
+                    feedback_field(&self.scope),
+                    list_label(&sub.list),
+                    self.kind.stem(),
+                    feedback_field(&self.settings.list_id_domain)
+                ),
             ));
         if let Some(reply_to) = &self.settings.reply_to {
             builder = builder.reply_to(reply_to.clone());
@@ -426,6 +464,15 @@ fn folded_pair(name: &'static str, first: &str, second: &str) -> HeaderValue {
     } else {
         header(name, format!("{first} {second}"))
     }
+}
+
+/// A Feedback-ID field: printable ASCII without the `:` that separates the fields.
+fn feedback_field(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != ':')
+        .take(80)
+        .collect()
 }
 
 /// List names become the first label of `List-Id`: letters, digits and `-` only.

@@ -23,6 +23,7 @@ pub const SIGNED_HEADERS: &[&str] = &[
     "List-Id",
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
+    "Feedback-ID",
 ];
 
 /// The key formats crier reads, named in every key error so the organiser knows what to write.

@@ -28,7 +28,7 @@ const MAC_BYTES: usize = 16;
 pub struct TokenKey {
     key: Vec<u8>,
     /// Each purpose's AES-SIV key, derived once (every message needs two tokens).
-    derived: [Vec<u8>; 4],
+    derived: [Vec<u8>; 5],
 }
 
 impl std::fmt::Debug for TokenKey {
@@ -136,6 +136,45 @@ impl TokenKey {
         let mac = self.mac(format!("crier log pseudonym\n{}", address.key()).as_bytes());
         let hex: String = mac.iter().take(5).map(|b| format!("{b:02x}")).collect();
         format!("person-{hex}")
+    }
+
+    /// The token of a message's envelope sender (`bounces+<token>@<bounce domain>`), naming
+    /// its send and its recipient's place in it: 6 bytes of the send id's hash, the 4-byte
+    /// sequence number, and a 6-byte MAC, in 26 lower-case base-32 characters (receivers may
+    /// change the case of a local part, and it must stay under 64 characters).
+    pub fn bounce_token(&self, send_id: &str, seq: i64) -> String {
+        let mut payload = send_hash(send_id).to_vec();
+        payload.extend_from_slice(&(seq as u32).to_be_bytes());
+        let mac = self.bounce_mac(&payload);
+        payload.extend_from_slice(&mac);
+        base32(&payload)
+    }
+
+    /// Checks a bounce token: the send's hash (compare with [`send_hash`]) and the
+    /// recipient's sequence number, or `None` if it is not one of ours.
+    pub fn verify_bounce(&self, token: &str) -> Option<([u8; 6], i64)> {
+        let bytes = unbase32(token)?;
+        if bytes.len() != 16 {
+            return None;
+        }
+        let (payload, mac) = bytes.split_at(10);
+        let mut check =
+            Hmac::<Sha256>::new_from_slice(&self.derived[Purpose::Bounce as usize]).ok()?;
+        check.update(payload);
+        check.verify_truncated_left(mac).ok()?;
+        let hash: [u8; 6] = payload[..6].try_into().ok()?;
+        let seq = u32::from_be_bytes(payload[6..10].try_into().ok()?);
+        Some((hash, i64::from(seq)))
+    }
+
+    fn bounce_mac(&self, payload: &[u8]) -> [u8; 6] {
+        let mut out = [0u8; 6];
+        if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.derived[Purpose::Bounce as usize])
+        {
+            mac.update(payload);
+            out.copy_from_slice(&mac.finalize().into_bytes()[..6]);
+        }
+        out
     }
 
     /// The unsubscribe token for `address` on `list`.
@@ -276,6 +315,54 @@ impl TokenKey {
     }
 }
 
+/// The 6-byte hash of a send id that bounce tokens carry.
+pub fn send_hash(send_id: &str) -> [u8; 6] {
+    use sha2::Digest as _;
+    let digest = Sha256::digest(send_id.as_bytes());
+    let mut out = [0u8; 6];
+    out.copy_from_slice(&digest[..6]);
+    out
+}
+
+const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+
+/// RFC 4648 base 32, lower case, without padding.
+fn base32(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(BASE32[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(BASE32[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
+/// [`base32`] back to bytes, in either case; `None` for anything else.
+fn unbase32(text: &str) -> Option<Vec<u8>> {
+    if text.len() > 64 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let value = BASE32.iter().position(|&b| b == c.to_ascii_lowercase())? as u32;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// What a token is for. Each purpose has its own key, so a token is useless for any other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -287,15 +374,18 @@ pub enum Purpose {
     Confirm,
     /// Proves a form post came from a page crier served, and when.
     Form,
+    /// Names the message a bounce report is about (the envelope sender's local part).
+    Bounce,
 }
 
 impl Purpose {
     /// Every purpose, in declaration order (the index of its derived key).
-    const ALL: [Purpose; 4] = [
+    const ALL: [Purpose; 5] = [
         Purpose::Unsubscribe,
         Purpose::Preferences,
         Purpose::Confirm,
         Purpose::Form,
+        Purpose::Bounce,
     ];
 
     fn label(self) -> &'static str {
@@ -304,6 +394,7 @@ impl Purpose {
             Purpose::Preferences => "preferences",
             Purpose::Confirm => "confirm",
             Purpose::Form => "form",
+            Purpose::Bounce => "bounce",
         }
     }
 }
@@ -443,6 +534,31 @@ mod tests {
             let k = key();
             let t = k.token(&list, &Address::unchecked(&address));
             proptest::prop_assert_eq!(k.verify(&t), Some((list, crate::subscribers::address::key_of(&address))));
+        }
+    }
+
+    #[test]
+    fn bounce_tokens_name_the_send_and_the_recipient_in_any_case() {
+        let k = key();
+        let t = k.bounce_token("digest-abc-20261130T090000Z", 41);
+        assert_eq!(t.len(), 26);
+        assert!(t
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        let (hash, seq) = k.verify_bounce(&t).unwrap();
+        assert_eq!((hash, seq), (send_hash("digest-abc-20261130T090000Z"), 41));
+        assert_eq!(k.verify_bounce(&t.to_uppercase()), Some((hash, seq)));
+        let mut forged = t.clone().into_bytes();
+        forged[20] = if forged[20] == b'a' { b'b' } else { b'a' };
+        assert_eq!(k.verify_bounce(&String::from_utf8(forged).unwrap()), None);
+        assert_eq!(TokenKey::from_bytes(&[9; 32]).verify_bounce(&t), None);
+        assert_eq!(k.verify_bounce("not-a-token"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base32_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            proptest::prop_assert_eq!(unbase32(&base32(&bytes)), Some(bytes));
         }
     }
 

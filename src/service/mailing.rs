@@ -376,7 +376,19 @@ pub(super) async fn deliver(
     shutdown: watch::Receiver<bool>,
     progress: &mut dyn Progress,
 ) -> Result<Outcome, LedgerError> {
-    let mut composer = with.kit.composer(with.settings, outgoing.clone(), at);
+    let verp = with
+        .config
+        .bounces
+        .domain
+        .as_ref()
+        .map(|domain| crate::email::compose::Verp {
+            local_part: with.config.bounces.local_part.clone(),
+            domain: domain.clone(),
+        });
+    let mut composer = with
+        .kit
+        .composer(with.settings, outgoing.clone(), at)
+        .with_verp(verp);
     let delivering = Delivering {
         ledger,
         send_id,

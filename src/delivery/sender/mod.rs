@@ -120,6 +120,9 @@ struct Job {
 
 type Finished = (Job, Result<String, SendError>);
 
+/// A message about to go: its row, its bytes, and its own envelope sender (VERP) if any.
+type Starting = (Job, Vec<u8>, Option<String>);
+
 /// The state of one run.
 struct Run<'r, 'a, 'c> {
     with: &'r mut Delivering<'a, 'c>,
@@ -276,7 +279,7 @@ impl Run<'_, '_, '_> {
 
     /// Composes the due rows a free connection (and the rate limit) allows, and marks them
     /// `sending`. A message that cannot be composed fails alone.
-    fn start_due(&mut self) -> Result<Vec<(Job, Vec<u8>)>, LedgerError> {
+    fn start_due(&mut self) -> Result<Vec<Starting>, LedgerError> {
         let mut starting = Vec::new();
         let gap = (self.options.rate_per_second > 0.0)
             .then(|| Duration::from_secs_f64(1.0 / self.options.rate_per_second));
@@ -321,7 +324,8 @@ impl Run<'_, '_, '_> {
                     self.with
                         .ledger
                         .mark(id, &address, Status::Sending, None, false, stamp)?;
-                    starting.push((job, message.bytes));
+                    let from = self.with.composer.envelope_sender(job.delivery.seq);
+                    starting.push((job, message.bytes, from));
                 }
                 Err(problem) => {
                     let error = SendError::permanent(format!("cannot compose: {problem}"));
@@ -343,10 +347,10 @@ impl Run<'_, '_, '_> {
         Ok(starting)
     }
 
-    fn spawn(&mut self, starting: Vec<(Job, Vec<u8>)>) {
-        for (job, bytes) in starting {
+    fn spawn(&mut self, starting: Vec<Starting>) {
+        for (job, bytes, envelope) in starting {
             let transport = Arc::clone(&self.with.transport);
-            let from = self.options.from.clone();
+            let from = envelope.unwrap_or_else(|| self.options.from.clone());
             let file_stem = outbox_stem(self.with.kind, self.with.send_id, &job.delivery);
             let address = job.delivery.address().to_owned();
             let task = self.in_flight.spawn(async move {
