@@ -3,6 +3,7 @@
 //! Exit codes follow the usual convention: 0 success, 1 failure (including any error
 //! diagnostic), 2 bad usage.
 
+mod bounces;
 mod build;
 mod check;
 mod init;
@@ -12,6 +13,7 @@ mod send;
 mod snippet;
 mod status;
 mod subscribers;
+mod suppressions;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -75,6 +77,10 @@ pub enum Command {
     Subscribers(subscribers::SubscribersArgs),
     /// Print HTML for a Jekyll layout: the subscribe form, or the feeds' <link> tags.
     Snippet(snippet::SnippetArgs),
+    /// Take bounce and complaint reports from files, a Maildir or an mbox.
+    Bounces(bounces::BouncesArgs),
+    /// The addresses never mailed again: list, add, remove, import a provider's list.
+    Suppressions(suppressions::SuppressionsArgs),
 }
 
 /// A command-line time that is not RFC 3339.
@@ -108,6 +114,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&cli, args, &clock),
         Command::Subscribers(args) => subscribers::run(&cli, args, &clock),
         Command::Snippet(args) => snippet::run(&cli, args, &clock),
+        Command::Bounces(args) => bounces::run(&cli, args, &clock),
+        Command::Suppressions(args) => suppressions::run(&cli, args, &clock),
     });
     let Ok(result) = outcome else {
         eprintln!(
@@ -159,6 +167,17 @@ fn print_diagnostics(out: &mut impl Write, diagnostics: &[Diagnostic]) -> std::i
         writeln!(out, "{d}")?;
     }
     Ok(())
+}
+
+/// Loads `crier.yaml`, or prints its problems and fails.
+fn load_config(cli: &Cli) -> anyhow::Result<crate::config::Config> {
+    crate::config::load(&cli.site).or_else(|problems| {
+        print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
+        anyhow::bail!(
+            "config is invalid ({})",
+            crate::diagnostics::Tally::of(&problems)
+        )
+    })
 }
 
 /// Loads the site, or prints the config problems and fails with `what happened instead`.

@@ -1,13 +1,14 @@
 //! `crier status`: what the ledger says about recent sends.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{print_diagnostics, Cli};
+use super::{load_config, Cli};
 use crate::clock::Clock;
-use crate::config;
 use crate::ledger::Ledger;
+use crate::service::report;
 
 /// Options of `crier status`.
 #[derive(Debug, Args)]
@@ -15,50 +16,39 @@ pub struct StatusArgs {
     /// How many recent sends to list.
     #[arg(long, default_value_t = 5)]
     pub last: usize,
+    /// One JSON object per send.
+    #[arg(long)]
+    pub json: bool,
 }
 
-/// Prints the last sends with their counts, and the newest one's failures.
+/// Prints the last sends with their counts, what came back, and the newest one's failures.
 pub fn run(cli: &Cli, args: &StatusArgs, _clock: &Clock) -> anyhow::Result<ExitCode> {
-    let config = match config::load(&cli.site) {
-        Ok(c) => c,
-        Err(problems) => {
-            print_diagnostics(&mut std::io::stderr().lock(), &problems)?;
-            anyhow::bail!("config is invalid");
-        }
-    };
+    let config = load_config(cli)?;
+    let mut out = std::io::stdout().lock();
     let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
-        println!(
+        writeln!(
+            out,
             "nothing sent yet ({} does not exist)",
             config.delivery.state_db.display()
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     };
-    let recent = ledger.recent(args.last)?;
-    for row in &recent {
-        let c = ledger.counts(&row.id)?;
-        let skipped = if c.skipped > 0 {
-            format!(", {} skipped (suppressed after freezing)", c.skipped)
+    let reports = report::recent(&ledger, args.last)?;
+    for r in &reports {
+        if args.json {
+            serde_json::to_writer(&mut out, r).map_err(std::io::Error::from)?;
+            writeln!(out)?;
         } else {
-            String::new()
-        };
-        println!(
-            "{} {} ({}, composed for {}): {} sent, {} pending, {} failed{skipped}",
-            row.id,
-            row.kind,
-            row.status,
-            row.at,
-            c.sent,
-            c.pending(),
-            c.failed
-        );
-    }
-    if let Some(current) = recent.first() {
-        for (address, reply) in ledger.failures(&current.id)? {
-            println!("  failed {address}: {reply}");
+            write!(out, "{r}")?;
         }
     }
-    if recent.is_empty() {
-        println!("nothing sent yet");
+    if let (Some(current), false) = (reports.first(), args.json) {
+        for (address, reply) in ledger.failures(&current.id)? {
+            writeln!(out, "  failed {address}: {reply}")?;
+        }
+    }
+    if reports.is_empty() && !args.json {
+        writeln!(out, "nothing sent yet")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -236,7 +236,7 @@ impl<'a> Composer<'a> {
             parts.text = note.into_text(&parts.text);
             parts.subject = format!("{}{}", note.subject_prefix, parts.subject);
         }
-        let id_hash = short_hash(&format!("{}\n{}", sub.list, sub.email.key()));
+        let id_hash = message_id_hash(&sub.list, &sub.email);
         let message_id = format!(
             "<{}.{id_hash}@{}>",
             self.scope, self.settings.list_id_domain
@@ -561,6 +561,12 @@ pub fn one_line(s: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The part of a Message-ID that names its recipient (`<send id>.<this>@<domain>`): a bounce
+/// quoting the original message is matched to its delivery by it.
+pub fn message_id_hash(list: &str, address: &crate::subscribers::Address) -> String {
+    short_hash(&format!("{list}\n{}", address.key()))
 }
 
 fn short_hash(s: &str) -> String {

@@ -7,6 +7,7 @@
 //! crash, `sending` rows are the only uncertain ones: they are sent again, once, with the same
 //! Message-ID. Nothing marked `sent` is ever sent again.
 
+mod bounces;
 mod schema;
 mod store;
 mod types;
@@ -17,6 +18,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+pub use bounces::{BounceCounts, BounceRecord, Matched};
 use types::{to_json, Json};
 pub use types::{
     Counts, Delivery, EventSummary, SendKind, SendRow, SendStatus, SendSummary, Status,
@@ -176,8 +178,8 @@ impl Ledger {
         let count = {
             let stmt = tx
                 .prepare(
-                    "INSERT OR IGNORE INTO deliveries (digest_id, seq, list, address, subscriber, status, updated)
-                     SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6
+                    "INSERT OR IGNORE INTO deliveries (digest_id, seq, list, address, subscriber, status, updated, address_key)
+                     SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7
                      WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE address = ?7
                          AND (?8 = 0 OR reason != 'unsubscribed'))",
                 )

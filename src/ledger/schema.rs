@@ -86,6 +86,35 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX confirmation_mails_address ON confirmation_mails(address_key, sent_at);
         CREATE INDEX confirmation_mails_at ON confirmation_mails(sent_at);",
     ),
+    // 5: bounce and complaint reports: every decision taken on one (a report imported twice
+    // changes nothing: its recipient's row exists), webhook ids already seen (replays), and
+    // each delivery's address key, so a report naming only the failed address finds its send.
+    Migration::Sql(
+        "CREATE TABLE bounce_reports (
+            report TEXT NOT NULL,
+            recipient_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            send_id TEXT,
+            attributed_by TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT,
+            reason TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            action TEXT NOT NULL,
+            PRIMARY KEY (report, recipient_key)
+        );
+        CREATE INDEX bounce_reports_recipient ON bounce_reports(recipient_key, kind, received_at);
+        CREATE INDEX bounce_reports_send ON bounce_reports(send_id, kind);
+        CREATE TABLE webhook_seen (
+            provider TEXT NOT NULL,
+            id TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (provider, id)
+        );
+        ALTER TABLE deliveries ADD COLUMN address_key TEXT;",
+    ),
+    Migration::Rust(delivery_address_keys),
 ];
 
 /// How many migrations this release knows.
@@ -185,6 +214,21 @@ fn times_to_utc_and_reason_words(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Fills in the address key of every delivery frozen before migration 5 (by crier's own
+/// Unicode lower-casing, which SQL cannot do), and indexes it.
+fn delivery_address_keys(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare("SELECT rowid, address FROM deliveries")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut update = tx.prepare("UPDATE deliveries SET address_key = ?2 WHERE rowid = ?1")?;
+    for (rowid, address) in rows {
+        update.execute(params![rowid, super::address_key(&address)])?;
+    }
+    tx.execute_batch("CREATE INDEX deliveries_address_key ON deliveries(address_key)")
 }
 
 fn suppressions_lower_cased(tx: &Transaction<'_>) -> rusqlite::Result<()> {

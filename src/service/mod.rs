@@ -5,3 +5,6 @@ pub mod summary;
 pub mod subscriptions;
 pub mod signups;
 pub mod preview;
+pub mod bounces;
+pub mod suppressions;
+pub mod report;

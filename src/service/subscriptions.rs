@@ -242,6 +242,40 @@ impl<'a, S: Store> Subscriptions<'a, S> {
         })
     }
 
+    /// Never mails `address` again: it bounced, its owner complained, or an organiser (or a
+    /// provider's suppression export) says so. Every list it is on in the store shows why
+    /// (bounced, complained, unsubscribed), and an earlier suppression keeps its reason.
+    pub fn suppress(
+        &mut self,
+        address: &Address,
+        reason: SuppressionReason,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), S::Error> {
+        let status = match reason {
+            SuppressionReason::Bounced => MemberStatus::Bounced,
+            SuppressionReason::Complained => MemberStatus::Complained,
+            SuppressionReason::Unsubscribed => MemberStatus::Unsubscribed,
+        };
+        self.store.write("suppress an address", |tx| {
+            tx.suppress(address.key(), reason, detail, now)?;
+            let Some(person) = tx.person(address.key())? else {
+                return Ok(());
+            };
+            for m in person.memberships.iter().filter(|m| m.status != status) {
+                tx.put_membership(address.key(), &m.list, status, &m.consent, now)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Lifts `address`'s suppression (an organiser's decision: the address works again).
+    pub fn unsuppress(&mut self, address: &Address) -> Result<(), S::Error> {
+        self.store.write("lift a suppression", |tx| {
+            tx.lift_suppression(address.key())
+        })
+    }
+
     /// Adds (or updates) `address`, confirmed, on `list`: someone who asked an organiser in
     /// person.
     pub fn add(

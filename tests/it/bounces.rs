@@ -491,3 +491,71 @@ fn an_ip_block_list_rejection_is_never_a_dead_address() {
     );
     assert_eq!(v[0].recipient.as_deref(), Some("ada@example.net"));
 }
+
+/// The same corpus through the command an organiser runs: `crier bounces import --dry-run
+/// --json` gives, per report and recipient, the kind the classifier gives, so the command
+/// meets the same four criteria (with the same documented exceptions), and a dry run on a
+/// site that never sent anything acts on nothing.
+#[test]
+fn bounces_import_dry_run_json_meets_the_criteria_on_the_corpus() {
+    let site = crate::common::TempSite::example();
+    let out = site
+        .crier(&["bounces", "import", "--dry-run", "--json"])
+        .arg(corpus().join("emails"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut by_file: BTreeMap<String, Vec<Verdict>> = BTreeMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in ["file", "recipient", "kind", "status", "reason", "action"] {
+            assert!(v.get(key).is_some(), "{key} missing: {line}");
+        }
+        let kind = [
+            Kind::Hard,
+            Kind::Soft,
+            Kind::SenderSide,
+            Kind::Complaint,
+            Kind::AutoReply,
+            Kind::Delivered,
+            Kind::Unknown,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == v["kind"].as_str().unwrap())
+        .unwrap();
+        let action = v["action"].as_str().unwrap();
+        assert!(
+            matches!(action, "not-ours" | "ignore"),
+            "nothing was sent, so nothing is acted on: {line}"
+        );
+        let file = Path::new(v["file"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        // A file that starts with an mbox `From ` line is read as a one-message mbox.
+        let file = file.split('#').next().unwrap_or_default().to_owned();
+        by_file.entry(file).or_default().push(Verdict {
+            recipient: v["recipient"].as_str().map(str::to_owned),
+            kind,
+            status: v["status"].as_str().map(str::to_owned),
+            reason: bounce::classify::Reason::Unknown,
+            detail: String::new(),
+        });
+    }
+    let mut failures = Vec::new();
+    for (file, rows) in &expected() {
+        let got = by_file.get(file).cloned().unwrap_or_default();
+        let found = problems(rows, &got);
+        let excepted = EXCEPTIONS.iter().any(|(f, _)| f == file);
+        let only_missed = found.iter().all(|(c, _)| *c == Criterion::HardIsHard);
+        if !(found.is_empty() || excepted && only_missed) {
+            failures.push(format!("{file}: {}", shown(&found, &got)));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
