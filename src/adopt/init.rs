@@ -374,7 +374,8 @@ fn init_starter(root: &Path, today: NaiveDate) -> Result<Report, InitError> {
 
 /// The starter site's config: placeholders that pass `crier check`.
 const STARTER_CONFIG: &str = r#"# crier.yaml: written by `crier init` for a new site. Every key is documented in crier's
-# README ("Configuration"). Unknown keys are errors. Replace the example.com placeholders.
+# manual (docs/src/configuration.md). Unknown keys are errors. Replace the example.com
+# placeholders.
 
 site:
   title: My Meetup
@@ -531,7 +532,7 @@ pub fn jekyll_crier_yaml(jc: &JekyllConfig) -> (String, Vec<String>) {
         y.push('\n');
     };
     line("# crier.yaml: written by `crier init` from _config.yml. Every key is documented in");
-    line("# crier's README (\"Configuration\"). Unknown keys are errors.");
+    line("# crier's manual (docs/src/configuration.md). Unknown keys are errors.");
     line("#");
     line(
         "# Jekyll publishes every file of the site except names starting with `_` or `.` and what",

@@ -128,7 +128,7 @@ pub fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
         Err(err) => {
             let hint = if err.kind() == std::io::ErrorKind::NotFound {
                 format!(
-                    "no {CONFIG_FILE} found: is {} a crier site? pass --site DIR or create {CONFIG_FILE} (see README)",
+                    "no {CONFIG_FILE} found: is {} a crier site? pass --site DIR or create {CONFIG_FILE} (see docs/src/configuration.md in crier's repository)",
                     root.display()
                 )
             } else {

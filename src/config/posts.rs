@@ -28,7 +28,8 @@ pub(super) fn permalink(raw: &str, problem: &mut impl FnMut(&[&str], String)) ->
     }
 }
 
-/// The placeholders a permalink pattern may use, in the order the README lists them.
+/// The placeholders a permalink pattern may use, in the order the manual lists them
+/// (docs/src/configuration.md).
 pub const PLACEHOLDERS: &[&str] = &[
     "year",
     "month",

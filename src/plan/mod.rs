@@ -226,7 +226,7 @@ impl Plan {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     /// The site has no `newsletter:` section.
-    #[error("{0} has no `newsletter:` section: add one with at least `from: {{ name: ..., address: ... }}` (see README)")]
+    #[error("{0} has no `newsletter:` section: add one with at least `from: {{ name: ..., address: ... }}` (see docs/src/configuration.md)")]
     NoNewsletter(std::path::PathBuf),
     /// `--post` names no published post.
     #[error("no published post with slug `{0}` (the slug is the file name without the date and extension)")]

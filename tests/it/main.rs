@@ -13,6 +13,7 @@ mod check;
 mod confirmations;
 mod daemon;
 mod daemon_faults;
+mod docs;
 mod email_content;
 mod feed_fixes;
 mod fuzz;

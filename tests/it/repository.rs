@@ -16,6 +16,7 @@ const ALLOWED: &[&str] = &[
     "README.md",
     "bench",
     "crier.yaml",
+    "docs",
     "rustfmt.toml",
     "posts",
     "src",
