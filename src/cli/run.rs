@@ -45,13 +45,18 @@ pub fn run(cli: &Cli, args: &RunArgs, clock: &Clock) -> anyhow::Result<ExitCode>
     super::runtime()?.block_on(async {
         let stop = shutdown::on_signal();
         daemon
-            .run(stop, |local| {
+            .run(stop, |at| {
+                let local = at.http;
                 // The first line is what scripts wait for; the rest is for people. A closed
                 // stdout must not stop the daemon, so write errors are ignored.
+                let mut out = std::io::stdout().lock();
                 let _ = writeln!(
-                    std::io::stdout().lock(),
+                    out,
                     "listening on http://{local}\n  home:        http://{local}/ (subscribe form, feeds, archive)\n  feeds:       http://{local}{feeds}rss.xml, atom.xml, feed.json (tags under {feeds}tags/)\n  unsubscribe: http://{local}/unsubscribe\n  health:      http://{local}/healthz\n  sending:     {sends}"
                 );
+                if let Some(bounces) = at.bounces {
+                    let _ = writeln!(out, "  bounces:     smtp://{bounces}");
+                }
             })
             .await
     })?;

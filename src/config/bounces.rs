@@ -122,6 +122,12 @@ pub(super) fn validate(
         }
     }
     numbers(&raw, &mut settings, &mut fail);
+    if settings.listen.is_some() && settings.domain.is_none() {
+        fail(
+            "listen",
+            "needs `bounces.domain`: the listener takes only mail to the bounce domain".into(),
+        );
+    }
     settings
 }
 

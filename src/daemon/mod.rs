@@ -40,6 +40,15 @@ pub enum DaemonError {
     },
 }
 
+/// Where the daemon listens, once it does.
+#[derive(Debug, Clone, Copy)]
+pub struct Listening {
+    /// The HTTP server.
+    pub http: SocketAddr,
+    /// The SMTP listener for bounce reports, if configured.
+    pub bounces: Option<SocketAddr>,
+}
+
 /// What the daemon runs on.
 pub struct Daemon {
     /// The site folder (reloaded on every rebuild and scheduled send).
@@ -60,7 +69,7 @@ impl Daemon {
     pub async fn run(
         self,
         shutdown: tokio::sync::watch::Receiver<bool>,
-        listening: impl FnOnce(SocketAddr),
+        listening: impl FnOnce(Listening),
     ) -> Result<(), DaemonError> {
         let Daemon {
             root,
@@ -106,7 +115,11 @@ impl Daemon {
         let local = listener
             .local_addr()
             .map_err(|source| DaemonError::Listen { addr: bind, source })?;
-        listening(local);
+        let bounces = start_bounce_listener(config, &state, shutdown.clone()).await?;
+        listening(Listening {
+            http: local,
+            bounces: bounces.as_ref().map(|(addr, _)| *addr),
+        });
         tracing::info!(%local, "serving the home page, feeds and subscriber endpoints");
         let limits = HttpLimits::default();
         let app = router_with(state, &limits);
@@ -124,11 +137,36 @@ impl Daemon {
             crate::util::shutdown::stopped(&mut stop).await;
         }
         let _ = server.await;
+        if let Some((_, bounces)) = bounces {
+            let _ = bounces.await;
+        }
         rebuilding.abort();
         signup_worker.abort();
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The SMTP listener for bounce reports, when `bounces.listen` is set.
+async fn start_bounce_listener(
+    config: &crate::config::Config,
+    state: &AppState,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<Option<(SocketAddr, tokio::task::JoinHandle<()>)>, DaemonError> {
+    let Some(addr) = config.bounces.listen else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| DaemonError::Listen { addr, source })?;
+    let local = listener.local_addr().unwrap_or(addr);
+    tracing::info!(%local, "taking bounce reports over SMTP");
+    let desk = Arc::new(server::bounce_smtp::BounceDesk {
+        config: config.clone(),
+        key: state.key.clone(),
+    });
+    let serving = tokio::spawn(server::bounce_smtp::serve(listener, desk, shutdown));
+    Ok(Some((local, serving)))
 }
 
 /// Creates or migrates the ledger before any request or send can open it: two connections

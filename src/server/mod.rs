@@ -8,11 +8,13 @@
 //! gets a 400 page, never a 500.
 
 pub mod archive;
+pub mod bounce_smtp;
 pub mod health;
 pub mod home;
 pub mod member;
 pub mod pages;
 pub mod signup;
+pub mod smtp_session;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;

@@ -6,6 +6,7 @@ mod common;
 mod architecture;
 
 mod audience;
+mod bounce_intake;
 mod bounces;
 mod browser;
 mod build;
