@@ -61,6 +61,9 @@ pub enum Reason {
     UserUnknown,
     HostUnknown,
     HasMoved,
+    /// The sending provider keeps the address on its suppression list (an earlier hard bounce
+    /// or complaint there): it sends nothing to it.
+    Suppressed,
     Filtered,
     MailboxFull,
     MesgTooBig,
@@ -97,6 +100,7 @@ impl Reason {
             Reason::UserUnknown => "userunknown",
             Reason::HostUnknown => "hostunknown",
             Reason::HasMoved => "hasmoved",
+            Reason::Suppressed => "suppressed",
             Reason::Filtered => "filtered",
             Reason::MailboxFull => "mailboxfull",
             Reason::MesgTooBig => "mesgtoobig",
@@ -128,10 +132,10 @@ impl Reason {
     }
 
     /// The kind a failure for this reason is, before the status class is considered.
-    fn kind(self) -> Kind {
+    pub(crate) fn kind(self) -> Kind {
         use Reason::*;
         match self {
-            UserUnknown | HostUnknown | HasMoved => Kind::Hard,
+            UserUnknown | HostUnknown | HasMoved | Suppressed => Kind::Hard,
             Filtered | MailboxFull | MesgTooBig | Suspend | Expired | NetworkError
             | TooManyConn | SystemError | NoRelaying | MailerError | Undefined => Kind::Soft,
             Blocked | SpamDetected | AuthFailure | RequirePtr | BadReputation | Policy

@@ -13,6 +13,7 @@ pub mod report;
 pub mod smtp;
 pub mod text;
 pub mod vocabulary;
+pub mod webhook;
 
 pub use classify::{classify, Kind, Reason, Verdict};
 pub use mailbox::{read, Item, MailboxError};
