@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, TextMergeStream};
 
 use crate::urls::{absolutize, UrlBase};
+use crate::util::html::{self, Piece};
 
 /// A rendered post body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,41 +53,21 @@ pub fn render_html(body: &str, base: &UrlBase<'_>, separator: Option<&str>) -> R
     }
 }
 
-/// The text of an HTML fragment on one line: tags dropped (block-level ones leave a space),
-/// common entities decoded.
+/// The text of an HTML fragment on one line: tags dropped (block-level ones leave a space, as
+/// do comments), character references decoded.
 fn html_text(html: &str) -> String {
     const INLINE: &[&str] = &[
         "a", "abbr", "b", "code", "del", "em", "i", "ins", "kbd", "mark", "s", "small", "span",
         "strong", "sub", "sup", "u",
     ];
     let mut text = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(start) = rest.find('<') {
-        text.push_str(&rest[..start]);
-        let Some(len) = rest[start..].find('>') else {
-            rest = "";
-            break;
-        };
-        let tag = &rest[start + 1..start + len];
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if !INLINE.contains(&name.as_str()) {
-            text.push(' ');
+    for piece in html::pieces(html) {
+        match piece {
+            Piece::Text(t) => text.push_str(&t),
+            Piece::Start { name, .. } | Piece::End(name) if INLINE.contains(&name.as_str()) => {}
+            _ => text.push(' '),
         }
-        rest = &rest[start + len + 1..];
     }
-    text.push_str(rest);
-    let text = text
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -101,6 +82,7 @@ fn events<'a>(body: &'a str, base: &UrlBase<'_>) -> Vec<Event<'a>> {
     let mut out = Vec::new();
     let mut link_depth = 0usize;
     let mut code_depth = 0usize;
+    let mut block: Option<Vec<CowStr<'a>>> = None;
     for event in TextMergeStream::new(Parser::new_ext(body, options())) {
         match event {
             Event::Start(Tag::Link {
@@ -145,7 +127,28 @@ fn events<'a>(body: &'a str, base: &UrlBase<'_>) -> Vec<Event<'a>> {
                 code_depth = code_depth.saturating_sub(1);
                 out.push(Event::End(TagEnd::CodeBlock));
             }
-            Event::Html(html) => out.push(Event::Html(rewrite_html(html, base))),
+            // An HTML block comes a line at a time: it is rewritten whole, so a tag may span
+            // lines (and one rewriter serves the block).
+            Event::Start(Tag::HtmlBlock) => {
+                out.push(Event::Start(Tag::HtmlBlock));
+                block = Some(Vec::new());
+            }
+            Event::Html(html) => match block.as_mut() {
+                Some(lines) => lines.push(html),
+                None => out.push(Event::Html(rewrite_html(html, base))),
+            },
+            Event::End(TagEnd::HtmlBlock) => {
+                let mut lines = block.take().unwrap_or_default();
+                let html = match lines.len() {
+                    0 => None,
+                    1 => lines.pop(),
+                    _ => Some(lines.concat().into()),
+                };
+                if let Some(html) = html {
+                    out.push(Event::Html(rewrite_html(html, base)));
+                }
+                out.push(Event::End(TagEnd::HtmlBlock));
+            }
             Event::InlineHtml(html) => out.push(Event::InlineHtml(rewrite_html(html, base))),
             Event::Text(text) if link_depth == 0 && code_depth == 0 => autolink(text, &mut out),
             other => out.push(other),
@@ -291,62 +294,18 @@ pub(crate) fn find_bare_url(text: &str) -> Option<(usize, usize)> {
     }
 }
 
-/// Rewrites URL attributes (`href`, `src`, `data`, `poster`) inside raw HTML.
-fn rewrite_html<'a>(html: CowStr<'a>, base: &UrlBase<'_>) -> CowStr<'a> {
-    let mut out = String::new();
-    let mut last = 0;
-    let bytes = html.as_bytes();
-    let lower = html.to_ascii_lowercase();
-    let mut i = 0;
-    while i < bytes.len() {
-        let Some(found) = ["href", "src", "data", "poster"]
-            .iter()
-            .filter_map(|a| lower[i..].find(a).map(|p| (i + p, a.len())))
-            .min_by_key(|(p, _)| *p)
-        else {
-            break;
-        };
-        let (at, len) = found;
-        let preceded = at > 0 && bytes[at - 1].is_ascii_whitespace();
-        let mut j = at + len;
-        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        if !preceded || bytes.get(j) != Some(&b'=') {
-            i = at + len;
-            continue;
-        }
-        j += 1;
-        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        let Some(&quote) = bytes.get(j).filter(|q| **q == b'"' || **q == b'\'') else {
-            i = j;
-            continue;
-        };
-        let value_start = j + 1;
-        let Some(value_len) = html[value_start..].find(quote as char) else {
-            break;
-        };
-        let value = &html[value_start..value_start + value_len];
-        out.push_str(&html[last..value_start]);
-        out.push_str(&absolutize(&decode_amp(value), base).replace('&', "&amp;"));
-        last = value_start + value_len;
-        i = last + 1;
-    }
-    if last == 0 {
-        return html;
-    }
-    out.push_str(&html[last..]);
-    out.into()
-}
+/// The attributes that hold URLs in raw HTML.
+const URL_ATTRIBUTES: &[&str] = &["href", "src", "data", "poster"];
 
-fn decode_amp(value: &str) -> Cow<'_, str> {
-    if value.contains("&amp;") {
-        value.replace("&amp;", "&").into()
-    } else {
-        value.into()
+/// Makes the URL attributes ([`URL_ATTRIBUTES`]) of raw HTML absolute and valid; every other
+/// byte stays as written.
+fn rewrite_html<'a>(html: CowStr<'a>, base: &UrlBase<'_>) -> CowStr<'a> {
+    let rewritten =
+        html::rewrite_attributes(&html, URL_ATTRIBUTES, |url| Some(absolutize(url, base)));
+    if let Cow::Owned(out) = rewritten {
+        return out.into();
     }
+    html
 }
 
 /// kramdown (Jekyll's Markdown) accepts spaces in link destinations:

@@ -9,6 +9,7 @@
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use super::vocabulary::ABBREVIATIONS;
+use crate::util::html::{HtmlReader, Piece};
 
 /// A link in a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +103,8 @@ pub fn parse(body: &str) -> Vec<Block> {
     for (event, range) in Parser::new_ext(&body, options).into_offset_iter() {
         reader.on(event, range.start);
     }
+    let rest = std::mem::take(&mut reader.html).end();
+    reader.html_pieces(rest, body.len());
     reader.flush();
     reader.blocks
 }
@@ -120,6 +123,8 @@ struct Reader {
     items: usize,
     tables: usize,
     section: Option<usize>,
+    /// The body's raw HTML, read as one document.
+    html: HtmlReader,
 }
 
 impl Reader {
@@ -134,6 +139,7 @@ impl Reader {
             items: 0,
             tables: 0,
             section: None,
+            html: HtmlReader::new(),
         }
     }
 
@@ -306,19 +312,31 @@ impl Reader {
     }
 
     /// Raw HTML: tags go (`<a href>` becomes a link, `<br>` and block tags a line break),
-    /// text stays.
+    /// text stays. One tokenizer reads all of the body's HTML, so `</a>` in one inline tag
+    /// closes the `<a href>` of another.
     fn html(&mut self, html: &str, at: usize) {
-        let mut rest = html;
-        while let Some(open) = rest.find('<') {
-            self.html_text(&rest[..open], at);
-            let Some(close) = rest[open..].find('>') else {
-                self.html_text(&rest[open..], at);
-                return;
-            };
-            self.html_tag(&rest[open + 1..open + close]);
-            rest = &rest[open + close + 1..];
+        let pieces = self.html.read(html);
+        self.html_pieces(pieces, at);
+    }
+
+    fn html_pieces(&mut self, pieces: Vec<Piece>, at: usize) {
+        const BREAKS: &[&str] = &[
+            "br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4",
+        ];
+        for piece in pieces {
+            match piece {
+                Piece::Text(text) => self.html_text(&text, at),
+                Piece::Start {
+                    name,
+                    href: Some(href),
+                } if name == "a" => self.open_links.push((self.len(), href)),
+                Piece::End(name) if name == "a" => self.close_link(),
+                Piece::Start { name, .. } | Piece::End(name) if BREAKS.contains(&name.as_str()) => {
+                    self.line_break()
+                }
+                _ => {}
+            }
         }
-        self.html_text(rest, at);
     }
 
     fn html_text(&mut self, text: &str, at: usize) {
@@ -327,29 +345,8 @@ impl Reader {
                 self.line_break();
             }
             if !piece.trim().is_empty() {
-                self.push(&decode_entities(piece), at);
+                self.push(piece, at);
             }
-        }
-    }
-
-    fn html_tag(&mut self, inner: &str) {
-        let lower = inner.trim().to_ascii_lowercase();
-        let name: String = lower
-            .trim_start_matches('/')
-            .chars()
-            .take_while(char::is_ascii_alphanumeric)
-            .collect();
-        match name.as_str() {
-            "a" if lower.starts_with('/') => self.close_link(),
-            "a" => {
-                if let Some(href) = attribute(inner, "href") {
-                    self.open_links.push((self.len(), href.to_owned()));
-                }
-            }
-            "br" | "p" | "div" | "li" | "tr" | "td" | "th" | "h1" | "h2" | "h3" | "h4" => {
-                self.line_break()
-            }
-            _ => {}
         }
     }
 
@@ -406,29 +403,6 @@ fn bare_links(block: &mut Block) {
         block.links.extend(found);
         block.links.sort_by_key(|l| l.at);
     }
-}
-
-/// The value of `name="..."` (or single-quoted) in a tag.
-fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let lower = tag.to_ascii_lowercase();
-    let at = lower.find(&format!("{name}="))? + name.len() + 1;
-    let rest = &tag[at..];
-    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let rest = &rest[1..];
-    rest.find(quote).map(|end| &rest[..end])
-}
-
-fn decode_entities(text: &str) -> String {
-    [
-        ("&nbsp;", " "),
-        ("&quot;", "\""),
-        ("&#39;", "'"),
-        ("&lt;", "<"),
-        ("&gt;", ">"),
-        ("&amp;", "&"),
-    ]
-    .iter()
-    .fold(text.to_owned(), |t, (from, to)| t.replace(from, to))
 }
 
 /// The sentences of a plain text, as byte ranges: they end at `.`, `!`, `?` or `…` followed by
@@ -583,6 +557,14 @@ mod tests {
         assert_eq!(blocks[0].text, "See you on 9 May! RSVP");
         assert_eq!(blocks[0].links[0].url, "https://e.example.org/9");
         assert_eq!(blocks[1].text, "After.");
+        // Inline tags come one event at a time: the `</a>` of one closes the `<a>` of another.
+        let blocks = parse(
+            "Meet us <a href='https://e.example.org/9?a=1&amp;b=2'>here</a> on 9 May.\n\n<p>Doors 9&nbsp;am&hellip;</p>\n",
+        );
+        assert_eq!(blocks[0].text, "Meet us here on 9 May.");
+        assert_eq!(blocks[1].text, "Doors 9 am…");
+        assert_eq!(blocks[0].links[0].url, "https://e.example.org/9?a=1&b=2");
+        assert_eq!(blocks[0].links[0].label, "here");
     }
 
     #[test]

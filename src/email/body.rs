@@ -10,8 +10,14 @@
 //! - `<object>` tags are dropped and their fallback content (usually a download link) kept;
 //! - an `<iframe>` becomes a link to what it shows (a video's watch page);
 //! - `<h1>` headings become `<h2>`: the e-mail's own title is its one `h1`.
+//!
+//! The changes are made with lol_html ([`crate::util::html`]): the tags above are rewritten and
+//! every other byte is copied as written.
+
+use lol_html::html_content::{ContentType, Element};
 
 use crate::urls::video_watch_url;
+use crate::util::html::{self, WrittenAttribute};
 
 /// Width of the content column in the shipped templates: 600 px less 24 px padding each side.
 pub const COLUMN_WIDTH: u32 = 552;
@@ -20,186 +26,74 @@ pub const COLUMN_WIDTH: u32 = 552;
 const FIT: &str = "max-width:100%;height:auto;";
 
 /// `html` made fit for an e-mail whose column is `max_width` pixels wide (see the module
-/// documentation). Everything else, including malformed markup, is copied unchanged.
+/// documentation). Everything else, including malformed markup, is copied unchanged; so is
+/// all of `html` if the rewriter gives up.
 pub fn for_email(html: &str, max_width: u32) -> String {
-    let mut out = String::with_capacity(html.len() + 64);
-    let mut rest = html;
-    while let Some((start, name)) = next_tag(rest) {
-        out.push_str(&rest[..start]);
-        let tag = &rest[start..];
-        let Some(end) = tag_end(tag) else {
-            // An unterminated tag: leave the rest as it is.
-            rest = tag;
-            break;
-        };
-        rest = &tag[end..];
-        match name {
-            Tag::Img => out.push_str(&rewrite_img(&tag[..end], max_width)),
-            Tag::Object => {}
-            Tag::H1 => {
-                // `<h1` or `</h1`, then the rest of the tag as written.
-                let slash = if tag.as_bytes()[1] == b'/' { "/" } else { "" };
-                out.push_str(&format!("<{slash}h2"));
-                out.push_str(&tag[slash.len() + 3..end]);
+    let settings = html::on_every_element(html::settings(), |el| {
+        match el.tag_name().as_str() {
+            "img" => {
+                let tag = fit_image(&html::written_attributes(html, el), max_width);
+                el.start_tag().replace(&tag, ContentType::Html);
             }
-            Tag::Iframe => {
-                let inner = &tag[7..end - 1];
-                let attrs = attributes(inner);
-                // What the frame held is replaced, so its closing tag goes too.
-                rest = skip_past_close(rest, "</iframe");
-                let src = attr(&attrs, "src").map(|(raw, _)| raw.trim().replace("&amp;", "&"));
-                if let Some(src) =
-                    src.filter(|s| s.starts_with("https://") || s.starts_with("http://"))
-                {
-                    let href = video_watch_url(&src);
-                    let label = if href == src {
-                        "Open the embedded page"
-                    } else {
-                        "Watch the video"
-                    };
-                    out.push_str(&format!(
-                        "<p><a href=\"{}\">{label}</a></p>",
-                        crate::util::escape_html(&href)
-                    ));
+            "object" => el.remove_and_keep_content(),
+            // What the frame held is replaced too, up to its end tag.
+            "iframe" => el.replace(&frame_link(el), ContentType::Html),
+            "h1" => {
+                // `<h2`, then the rest of the start tag as written; the end tag follows.
+                let rest = html::start_tag_source(html, el).and_then(|tag| tag.get(3..));
+                el.set_tag_name("h2")?;
+                if let Some(rest) = rest {
+                    el.start_tag()
+                        .replace(&format!("<h2{rest}"), ContentType::Html);
                 }
             }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The tags [`for_email`] changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tag {
-    Img,
-    /// `<object ...>` or `</object>`.
-    Object,
-    Iframe,
-    /// `<h1 ...>` or `</h1>`.
-    H1,
-}
-
-/// Byte offset and kind of the next tag to change (names are case-insensitive and must be
-/// followed by a separator, so `<imgur>` is not an image).
-fn next_tag(html: &str) -> Option<(usize, Tag)> {
-    let bytes = html.as_bytes();
-    let mut from = 0;
-    while let Some(i) = html[from..].find('<').map(|i| from + i) {
-        for (name, tag) in [
-            ("img", Tag::Img),
-            ("object", Tag::Object),
-            ("/object", Tag::Object),
-            ("iframe", Tag::Iframe),
-            ("h1", Tag::H1),
-            ("/h1", Tag::H1),
-        ] {
-            let after = i + 1 + name.len();
-            if bytes
-                .get(i + 1..after)
-                .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
-                && matches!(
-                    bytes.get(after),
-                    Some(b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>')
-                )
-            {
-                return Some((i, tag));
-            }
-        }
-        from = i + 1;
-    }
-    None
-}
-
-/// `html` after the first `close` tag (case-insensitive), or all of it if there is none.
-fn skip_past_close<'a>(html: &'a str, close: &str) -> &'a str {
-    let lower = html.to_ascii_lowercase();
-    match lower.find(close) {
-        Some(i) => {
-            let tail = &html[i..];
-            tail.find('>').map_or(html, |end| &tail[end + 1..])
-        }
-        None => html,
-    }
-}
-
-/// Length of the tag at the start of `tag`, up to and including its `>` (quotes respected).
-fn tag_end(tag: &str) -> Option<usize> {
-    let mut quote = None;
-    for (i, c) in tag.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '>') => return Some(i + 1),
             _ => {}
         }
-    }
-    None
+        Ok(())
+    });
+    html::rewrite(html, settings).unwrap_or_else(|| html.to_owned())
 }
 
-/// One attribute as written: its name, and its raw value and quote character if it has one.
-struct Attr<'a> {
-    name: &'a str,
-    value: Option<(&'a str, char)>,
-}
-
-/// The attributes of `<img ...>` (without `<img` and the closing `>` or `/>`).
-fn attributes(inner: &str) -> Vec<Attr<'_>> {
-    let mut attrs = Vec::new();
-    let mut rest = inner.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
-    while !rest.is_empty() {
-        let name_end = rest
-            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
-            .unwrap_or(rest.len());
-        let name = &rest[..name_end];
-        rest = rest[name_end..].trim_start();
-        let mut value = None;
-        if let Some(after) = rest.strip_prefix('=') {
-            let after = after.trim_start();
-            let (raw, quote, next) = match after.chars().next() {
-                Some(q @ ('"' | '\'')) => {
-                    let body = &after[1..];
-                    let end = body.find(q).unwrap_or(body.len());
-                    (&body[..end], q, body.get(end + 1..).unwrap_or(""))
-                }
-                _ => {
-                    let end = after
-                        .find(|c: char| c.is_whitespace())
-                        .unwrap_or(after.len());
-                    (&after[..end], '"', &after[end..])
-                }
-            };
-            value = Some((raw, quote));
-            rest = next;
-        }
-        if !name.is_empty() {
-            attrs.push(Attr { name, value });
-        }
-        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
-    }
-    attrs
+/// What an `<iframe>` becomes: a link to what it shows (a video's watch page), or nothing.
+fn frame_link(el: &Element<'_, '_>) -> String {
+    let src = el
+        .get_attribute("src")
+        .map(|src| html::decode_entities(&src).trim().to_owned());
+    let Some(src) = src.filter(|s| s.starts_with("https://") || s.starts_with("http://")) else {
+        return String::new();
+    };
+    let href = video_watch_url(&src);
+    let label = if href == src {
+        "Open the embedded page"
+    } else {
+        "Watch the video"
+    };
+    format!(
+        "<p><a href=\"{}\">{label}</a></p>",
+        crate::util::escape_html(&href)
+    )
 }
 
 /// The raw value of attribute `name`.
-fn attr<'a>(attrs: &[Attr<'a>], name: &str) -> Option<(&'a str, char)> {
+fn attr<'a>(attrs: &'a [WrittenAttribute], name: &str) -> Option<&'a str> {
     attrs
         .iter()
         .find(|a| a.name.eq_ignore_ascii_case(name))?
         .value
+        .as_deref()
 }
 
 /// A whole-pixel size attribute ("1600" or "1600px"); `None` for percentages and the like.
-fn pixels(attrs: &[Attr<'_>], name: &str) -> Option<u32> {
-    let (raw, _) = attr(attrs, name)?;
-    let raw = raw.trim();
+fn pixels(attrs: &[WrittenAttribute], name: &str) -> Option<u32> {
+    let raw = attr(attrs, name)?.trim();
     raw.strip_suffix("px").unwrap_or(raw).parse().ok()
 }
 
-fn rewrite_img(tag: &str, max_width: u32) -> String {
-    let inner = tag[4..tag.len() - 1].trim_end();
-    let attrs = attributes(inner);
-    let width = pixels(&attrs, "width");
-    let height = pixels(&attrs, "height");
+/// The `<img>` tag with these attributes, fitted to `max_width`: values keep their quotes
+/// (unquoted ones get double quotes), a too-wide size is scaled, the fit goes into `style`.
+fn fit_image(attrs: &[WrittenAttribute], max_width: u32) -> String {
+    let width = pixels(attrs, "width");
+    let height = pixels(attrs, "height");
     let size = match (width, height) {
         (Some(w), h) if w > max_width && w > 0 => {
             let scaled = h.map(|h| {
@@ -210,11 +104,12 @@ fn rewrite_img(tag: &str, max_width: u32) -> String {
         }
         _ => None,
     };
-    let mut out = String::with_capacity(tag.len() + FIT.len() + 16);
+    let mut out = String::with_capacity(64 + FIT.len());
     out.push_str("<img");
     let mut styled = false;
-    for attr in &attrs {
-        let name = attr.name;
+    for attr in attrs {
+        let name = attr.name.as_str();
+        let quote = attr.quote.unwrap_or('"');
         let value = match (size, name.to_ascii_lowercase().as_str()) {
             (Some((w, _)), "width") => Some((w.to_string(), '"')),
             (Some((_, h)), "height") => match h {
@@ -223,12 +118,17 @@ fn rewrite_img(tag: &str, max_width: u32) -> String {
             },
             (_, "style") => {
                 styled = true;
-                let (raw, quote) = attr.value.unwrap_or(("", '"'));
+                let raw = attr.value.as_deref().unwrap_or("");
                 let raw = raw.trim().trim_end_matches(';');
                 let sep = if raw.is_empty() { "" } else { ";" };
                 Some((format!("{raw}{sep}{FIT}"), quote))
             }
-            _ => attr.value.map(|(raw, q)| (raw.to_owned(), q)),
+            // An unquoted value cannot hold a quote; written inside quotes, it must not end them.
+            _ if attr.quote.is_none() => attr
+                .value
+                .as_ref()
+                .map(|v| (v.replace('"', "&quot;"), quote)),
+            _ => attr.value.clone().map(|v| (v, quote)),
         };
         out.push(' ');
         out.push_str(name);
@@ -328,6 +228,23 @@ mod tests {
         ] {
             assert_eq!(for_email(html, 552), html);
         }
+        // Empty and valueless attributes, and markup in comments and frames, as a browser
+        // reads them.
+        assert_eq!(
+            for_email("<img alt=\"\" hidden src='a&amp;b.png'/>", 552),
+            "<img alt=\"\" hidden src='a&amp;b.png' style=\"max-width:100%;height:auto;\">"
+        );
+        assert_eq!(
+            for_email("<!-- <img src=x> --><h1 >T</h1 >", 552),
+            "<!-- <img src=x> --><h2 >T</h2>"
+        );
+        assert_eq!(
+            for_email(
+                "<iframe src=\"https://e.example/?a=1&amp;b=2\"><img src=x></iframe>",
+                552
+            ),
+            "<p><a href=\"https://e.example/?a=1&amp;b=2\">Open the embedded page</a></p>"
+        );
         // A `>` inside a quoted value does not end the tag.
         assert_eq!(
             for_email("<img alt=\"a > b\" src=x>", 552),

@@ -1,5 +1,6 @@
 //! Fuzzing every parser of untrusted input, with proptest on stable Rust: subscriber CSV, the
-//! organiser's templates, prose dates in recaps, crontab schedules and `crier.yaml`. (Front
+//! organiser's templates, prose dates in recaps, raw HTML in posts (feeds, e-mails, the recap
+//! reader), crontab schedules and `crier.yaml`. (Front
 //! matter and Markdown are in `loader_props.rs` and `hardening_props.rs`.) Seeds come from the
 //! example site. `CRIER_FUZZ_CASES` sets the number of cases per target (CI runs more).
 
@@ -181,6 +182,70 @@ const ANNOUNCE_PIECES: &[&str] = &[
     "`",
     "> ",
     "```\n",
+];
+
+/// Raw HTML, well-formed and not: the tags crier rewrites, values in every quoting, character
+/// references, comments, raw-text elements, foreign content and tags left open.
+const HTML_PIECES: &[&str] = &[
+    "<img src=\"/a b.png\" width=\"1600\" height=\"1067\">",
+    "<IMG SRC='//cdn.example.org/p.png' style='border:0'/>",
+    "<img src=x width=0>",
+    "<img width=99999999999px height=5 alt=\"\" hidden>",
+    "<a href=\"/x?a=1&amp;b=2\">",
+    "<a href=/y>",
+    "<a\nhref='rel'>",
+    "</a>",
+    "<a href='",
+    "<a href=\"",
+    "<iframe src=\"https://www.youtube.com/embed/abcdefghijk?start=20\">",
+    "<iframe src=x>",
+    "</iframe>",
+    "<object data=\"/s.pdf\">",
+    "</object>",
+    "<h1 id=a>",
+    "</h1>",
+    "<H1>",
+    "<video poster=p.jpg src=v.mp4>",
+    "<p data=\"d\" class=\"href\">",
+    "</p>",
+    "<br>",
+    "<div>",
+    "</div>",
+    "<!--",
+    "-->",
+    "<!-- <img src=x> -->",
+    "<script>",
+    "</script>",
+    "<style>",
+    "<textarea>",
+    "<plaintext>",
+    "<![CDATA[",
+    "]]>",
+    "<!doctype html>",
+    "<?xml?>",
+    "<svg><a href=\"/s\">",
+    "</svg>",
+    "<esi:include src=\"/e\"/>",
+    "<meta charset=\"latin1\">",
+    "<",
+    ">",
+    "</",
+    "=",
+    "\"",
+    "'",
+    "&",
+    "&amp;",
+    "&#x27;",
+    "&#99999999;",
+    "&nbsp;",
+    "text",
+    " ",
+    "\n",
+    "\n\n",
+    "é",
+    "\u{202e}",
+    "[x](/y)",
+    "**b**",
 ];
 
 /// A site in Europe/London and a recap post published on `day`.
@@ -375,6 +440,36 @@ proptest! {
         for talk in talks::find(&body, Some("https://www.youtube.com/embed/abcDEF12345")) {
             prop_assert!(!talk.title.is_empty() && talk.title.chars().count() <= 161);
         }
+    }
+
+    #[test]
+    fn raw_html_is_rewritten_without_panics_and_left_alone_where_nothing_applies(
+        pieces in prop::collection::vec(prop::sample::select(HTML_PIECES.to_vec()), 0..40),
+        days in 0i64..4000,
+    ) {
+        let html = pieces.concat();
+        let lower = html.to_ascii_lowercase();
+        // E-mail: only the tags it changes change.
+        let mailed = crier::email::body::for_email(&html, 552);
+        if !["<img", "<object", "<iframe", "<h1"].iter().any(|t| lower.contains(t)) {
+            prop_assert_eq!(&mailed, &html);
+        }
+        // Feeds: URLs made absolute once are left as they are.
+        let base = crier::urls::UrlBase { site_url: "https://example.com", baseurl: "/b", page_url: "https://example.com/b/p/" };
+        let first = content::render_html(&html, &base, None);
+        if !["href", "src", "data", "poster"].iter().any(|a| lower.contains(a)) {
+            prop_assert_eq!(&first.html, &html);
+        }
+        prop_assert!(!first.excerpt_text.contains('\n'));
+        let again = content::render_html(&first.html, &base, None);
+        prop_assert_eq!(&again.html, &first.html);
+        // Markdown around it, and the recap reader over it.
+        let rendered = content::render_markdown(&html, &base, Some("<!--more-->"));
+        prop_assert!(!rendered.excerpt_text.contains('\n'));
+        let post_day = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap() + chrono::Duration::days(days);
+        let (config, post) = recap_post(post_day);
+        let settings = config.newsletter.clone().unwrap();
+        let _ = event::find(&post, &html, 6, &config, &settings);
     }
 
     #[test]
