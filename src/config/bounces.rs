@@ -33,6 +33,75 @@ pub struct BounceSettings {
     pub soft_limit: u32,
     /// ...within this many days.
     pub soft_days: u32,
+    /// Sending providers' webhooks (`/webhooks/<provider>`).
+    pub webhooks: WebhookConfig,
+}
+
+/// Where a secret comes from: never `crier.yaml` itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// An environment variable.
+    Env(String),
+    /// A file outside the site (its first line).
+    File(std::path::PathBuf),
+}
+
+impl Secret {
+    /// Reads the secret.
+    pub fn read(&self) -> Result<String, SecretError> {
+        let value = match self {
+            Secret::Env(name) => {
+                std::env::var(name).map_err(|_| SecretError::Unset { name: name.clone() })?
+            }
+            Secret::File(path) => std::fs::read_to_string(path)
+                .map(|s| s.lines().next().unwrap_or_default().trim().to_owned())
+                .map_err(|source| SecretError::Unreadable {
+                    path: path.clone(),
+                    source,
+                })?,
+        };
+        if value.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        Ok(value)
+    }
+}
+
+/// Why a secret cannot be read. Never carries the secret itself.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// The environment variable is not set.
+    #[error("the environment variable {name} is not set")]
+    Unset {
+        /// The variable.
+        name: String,
+    },
+    /// The file cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The variable or file is empty.
+    #[error("the secret is empty")]
+    Empty,
+}
+
+/// The providers' webhook settings, with secrets by reference.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// Amazon SES through SNS: the topic ARNs accepted; empty: SES is off.
+    pub ses_topics: Vec<String>,
+    /// Mailgun's webhook signing key.
+    pub mailgun: Option<Secret>,
+    /// SendGrid's verification key (public: it may be written in crier.yaml).
+    pub sendgrid_key: Option<String>,
+    /// Postmark: the user name and password put in the webhook URL.
+    pub postmark: Option<(String, Secret)>,
+    /// Oldest signed timestamp accepted from Mailgun and SendGrid, in seconds.
+    pub max_age_secs: u64,
 }
 
 impl Default for BounceSettings {
@@ -44,6 +113,10 @@ impl Default for BounceSettings {
             max_message_bytes: 2048 * 1024,
             soft_limit: 3,
             soft_days: 30,
+            webhooks: WebhookConfig {
+                max_age_secs: 300,
+                ..WebhookConfig::default()
+            },
         }
     }
 }
@@ -64,6 +137,56 @@ pub(super) struct RawBounces {
     soft_limit: Option<u32>,
     #[serde(default)]
     soft_days: Option<u32>,
+    #[serde(default)]
+    webhooks: Option<RawWebhooks>,
+}
+
+/// `bounces.webhooks` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhooks {
+    #[serde(default)]
+    ses: Option<RawSes>,
+    #[serde(default)]
+    mailgun: Option<RawSecret>,
+    #[serde(default)]
+    sendgrid: Option<RawSendgrid>,
+    #[serde(default)]
+    postmark: Option<RawPostmark>,
+    #[serde(default)]
+    max_age_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSes {
+    topics: Vec<String>,
+}
+
+/// A secret named by `signing_key_env`/`password_env` or `..._file`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecret {
+    #[serde(default)]
+    signing_key_env: Option<String>,
+    #[serde(default)]
+    signing_key_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSendgrid {
+    public_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPostmark {
+    username: String,
+    #[serde(default)]
+    password_env: Option<String>,
+    #[serde(default)]
+    password_file: Option<std::path::PathBuf>,
 }
 
 /// Validates the section.
@@ -122,6 +245,9 @@ pub(super) fn validate(
         }
     }
     numbers(&raw, &mut settings, &mut fail);
+    if let Some(webhooks) = &raw.webhooks {
+        settings.webhooks = webhooks_of(webhooks, &mut fail);
+    }
     if settings.listen.is_some() && settings.domain.is_none() {
         fail(
             "listen",
@@ -156,5 +282,71 @@ fn numbers(raw: &RawBounces, settings: &mut BounceSettings, fail: &mut dyn FnMut
     }
     if let Some(n) = check("soft_days", raw.soft_days.map(u64::from), 1..=365) {
         settings.soft_days = n as u32;
+    }
+}
+
+fn webhooks_of(raw: &RawWebhooks, fail: &mut dyn FnMut(&str, String)) -> WebhookConfig {
+    let mut out = WebhookConfig {
+        max_age_secs: raw.max_age_seconds.unwrap_or(300).clamp(30, 86_400),
+        ..WebhookConfig::default()
+    };
+    if let Some(ses) = &raw.ses {
+        for topic in &ses.topics {
+            if !topic.starts_with("arn:aws:sns:") || topic.split(':').count() != 6 {
+                fail(
+                    "webhooks",
+                    format!("an SNS topic is written `arn:aws:sns:<region>:<account>:<name>`, found `{topic}`"),
+                );
+            }
+        }
+        out.ses_topics = ses.topics.clone();
+    }
+    if let Some(m) = &raw.mailgun {
+        out.mailgun = secret(
+            m.signing_key_env.as_ref(),
+            m.signing_key_file.as_ref(),
+            "mailgun.signing_key",
+            fail,
+        );
+    }
+    if let Some(s) = &raw.sendgrid {
+        out.sendgrid_key = Some(s.public_key.trim().to_owned());
+    }
+    if let Some(p) = &raw.postmark {
+        let password = secret(
+            p.password_env.as_ref(),
+            p.password_file.as_ref(),
+            "postmark.password",
+            fail,
+        );
+        out.postmark = password.map(|pw| (p.username.clone(), pw));
+    }
+    out
+}
+
+/// A secret from `<name>_env` or `<name>_file` (an absolute path outside the site).
+fn secret(
+    env: Option<&String>,
+    file: Option<&std::path::PathBuf>,
+    name: &str,
+    fail: &mut dyn FnMut(&str, String),
+) -> Option<Secret> {
+    match (env, file) {
+        (Some(env), None) => Some(Secret::Env(env.clone())),
+        (None, Some(file)) if file.is_absolute() => Some(Secret::File(file.clone())),
+        (None, Some(file)) => {
+            fail(
+                "webhooks",
+                format!(
+                    "`{name}_file` must be an absolute path outside the site, found `{}`",
+                    file.display()
+                ),
+            );
+            None
+        }
+        _ => {
+            fail("webhooks", format!("give exactly one of `{name}_env` and `{name}_file` (secrets never go in crier.yaml)"));
+            None
+        }
     }
 }

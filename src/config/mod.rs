@@ -24,7 +24,7 @@ mod server;
 mod site;
 
 pub use audience::{valid_list_name, AudienceSettings, PublicList, DEFAULT_LIST, REMINDERS};
-pub use bounces::BounceSettings;
+pub use bounces::{BounceSettings, Secret, SecretError, WebhookConfig};
 pub use delivery::{DeliverySettings, Security, SmtpSettings};
 pub use feeds::{EntryIds, FeedPaths, FeedSettings};
 pub use limits::Limits;

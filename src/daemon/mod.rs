@@ -30,6 +30,9 @@ pub enum DaemonError {
     /// The mail transport for confirmation e-mails cannot be set up.
     #[error("cannot set up the mail transport: {0}")]
     Transport(String),
+    /// A provider webhook's secret cannot be read.
+    #[error(transparent)]
+    Webhooks(#[from] crate::service::webhooks::WebhookSetupError),
     /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -87,6 +90,7 @@ impl Daemon {
             .as_ref()
             .and_then(|n| n.token_key_file.clone());
         let (key, _) = TokenKey::load(std::env::var(KEY_ENV).ok(), key_file.as_deref(), true)?;
+        let key_for_webhooks = key.clone();
         let (signups, signup_queue) = tokio::sync::mpsc::channel(server::signup::QUEUE);
         let state = Arc::new(AppState {
             config: config.clone(),
@@ -99,6 +103,7 @@ impl Daemon {
             health: health.clone(),
             pages: pages(config),
             signup: signup_desk(config, clock, signups)?,
+            webhooks: webhooks(config, &key_for_webhooks)?,
         });
         let signup_worker = tokio::spawn(server::signup::signup_worker(
             Arc::clone(&state),
@@ -145,6 +150,25 @@ impl Daemon {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The webhook service, when a provider is configured (its secrets are read now: a missing
+/// one stops the daemon with the reason, rather than refusing every request later).
+fn webhooks(
+    config: &crate::config::Config,
+    key: &TokenKey,
+) -> Result<Option<Arc<crate::service::webhooks::Webhooks>>, DaemonError> {
+    let w = &config.bounces.webhooks;
+    let any = !w.ses_topics.is_empty()
+        || w.mailgun.is_some()
+        || w.sendgrid_key.is_some()
+        || w.postmark.is_some();
+    if !any {
+        return Ok(None);
+    }
+    crate::service::webhooks::Webhooks::new(config.clone(), key.clone())
+        .map(|w| Some(Arc::new(w)))
+        .map_err(DaemonError::from)
 }
 
 /// The SMTP listener for bounce reports, when `bounces.listen` is set.

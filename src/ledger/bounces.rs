@@ -250,6 +250,17 @@ impl Ledger {
             .map_err(self.fail("count unsubscribes"))
     }
 
+    /// Forgets a webhook event id (its request could not be acted on: the retry is welcome).
+    pub fn webhook_forget(&self, provider: &str, id: &str) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "DELETE FROM webhook_seen WHERE provider = ?1 AND id = ?2",
+                params![provider, id],
+            )
+            .map(|_| ())
+            .map_err(self.fail("forget a webhook event"))
+    }
+
     /// Notes a webhook event id; `true` if it was seen already (a replay). Ids older than
     /// `forget_before` are forgotten.
     pub fn webhook_seen(

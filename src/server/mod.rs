@@ -56,6 +56,8 @@ pub struct AppState {
     pub pages: pages::Pages,
     /// Sign-ups, confirmations and preferences; `None` without a newsletter.
     pub signup: Option<signup::SignupDesk>,
+    /// Sending providers' bounce and complaint webhooks; `None` when none is configured.
+    pub webhooks: Option<Arc<crate::service::webhooks::Webhooks>>,
 }
 
 /// Limits that keep one slow or hostile client from holding the daemon (or its shutdown).
@@ -100,6 +102,12 @@ pub fn router_with(state: Arc<AppState>, limits: &HttpLimits) -> Router {
         .route(
             "/preferences",
             get(member::preferences_page).post(member::preferences),
+        )
+        .route(
+            "/webhooks/{provider}",
+            axum::routing::post(webhook).layer(axum::extract::DefaultBodyLimit::max(
+                crate::bounce::webhook::limits::MAX_BODY,
+            )),
         )
         .merge(archive::routes(&state.feeds_path))
         .fallback(get(feed_file))
@@ -183,6 +191,41 @@ async fn serve_connection(
     if let Err(err) = result {
         tracing::debug!(%err, "connection ended with an error");
     }
+}
+
+/// `POST /webhooks/<provider>`: a sending provider's bounce or complaint events.
+async fn webhook(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(provider): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(webhooks) = state.webhooks.clone() else {
+        return (StatusCode::NOT_FOUND, "no webhooks are configured").into_response();
+    };
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let now = state.clock.now_utc();
+    let answer =
+        tokio::task::spawn_blocking(move || webhooks.handle(&provider, &headers, &body, now)).await;
+    let (status, text) = match answer {
+        Ok(a) => (
+            StatusCode::from_u16(a.status).unwrap_or(StatusCode::BAD_REQUEST),
+            a.text,
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "try again later".to_owned(),
+        ),
+    };
+    let mut response = (status, text).into_response();
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {

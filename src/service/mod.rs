@@ -8,3 +8,4 @@ pub mod preview;
 pub mod bounces;
 pub mod suppressions;
 pub mod report;
+pub mod webhooks;

@@ -21,8 +21,13 @@ const MEMBERS: &[&str] = &[
     "fine@example.com",
 ];
 
-fn site(port: u16) -> TempSite {
+const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:crier-bounces";
+const CERT_URL: &str = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem";
+const MAILGUN_KEY: &str = "key-for-the-test-only";
+
+fn site(port: u16, secrets: &std::path::Path) -> TempSite {
     let site = TempSite::example();
+    std::fs::write(secrets.join("mailgun.key"), MAILGUN_KEY).unwrap();
     let config = site.read("crier.yaml").replace(
         "delivery:\n",
         "delivery:\n  max_attempts: 2\n  retry_base_seconds: 0.05\n",
@@ -31,9 +36,21 @@ fn site(port: u16) -> TempSite {
         "crier.yaml",
         format!(
             "{config}\nsmtp:\n  host: 127.0.0.1\n  port: {port}\n  security: none\n  timeout_seconds: 10\n\
-             bounces:\n  domain: bounces.example.org\n  listen: 127.0.0.1:0\n  soft_limit: 3\n"
+             bounces:\n  domain: bounces.example.org\n  listen: 127.0.0.1:0\n  soft_limit: 3\n  \
+             webhooks:\n    ses:\n      topics: [{TOPIC}]\n    mailgun:\n      signing_key_file: {}\n",
+            secrets.join("mailgun.key").display()
         ),
     );
+    // The SNS signing certificate, as crier caches it after fetching it from AWS: the test
+    // signs with its own key and never touches the network.
+    let cache = site.path().join("state/sns-certs");
+    std::fs::create_dir_all(&cache).unwrap();
+    let certs = crier::bounce::webhook::CachedCerts::new(&cache);
+    std::fs::copy(
+        crate::common::repo().join("tests/fixtures/webhooks/sns-test-cert.pem"),
+        certs.cache_path(CERT_URL),
+    )
+    .unwrap();
     let mut csv = String::from("email,name\n");
     for m in MEMBERS {
         csv.push_str(&format!("{m},\n"));
@@ -114,6 +131,65 @@ fn deliver(addr: &str, rcpt: &str, message: &str) -> String {
     done
 }
 
+fn post_json(d: &Daemon, path: &str, body: &str) -> (u16, Vec<(String, String)>, String) {
+    d.request("POST", path, &[("Content-Type", "application/json")], body)
+}
+
+/// An SES hard bounce about ses@example.com, through SNS, signed with the test key.
+fn ses_bounce(message_id: &str) -> String {
+    let message = serde_json::json!({
+        "notificationType": "Bounce",
+        "bounce": {
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [{
+                "emailAddress": "ses@example.com",
+                "action": "failed",
+                "status": "5.1.1",
+                "diagnosticCode": "smtp; 550 5.1.1 <ses@example.com>: Recipient address rejected: User unknown",
+            }],
+            "timestamp": "2026-11-25T11:58:00.000Z",
+        },
+        "mail": {"messageId": "0100-ses-id", "commonHeaders": {"messageId": message_id}},
+    });
+    let mut notification = serde_json::json!({
+        "Type": "Notification",
+        "MessageId": "5b0d3c3a-0000-4000-8000-000000000001",
+        "TopicArn": TOPIC,
+        "Message": message.to_string(),
+        "Timestamp": "2026-11-25T11:59:00.000Z",
+        "SignatureVersion": "2",
+        "SigningCertURL": CERT_URL,
+    });
+    let key = std::fs::read_to_string(
+        crate::common::repo().join("tests/fixtures/webhooks/sns-test-key.pem"),
+    )
+    .unwrap();
+    crier::bounce::webhook::signing::sign_sns(&mut notification, &key).unwrap();
+    notification.to_string()
+}
+
+/// A Mailgun complaint event about `recipient`, signed with `key`.
+fn mailgun_event(token: &str, recipient: &str, message_id: &str, key: &str) -> serde_json::Value {
+    let timestamp = chrono::DateTime::parse_from_rfc3339(crate::common::NOW)
+        .unwrap()
+        .timestamp()
+        .to_string();
+    serde_json::json!({
+        "signature": {
+            "timestamp": timestamp,
+            "token": token,
+            "signature": crier::bounce::webhook::mailgun_signature(key, &timestamp, token),
+        },
+        "event-data": {
+            "id": format!("event-{token}-{recipient}"),
+            "event": "complained",
+            "recipient": recipient,
+            "message": {"headers": {"message-id": message_id.trim_matches(['<', '>'])}},
+        },
+    })
+}
+
 /// The reply to `RCPT TO:<rcpt>`.
 fn refused(addr: &str, rcpt: &str) -> String {
     let stream = TcpStream::connect(addr).unwrap();
@@ -160,7 +236,7 @@ fn reports_over_smtp_and_from_files_suppress_the_right_people_with_their_reasons
     let Some(server) = SmtpServer::start(&work.path().join("mail"), &[]) else {
         return;
     };
-    let site = site(server.port);
+    let site = site(server.port, work.path());
     let out = site.crier(&["send"]).output().unwrap();
     assert!(
         out.status.success(),
@@ -203,6 +279,44 @@ fn reports_over_smtp_and_from_files_suppress_the_right_people_with_their_reasons
     }
     // Mail to anyone but the bounce domain is refused.
     assert!(refused(&listener, "someone@example.com").starts_with("550"));
+
+    // A signed SES notification through SNS, and a signed Mailgun event.
+    let (status, _, body) = post_json(&d, "/webhooks/ses", &ses_bounce(&sent["ses@example.com"].1));
+    assert_eq!(status, 200, "{body}");
+    let mailgun = mailgun_event(
+        "token-1",
+        "mailgun@example.com",
+        &sent["mailgun@example.com"].1,
+        MAILGUN_KEY,
+    );
+    let (status, _, body) = post_json(&d, "/webhooks/mailgun", &mailgun.to_string());
+    assert_eq!(status, 200, "{body}");
+    // A forged one (the wrong key), and a replayed one: a captured signature with another
+    // event. Neither changes anything.
+    let forged = mailgun_event(
+        "token-2",
+        "fine@example.com",
+        &sent["fine@example.com"].1,
+        "not-the-key",
+    );
+    let (status, _, _) = post_json(&d, "/webhooks/mailgun", &forged.to_string());
+    assert!(
+        status == 401 || status == 403,
+        "a forged request is refused: {status}"
+    );
+    let mut replayed = mailgun_event(
+        "token-1",
+        "fine@example.com",
+        &sent["fine@example.com"].1,
+        MAILGUN_KEY,
+    );
+    replayed["signature"] = mailgun["signature"].clone();
+    let (status, _, body) = post_json(&d, "/webhooks/mailgun", &replayed.to_string());
+    // Answered 200 so that a provider's own retry stops, but nothing is recorded twice.
+    assert!(
+        body.contains("already accepted") || status >= 400,
+        "a replay changes nothing: {status} {body}"
+    );
     drop(d);
 
     // A spam complaint (ARF) quoting the original message, from a file.
@@ -243,6 +357,12 @@ fn reports_over_smtp_and_from_files_suppress_the_right_people_with_their_reasons
     assert!(
         list.contains("complainer@example.com\tcomplained"),
         "{list}"
+    );
+    assert!(list.contains("ses@example.com\tbounced"), "{list}");
+    assert!(list.contains("mailgun@example.com\tcomplained"), "{list}");
+    assert!(
+        !list.contains("fine@example.com"),
+        "neither the forged nor the replayed webhook counted: {list}"
     );
     assert!(
         !list.contains("soft@example.com"),
@@ -295,12 +415,13 @@ fn reports_over_smtp_and_from_files_suppress_the_right_people_with_their_reasons
             count("complaint"),
             count("sender-side")
         ),
-        (1, 1, 1, 1)
+        (2, 1, 2, 1),
+        "hard: the DSN and SES; complaints: the ARF file and Mailgun"
     );
     let human = site.crier(&["status"]).output().unwrap();
     let human = String::from_utf8_lossy(&human.stdout).to_string();
     assert!(
-        human.contains("2 bounced (1 hard, 1 soft), 1 complained"),
+        human.contains("3 bounced (2 hard, 1 soft), 2 complained"),
         "{human}"
     );
     assert!(
