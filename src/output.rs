@@ -41,6 +41,40 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<Written> {
     result.map(|()| Written::Changed)
 }
 
+/// Writes a private file (readable by its owner only) atomically, like [`write_atomic`]:
+/// the ledger's lineage, a backup's notes. Private files never pass through a moment of wider
+/// permissions.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Unique per writer (threads of one process too), so two writers never share a file.
+    let unique = crate::util::random::id("")?;
+    let tmp = dir.join(format!(".{name}.{unique}.tmp"));
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Longest name [`address_file_name`] returns, in bytes: callers add a prefix, an extension
 /// and a temporary suffix, and must stay well under the usual 255-byte limit on file names.
 pub const MAX_ADDRESS_FILE_NAME: usize = 120;

@@ -22,8 +22,7 @@ use crate::diagnostics::Diagnostic;
 use crate::ledger::{Ledger, LedgerError, SendRow};
 use crate::output::{write_atomic, Written};
 
-/// The archive's folder inside the feeds' output folder (and its URL path below `feeds.url`).
-pub const ARCHIVE_DIR: &str = "archive";
+pub use crate::config::ARCHIVE_DIR;
 /// The archive's Atom feed, inside [`ARCHIVE_DIR`].
 pub const FEED_FILE: &str = "feed.xml";
 /// Longest slug in a page name, in bytes.
@@ -292,7 +291,7 @@ pub fn publish_existing(
     let Some(settings) = &config.newsletter else {
         return Ok(None);
     };
-    let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
+    let Some(ledger) = Ledger::open_existing(&crate::ledger::Place::of(config))? else {
         return Ok(None);
     };
     publish(config, settings, &ledger, out_dir).map(Some)

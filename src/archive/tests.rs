@@ -69,7 +69,7 @@ fn titles_say_what_the_digest_was() {
 fn send_digest(dir: &Path, now: &str) -> (crate::site::Site, Ledger) {
     let site = load(dir, now);
     let clock = Clock::fixed(DateTime::parse_from_rfc3339(now).unwrap());
-    let mut ledger = Ledger::open(&site.config.delivery.state_db).unwrap();
+    let mut ledger = Ledger::open(&crate::ledger::Place::of(&site.config)).unwrap();
     let request = Request::Digest { since: None };
     let planned = plan(&site, Some(&ledger), &request, clock.now(), false).unwrap();
     execute::freeze(&planned, &mut ledger, &clock).unwrap();
@@ -157,7 +157,7 @@ fn nothing_is_written_before_a_digest_went_out() {
     let dir = tempfile::tempdir().unwrap();
     write_site(dir.path(), 1, &[]);
     let site = load(dir.path(), "2026-11-30T09:00:00Z");
-    let ledger = Ledger::open(&site.config.delivery.state_db).unwrap();
+    let ledger = Ledger::open(&crate::ledger::Place::of(&site.config)).unwrap();
     let out = dir.path().join("public");
     let settings = site.config.newsletter.as_ref().unwrap();
     let published = publish(&site.config, settings, &ledger, &out).unwrap();

@@ -54,9 +54,9 @@ pub fn run(cli: &Cli, args: &BouncesArgs, clock: &Clock) -> anyhow::Result<ExitC
         .and_then(|n| n.token_key_file.clone());
     let (key, _) = TokenKey::load(std::env::var(KEY_ENV).ok(), key_file.as_deref(), false)?;
     let mut ledger = if args.dry_run {
-        Ledger::open_existing(&config.delivery.state_db)?
+        Ledger::open_existing(&crate::ledger::Place::of(&config))?
     } else {
-        Some(Ledger::open(&config.delivery.state_db)?)
+        Some(Ledger::open(&crate::ledger::Place::of(&config))?)
     };
     let now = clock.now_utc();
     let imported =

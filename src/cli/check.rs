@@ -21,7 +21,8 @@ fn suppressed(
     config: &crate::config::Config,
     lists: &subscribers::Lists,
 ) -> anyhow::Result<Vec<crate::diagnostics::Diagnostic>> {
-    let Some(ledger) = crate::ledger::Ledger::open_existing(&config.delivery.state_db)? else {
+    // A ledger that cannot be read is reported by `state_diagnostics`.
+    let Ok(Some(ledger)) = crate::service::state::State::new(config).read() else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -41,6 +42,62 @@ fn suppressed(
         }
     }
     Ok(out)
+}
+
+/// The ledger's health, its backups, and member requests waiting for it.
+fn state_diagnostics(
+    config: &crate::config::Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::diagnostics::Diagnostic> {
+    use crate::diagnostics::Diagnostic;
+    let report = crate::service::state::State::new(config).check();
+    let at = &config.delivery.state_db;
+    let mut out = Vec::new();
+    if let Some(problem) = &report.problem {
+        out.push(Diagnostic::error(at, 1, 1, problem.clone()));
+        return out;
+    }
+    if !report.exists {
+        return out;
+    }
+    let every = config
+        .delivery
+        .backups
+        .every
+        .map_or(chrono::Duration::days(7), |e| {
+            chrono::Duration::from_std(e * 2).unwrap_or(chrono::Duration::MAX)
+        });
+    match report.newest_backup() {
+        None => out.push(Diagnostic::warning(
+            at,
+            1,
+            1,
+            "the ledger has no backup yet: `crier run` takes one every `delivery.backups.every_hours`; take one now with `crier state backup`",
+        )),
+        Some(newest) if now - newest.taken > every => out.push(Diagnostic::warning(
+            at,
+            1,
+            1,
+            format!(
+                "the newest backup of the ledger is from {} ({}): take one with `crier state backup`, and check that `crier run` is running",
+                newest.taken.format("%Y-%m-%d"),
+                newest.path.display()
+            ),
+        )),
+        Some(_) => {}
+    }
+    if report.pending_requests > 0 {
+        out.push(Diagnostic::warning(
+            at,
+            1,
+            1,
+            format!(
+                "{} member request(s) (unsubscribes, preference changes) wait in the journal for the ledger; they are applied before the next send",
+                report.pending_requests
+            ),
+        ));
+    }
+    out
 }
 
 /// How many of the newest recaps `crier check` shows the reading of.
@@ -132,6 +189,8 @@ fn newsletter_checks(
     );
     diagnostics.extend(lists.diagnostics.iter().cloned());
     diagnostics.extend(suppressed(config, &lists)?);
+    // Backups are named by the wall clock, whatever `--now` says.
+    diagnostics.extend(state_diagnostics(config, chrono::Utc::now()));
     diagnostics.extend(digest::check_events(&site.content.posts, config, settings));
     Ok(format!(
         "{} {}, {} {} (each address once)",

@@ -11,6 +11,7 @@ mod progress;
 mod run;
 mod send;
 mod snippet;
+mod state;
 mod status;
 mod subscribers;
 mod suppressions;
@@ -81,6 +82,8 @@ pub enum Command {
     Bounces(bounces::BouncesArgs),
     /// The addresses never mailed again: list, add, remove, import a provider's list.
     Suppressions(suppressions::SuppressionsArgs),
+    /// The ledger: check it, back it up, restore a backup, start over.
+    State(state::StateArgs),
 }
 
 /// A command-line time that is not RFC 3339.
@@ -116,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Snippet(args) => snippet::run(&cli, args, &clock),
         Command::Bounces(args) => bounces::run(&cli, args, &clock),
         Command::Suppressions(args) => suppressions::run(&cli, args, &clock),
+        Command::State(args) => state::run(&cli, args, &clock),
     });
     let Ok(result) = outcome else {
         eprintln!(

@@ -32,6 +32,9 @@ pub struct SendArgs {
     /// Send this post (by slug) as a single e-mail instead of the digest.
     #[arg(long, value_name = "SLUG")]
     pub post: Option<String>,
+    /// With --post: send the post again although it was sent before.
+    #[arg(long, requires = "post")]
+    pub again: bool,
     /// Send the reminder of the next event now instead of the digest (once per event and
     /// start time; the daemon sends it on its own at `newsletter.reminder`).
     #[arg(long, conflicts_with_all = ["post", "since"])]
@@ -78,7 +81,10 @@ pub fn run(cli: &Cli, args: &SendArgs, clock: &Clock) -> anyhow::Result<ExitCode
     let site = super::load_site(cli, clock, instead)?;
     let mailer = Mailer::new(site, *clock)?;
     let request = match (&args.post, args.reminder) {
-        (Some(slug), _) => Request::Post { slug: slug.clone() },
+        (Some(slug), _) => Request::Post {
+            slug: slug.clone(),
+            again: args.again,
+        },
         (None, true) => Request::Reminder,
         (None, false) => Request::Digest { since: args.since },
     };

@@ -7,7 +7,6 @@ use clap::Args;
 
 use super::{load_config, Cli};
 use crate::clock::Clock;
-use crate::ledger::Ledger;
 use crate::service::report;
 
 /// Options of `crier status`.
@@ -25,7 +24,7 @@ pub struct StatusArgs {
 pub fn run(cli: &Cli, args: &StatusArgs, _clock: &Clock) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
     let mut out = std::io::stdout().lock();
-    let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
+    let Some(ledger) = crate::service::state::State::new(&config).read()? else {
         writeln!(
             out,
             "nothing sent yet ({} does not exist)",

@@ -186,7 +186,7 @@ impl Who {
 
 /// The people `who` selects, with their suppressions (none without a ledger).
 fn people(config: &Config, who: &Who) -> anyhow::Result<Vec<(Person, Option<Suppression>)>> {
-    let Some(mut ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
+    let Some(mut ledger) = Ledger::open_existing(&crate::ledger::Place::of(config))? else {
         return Ok(Vec::new());
     };
     Ok(Subscriptions::new(&mut ledger, config).people(&who.selection())?)
@@ -243,7 +243,7 @@ fn address(text: &str) -> anyhow::Result<Address> {
 fn add(config: &Config, args: &AddArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
     let address = address(&args.address)?;
     let list = target_list(config, args.list.as_ref())?;
-    let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    let mut ledger = Ledger::open(&crate::ledger::Place::of(config))?;
     let name = args
         .name
         .as_deref()
@@ -259,7 +259,7 @@ fn add(config: &Config, args: &AddArgs, now: DateTime<Utc>) -> anyhow::Result<Ex
 fn remove(config: &Config, args: &RemoveArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
     // Any spelling that was ever stored can be removed, even one the rules now refuse.
     let address = Address::unchecked(&args.address);
-    let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    let mut ledger = Ledger::open(&crate::ledger::Place::of(config))?;
     let mut service = Subscriptions::new(&mut ledger, config);
     if args.erase {
         let csv = service.csv_lists_of(&address);
@@ -292,7 +292,7 @@ fn import_file(config: &Config, args: &ImportArgs, now: DateTime<Utc>) -> anyhow
         None => None,
     };
     let parsed = import::read(&args.file, format)?;
-    let mut ledger = Ledger::open(&config.delivery.state_db)?;
+    let mut ledger = Ledger::open(&crate::ledger::Place::of(config))?;
     let report = Subscriptions::new(&mut ledger, config).import(parsed, list.as_deref(), now)?;
     for line in &report.skipped {
         eprintln!("{line}");
@@ -326,7 +326,7 @@ fn export_csv(config: &Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn count(config: &Config) -> anyhow::Result<ExitCode> {
-    if let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? {
+    if let Some(ledger) = Ledger::open_existing(&crate::ledger::Place::of(config))? {
         for ((list, status), n) in &ledger.count()? {
             println!("store\t{list}\t{status}\t{n}");
         }

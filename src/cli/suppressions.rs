@@ -87,7 +87,7 @@ pub fn run(cli: &Cli, args: &SuppressionsArgs, clock: &Clock) -> anyhow::Result<
     let mut out = std::io::stdout().lock();
     match &args.command {
         SuppressionsCommand::List { json } => {
-            let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? else {
+            let Some(ledger) = crate::service::state::State::new(&config).read()? else {
                 return Ok(ExitCode::SUCCESS);
             };
             for s in suppressions::list(&ledger)? {
@@ -103,7 +103,7 @@ pub fn run(cli: &Cli, args: &SuppressionsArgs, clock: &Clock) -> anyhow::Result<
         SuppressionsCommand::Export => {
             let mut csv = csv::Writer::from_writer(out);
             csv.write_record(["address", "reason", "at", "detail"])?;
-            if let Some(ledger) = Ledger::open_existing(&config.delivery.state_db)? {
+            if let Some(ledger) = crate::service::state::State::new(&config).read()? {
                 for s in suppressions::list(&ledger)? {
                     let at = s.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                     csv.write_record([s.address.as_str(), s.reason.as_str(), &at, &s.detail])?;
@@ -118,19 +118,19 @@ pub fn run(cli: &Cli, args: &SuppressionsArgs, clock: &Clock) -> anyhow::Result<
         } => {
             let address = Address::parse(address)
                 .map_err(|why| anyhow::anyhow!("invalid address '{address}': {why}"))?;
-            let mut ledger = Ledger::open(&config.delivery.state_db)?;
+            let mut ledger = Ledger::open(&crate::ledger::Place::of(&config))?;
             let reason = SuppressionReason::from(*reason);
             Subscriptions::new(&mut ledger, &config).suppress(&address, reason, detail, now)?;
             writeln!(out, "{address} is suppressed ({reason})")?;
         }
         SuppressionsCommand::Remove { address } => {
             let address = Address::unchecked(address);
-            let mut ledger = Ledger::open(&config.delivery.state_db)?;
+            let mut ledger = Ledger::open(&crate::ledger::Place::of(&config))?;
             Subscriptions::new(&mut ledger, &config).unsuppress(&address)?;
             writeln!(out, "{address} is no longer suppressed")?;
         }
         SuppressionsCommand::Import { file, reason } => {
-            let mut ledger = Ledger::open(&config.delivery.state_db)?;
+            let mut ledger = Ledger::open(&crate::ledger::Place::of(&config))?;
             let done = suppressions::import(&mut ledger, &config, file, (*reason).into(), now)?;
             for skipped in &done.skipped {
                 eprintln!("{}: {skipped}", file.display());

@@ -25,6 +25,10 @@ pub mod ranges {
     pub const RETRY_BASE_SECONDS: (f64, f64) = (0.0, 3600.0);
     /// `delivery.retry_unfinished_seconds`: one second to a day.
     pub const RETRY_UNFINISHED_SECONDS: (f64, f64) = (1.0, 86_400.0);
+    /// `delivery.backups.every_hours`: 0 (no scheduled backups), or an hour to a month.
+    pub const BACKUP_EVERY_HOURS: (f64, f64) = (1.0, 744.0);
+    /// `delivery.backups.keep`.
+    pub const BACKUP_KEEP: (f64, f64) = (1.0, 1000.0);
 }
 
 /// Why a numeric key is refused.
@@ -197,6 +201,19 @@ pub struct DeliverySettings {
     pub retry_base: Duration,
     /// How long the daemon waits before it tries a send with deferred messages again.
     pub retry_unfinished: Duration,
+    /// Copies of the ledger.
+    pub backups: BackupSettings,
+}
+
+/// Copies of the ledger, taken by the daemon on a schedule and before every migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSettings {
+    /// The folder (private, like the ledger).
+    pub dir: PathBuf,
+    /// How often the daemon takes one; `None`: never on a schedule.
+    pub every: Option<Duration>,
+    /// How many scheduled copies are kept (the oldest are deleted).
+    pub keep: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,6 +254,61 @@ pub(super) struct RawDelivery {
         deserialize_with = "retry_unfinished_seconds"
     )]
     retry_unfinished_seconds: u64,
+    #[serde(default)]
+    backups: RawBackups,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackups {
+    #[serde(default = "default_backup_dir")]
+    dir: PathBuf,
+    #[serde(
+        default = "default_backup_every",
+        deserialize_with = "backup_every_hours"
+    )]
+    every_hours: u64,
+    #[serde(default = "default_backup_keep", deserialize_with = "backup_keep")]
+    keep: usize,
+}
+
+impl Default for RawBackups {
+    fn default() -> Self {
+        RawBackups {
+            dir: default_backup_dir(),
+            every_hours: default_backup_every(),
+            keep: default_backup_keep(),
+        }
+    }
+}
+
+fn default_backup_dir() -> PathBuf {
+    PathBuf::from("state/backups")
+}
+
+fn default_backup_every() -> u64 {
+    24
+}
+
+fn default_backup_keep() -> usize {
+    7
+}
+
+fn backup_every_hours<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let Number(value) = Number::deserialize(d)?;
+    check_number(
+        "delivery.backups.every_hours",
+        value,
+        ranges::BACKUP_EVERY_HOURS,
+        true,
+        true,
+    )
+    .map(|v| v as u64)
+    .map_err(serde::de::Error::custom)
+}
+
+fn backup_keep<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    checked(d, "delivery.backups.keep", ranges::BACKUP_KEEP, true).map(|v| v as usize)
 }
 
 fn default_retry_unfinished() -> u64 {
@@ -251,6 +323,7 @@ impl Default for RawDelivery {
             max_attempts: default_attempts(),
             retry_base_seconds: default_retry(),
             retry_unfinished_seconds: default_retry_unfinished(),
+            backups: RawBackups::default(),
         }
     }
 }
@@ -379,6 +452,12 @@ pub(super) fn validate_delivery(raw: RawDelivery, root: &Path) -> DeliverySettin
             .clamp(ranges::RETRY_BASE_SECONDS.0, ranges::RETRY_BASE_SECONDS.1),
         ),
         retry_unfinished: Duration::from_secs(raw.retry_unfinished_seconds.clamp(1, 86_400)),
+        backups: BackupSettings {
+            dir: root.join(raw.backups.dir),
+            every: (raw.backups.every_hours > 0)
+                .then(|| Duration::from_secs(raw.backups.every_hours.min(744) * 3600)),
+            keep: raw.backups.keep.clamp(1, 1000),
+        },
     }
 }
 

@@ -25,7 +25,7 @@ mod site;
 
 pub use audience::{valid_list_name, AudienceSettings, PublicList, DEFAULT_LIST, REMINDERS};
 pub use bounces::{BounceSettings, Secret, SecretError, WebhookConfig};
-pub use delivery::{DeliverySettings, Security, SmtpSettings};
+pub use delivery::{BackupSettings, DeliverySettings, Security, SmtpSettings};
 pub use feeds::{EntryIds, FeedPaths, FeedSettings};
 pub use limits::Limits;
 pub use newsletter::{DkimSettings, NewsletterSettings};
@@ -33,6 +33,10 @@ pub use posts::{check_placeholders, UnknownPlaceholder, PLACEHOLDERS};
 pub use reminder::ReminderSettings;
 pub use server::ServerSettings;
 pub use site::{Author, SiteInfo};
+
+/// The archive's folder inside the feeds' output folder (and its URL path below `feeds.url`):
+/// here, because the ledger also looks for it (a published archive shows a site has sent).
+pub const ARCHIVE_DIR: &str = "archive";
 
 /// The config file's name inside a site folder.
 pub const CONFIG_FILE: &str = "crier.yaml";

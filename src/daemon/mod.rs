@@ -4,6 +4,7 @@
 //! start-up. A shutdown request stops it cleanly:
 //! no new messages, messages in flight finished and recorded.
 
+pub mod keeper;
 pub mod last_good;
 pub mod post_cache;
 pub mod scheduler;
@@ -97,7 +98,6 @@ impl Daemon {
             public_dir: config.feeds.output_dir.clone(),
             feeds_path: server::feeds_path(&config.feeds.url),
             key,
-            ledger_path: config.delivery.state_db.clone(),
             site_title: config.site.title.clone(),
             clock,
             health: health.clone(),
@@ -110,7 +110,18 @@ impl Daemon {
             signup_queue,
             shutdown.clone(),
         ));
-        prepare_ledger(&site);
+        // The ledger checked (created or migrated) before any request or send opens it; then
+        // kept: verified, member requests applied, backed up.
+        let keeper = site.config.newsletter.is_some().then(|| {
+            let mut first = keeper::Keeper::default();
+            first.round(config, clock, &health);
+            tokio::spawn(keeper::run(
+                config.clone(),
+                clock,
+                health.clone(),
+                shutdown.clone(),
+            ))
+        });
         publish_archive(&site);
         // Watch before announcing the address: a change made right after start-up is not missed.
         let watcher = watch::start(&root);
@@ -147,6 +158,9 @@ impl Daemon {
         }
         rebuilding.abort();
         signup_worker.abort();
+        if let Some(keeper) = keeper {
+            let _ = keeper.await;
+        }
         tracing::info!("stopped");
         Ok(())
     }
@@ -191,18 +205,6 @@ async fn start_bounce_listener(
     });
     let serving = tokio::spawn(server::bounce_smtp::serve(listener, desk, shutdown));
     Ok(Some((local, serving)))
-}
-
-/// Creates or migrates the ledger before any request or send can open it: two connections
-/// migrating a new ledger at once (an unsubscribe and the start-up resume) make one of them
-/// fail with "table already exists". A problem is only logged: the first send reports it.
-fn prepare_ledger(site: &Site) {
-    if site.config.newsletter.is_none() {
-        return;
-    }
-    if let Err(err) = crate::ledger::Ledger::open(&site.config.delivery.state_db) {
-        tracing::warn!(%err, "cannot open the delivery ledger");
-    }
 }
 
 /// The page templates, with the site's facts and main feeds (linked relative to the daemon).

@@ -207,7 +207,7 @@ fn due(root: &Path, clock: Clock, served: Option<DateTime<FixedOffset>>) -> Opti
     let config = crate::config::load(root).ok()?;
     let newsletter = config.newsletter.as_ref()?;
     let schedule = newsletter.schedule.as_ref()?;
-    let last_send = Ledger::open_existing(&config.delivery.state_db)
+    let last_send = Ledger::open_existing(&crate::ledger::Place::of(&config))
         .ok()
         .flatten()
         .and_then(|l| l.last_digest_created().ok().flatten());
@@ -235,7 +235,7 @@ fn preview_due(
     }
     let id = preview_id(of, send_at);
     let sent = served.previews.contains(&id)
-        || Ledger::open_existing(&config.delivery.state_db)
+        || Ledger::open_existing(&crate::ledger::Place::of(&config))
             .ok()
             .flatten()
             .is_some_and(|l| l.exists(&id).unwrap_or(false));
@@ -258,7 +258,7 @@ fn reminder_due(root: &Path, clock: Clock, served: Option<&str>) -> Option<(Acti
     let id = plan::reminder_id(&event);
     // The planner checks the ledger again before sending: this only saves a wasted firing.
     let sent = served == Some(id.as_str())
-        || Ledger::open_existing(&site.config.delivery.state_db)
+        || Ledger::open_existing(&crate::ledger::Place::of(&site.config))
             .ok()
             .flatten()
             .is_some_and(|l| l.exists(&id).unwrap_or(false));

@@ -2,7 +2,7 @@
 //! memory), the sender delivers a send frozen in the [`crate::ledger`], and the preview
 //! carries the same plan out into files instead.
 
-pub mod lock;
+pub mod lease;
 pub mod preview;
 pub mod sender;
 pub mod transport;

@@ -412,10 +412,7 @@ pub fn default_key_file() -> Option<PathBuf> {
 }
 
 fn random_bytes() -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut key = vec![0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut key)?;
-    Ok(key)
+    crate::util::random::bytes(32)
 }
 
 fn write_key_file(path: &Path, key: &[u8]) -> std::io::Result<()> {

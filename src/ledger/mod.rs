@@ -7,7 +7,12 @@
 //! crash, `sending` rows are the only uncertain ones: they are sent again, once, with the same
 //! Message-ID. Nothing marked `sent` is ever sent again.
 
+pub mod backup;
 mod bounces;
+pub mod integrity;
+pub mod journal;
+pub mod lease;
+pub mod place;
 mod schema;
 mod store;
 mod types;
@@ -19,6 +24,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 pub use bounces::{BounceCounts, BounceRecord, Matched};
+pub use integrity::Damage;
+pub use place::Place;
 use types::{to_json, Json};
 pub use types::{
     Counts, Delivery, EventSummary, SendKind, SendRow, SendStatus, SendSummary, Status,
@@ -29,15 +36,104 @@ use crate::subscribers::Subscriber;
 
 /// Errors from the ledger, with what was being done.
 #[derive(Debug, thiserror::Error)]
-#[error("delivery ledger {path}: {action}: {source}")]
-pub struct LedgerError {
-    /// The database file.
-    pub path: String,
-    /// What crier was doing.
-    pub action: &'static str,
-    /// SQLite's error.
-    #[source]
-    pub source: rusqlite::Error,
+pub enum LedgerError {
+    /// SQLite failed.
+    #[error("delivery ledger {path}: {action}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// What crier was doing.
+        action: &'static str,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The ledger is damaged: nothing may trust it until it is restored.
+    #[error("delivery ledger {path} is damaged: {damage}. Nothing is sent until it is repaired: restore the newest good backup with `crier state restore FILE` (`crier state list` shows them); the damaged files are kept aside, nothing is deleted")]
+    Damaged {
+        /// The database file.
+        path: String,
+        /// What is wrong.
+        damage: Damage,
+    },
+    /// The ledger is missing although the site has sent before: a new one would forget who
+    /// unsubscribed.
+    #[error("delivery ledger {path} is missing, but this site has sent before ({}). A new, empty ledger would forget who unsubscribed, so crier does not start one: restore the newest backup with `crier state restore FILE`, or, to start over knowingly, `crier state init --new`", evidence.join("; "))]
+    Missing {
+        /// The database file.
+        path: String,
+        /// What shows the site has sent.
+        evidence: Vec<String>,
+    },
+    /// A read-only ledger has an older schema, which only a writer can bring up to date.
+    #[error("delivery ledger {path} has schema {found} and needs migrating (this crier knows {known}); run `crier state migrate`, or any command that writes, with write access to it")]
+    NeedsMigration {
+        /// The database file.
+        path: String,
+        /// Its schema version.
+        found: usize,
+        /// This crier's.
+        known: usize,
+    },
+    /// This sender's send lease was taken over (it stalled past the lease's expiry): it
+    /// stops before sending anything more.
+    #[error("delivery ledger {path}: the send lease was taken over by another process; this send stopped (the other process carries on with it)")]
+    LeaseLost {
+        /// The database file.
+        path: String,
+    },
+    /// A file beside the ledger (its lineage, a backup) cannot be written or read.
+    #[error("delivery ledger {path}: {action}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What crier was doing.
+        action: &'static str,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl LedgerError {
+    /// Whether another process holds the ledger's write lock (the request may be retried, or
+    /// journaled, instead of failing).
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            LedgerError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+
+    /// Whether the ledger is damaged or missing (as opposed to busy, or a failing disk).
+    pub fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            LedgerError::Damaged { .. } | LedgerError::Missing { .. }
+        ) || matches!(
+            self,
+            LedgerError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        )
+    }
+}
+
+/// A closure turning a rusqlite error into a [`LedgerError::Sqlite`] about `path`.
+pub(crate) fn sqlite_error(
+    path: &str,
+    action: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> LedgerError {
+    let path = path.to_owned();
+    move |source| LedgerError::Sqlite {
+        path,
+        action,
+        source,
+    }
 }
 
 /// The columns of `digests`, in the order [`send_row`] reads them.
@@ -69,11 +165,7 @@ impl Inserter<'_> {
                 subscriber.email.key(),
                 self.only_hard
             ])
-            .map_err(|source| LedgerError {
-                path: self.path.to_owned(),
-                action: "record recipient",
-                source,
-            })?;
+            .map_err(sqlite_error(self.path, "record recipient"))?;
         self.count += added;
         Ok(added > 0)
     }
@@ -86,61 +178,259 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+    /// Opens the ledger of `place` for reading and writing, bringing its schema up to date (a
+    /// backup is taken first). A missing ledger is created only where the site has never
+    /// sent; a damaged one is refused.
+    pub fn open(place: &Place) -> Result<Self, LedgerError> {
+        match Self::open_existing(place)? {
+            Some(ledger) => Ok(ledger),
+            None => Self::create(place),
         }
-        Self::open_with(path, OpenFlags::default())
     }
 
-    /// Opens the ledger if it exists, without creating it (previews create no state). An
-    /// older schema is still brought up to date: that changes the file's format, not what it
-    /// records.
-    pub fn open_existing(path: &Path) -> Result<Option<Self>, LedgerError> {
-        if !path.exists() {
+    /// Opens the ledger if it exists, without creating one (previews create no state): `None`
+    /// for a site that has never sent; an error for a missing ledger on a site that has.
+    pub fn open_existing(place: &Place) -> Result<Option<Self>, LedgerError> {
+        if !Self::present(place)? {
             return Ok(None);
         }
         let flags = OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE;
-        Self::open_with(path, flags).map(Some)
+        let mut ledger = Self::connect(&place.db, flags)?;
+        ledger.upgrade(place)?;
+        ledger.check_lineage(place)?;
+        Ok(Some(ledger))
     }
 
-    fn open_with(path: &Path, flags: OpenFlags) -> Result<Self, LedgerError> {
+    /// Opens the ledger read-only: a page that only reads (or `crier status`) never waits for
+    /// a writer and never needs write access to the file. `None` for a site that has never
+    /// sent.
+    pub fn open_read(place: &Place) -> Result<Option<Self>, LedgerError> {
+        if !Self::present(place)? {
+            return Ok(None);
+        }
+        let flags = (OpenFlags::default()
+            - OpenFlags::SQLITE_OPEN_CREATE
+            - OpenFlags::SQLITE_OPEN_READ_WRITE)
+            | OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let ledger = Self::connect(&place.db, flags)?;
+        let found = schema::version(&ledger.conn).map_err(ledger.fail("read schema version"))?;
+        if found != schema::VERSION {
+            if found > schema::VERSION {
+                return Err(sqlite_error(&ledger.path, "read schema version")(
+                    schema::too_new(found),
+                ));
+            }
+            return Err(LedgerError::NeedsMigration {
+                path: ledger.path,
+                found,
+                known: schema::VERSION,
+            });
+        }
+        ledger.check_lineage(place)?;
+        Ok(Some(ledger))
+    }
+
+    /// Opens a copy of a ledger (a backup) read-only, to read from it.
+    pub fn open_copy(path: &Path) -> Result<Self, LedgerError> {
         let display = path.display().to_string();
-        let err = |action| {
-            let path = display.clone();
-            move |source| LedgerError {
+        integrity::inspect(path).map_err(|damage| LedgerError::Damaged {
+            path: display,
+            damage,
+        })?;
+        let flags = (OpenFlags::default()
+            - OpenFlags::SQLITE_OPEN_CREATE
+            - OpenFlags::SQLITE_OPEN_READ_WRITE)
+            | OpenFlags::SQLITE_OPEN_READ_ONLY;
+        Self::connect(path, flags)
+    }
+
+    /// Whether the ledger file exists (after checking its bytes look like a ledger's); a
+    /// missing one is an error where the site has sent before.
+    fn present(place: &Place) -> Result<bool, LedgerError> {
+        let path = place.db.display().to_string();
+        match std::fs::symlink_metadata(&place.db) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let evidence = place.evidence();
+                if evidence.is_empty() {
+                    Ok(false)
+                } else {
+                    Err(LedgerError::Missing { path, evidence })
+                }
+            }
+            Err(e) => Err(LedgerError::Damaged {
+                path,
+                damage: Damage::Unreadable {
+                    detail: e.to_string(),
+                },
+            }),
+            Ok(_) => integrity::inspect(&place.db)
+                .map(|()| true)
+                .map_err(|damage| LedgerError::Damaged { path, damage }),
+        }
+    }
+
+    /// Creates a new ledger where none is, atomically: it is built under a temporary name and
+    /// linked into place, so no other process ever sees a half-made (empty) file. If another
+    /// process created one meanwhile, that one is opened.
+    fn create(place: &Place) -> Result<Self, LedgerError> {
+        Self::create_new(place)
+    }
+
+    /// Creates a new, empty ledger where none is, whatever the site's history says: only for
+    /// `crier state init --new`, when an organiser knowingly starts over.
+    pub fn create_new(place: &Place) -> Result<Self, LedgerError> {
+        let io = |action| {
+            let path = place.db.display().to_string();
+            move |source| LedgerError::Io {
                 path,
                 action,
                 source,
             }
         };
-        let mut conn = Connection::open_with_flags(path, flags).map_err(err("open"))?;
-        // The busy timeout first: switching to WAL needs a moment of the write lock, which
-        // another process opening the ledger may hold.
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(err("set busy timeout"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err("enable WAL"))?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(err("set synchronous"))?;
-        // Deleted rows are overwritten, not left in free pages: an erased subscriber must be
-        // gone from the file, not just from the tables.
-        conn.pragma_update(None, "secure_delete", "ON")
-            .map_err(err("set secure_delete"))?;
-        schema::migrate(&mut conn).map_err(err("migrate"))?;
-        Ok(Ledger {
-            conn,
-            path: display,
+        std::fs::create_dir_all(place.dir()).map_err(io("create the ledger's folder"))?;
+        let unique = crate::util::random::id("").map_err(io("name the new ledger"))?;
+        let tmp = place.dir().join(format!(".crier-new-{unique}.db"));
+        let _ = std::fs::remove_file(&tmp);
+        let built = (|| {
+            let mut ledger = Self::connect(&tmp, OpenFlags::default())?;
+            schema::migrate(&mut ledger.conn).map_err(ledger.fail("create schema"))?;
+            Ok::<_, LedgerError>(())
+        })();
+        let linked = built.and_then(|()| match std::fs::hard_link(&tmp, &place.db) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                Err(io("put the new ledger in place")(e))
+            }
+            _ => Ok(()),
+        });
+        for leftover in [
+            tmp.clone(),
+            integrity::wal_path(&tmp),
+            integrity::shm_path(&tmp),
+        ] {
+            let _ = std::fs::remove_file(leftover);
+        }
+        linked?;
+        Self::open_existing(place)?.ok_or_else(|| LedgerError::Missing {
+            path: place.db.display().to_string(),
+            evidence: vec!["it vanished right after it was created".into()],
         })
     }
 
-    fn fail(&self, action: &'static str) -> impl FnOnce(rusqlite::Error) -> LedgerError + '_ {
-        move |source| LedgerError {
-            path: self.path.clone(),
-            action,
-            source,
+    fn connect(path: &Path, flags: OpenFlags) -> Result<Self, LedgerError> {
+        let display = path.display().to_string();
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(sqlite_error(&display, "open"))?;
+        let ledger = Ledger {
+            conn,
+            path: display,
+        };
+        // The busy timeout first: switching to WAL needs a moment of the write lock, which
+        // another process opening the ledger may hold.
+        ledger
+            .conn
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(ledger.fail("set busy timeout"))?;
+        let read_only = flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY);
+        if !read_only {
+            ledger
+                .conn
+                .pragma_update(None, "journal_mode", "WAL")
+                .map_err(ledger.fail("enable WAL"))?;
         }
+        ledger
+            .conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(ledger.fail("set synchronous"))?;
+        // Deleted rows are overwritten, not left in free pages: an erased subscriber must be
+        // gone from the file, not just from the tables.
+        ledger
+            .conn
+            .pragma_update(None, "secure_delete", "ON")
+            .map_err(ledger.fail("set secure_delete"))?;
+        Ok(ledger)
+    }
+
+    /// Brings the schema up to date; a ledger with data is backed up first.
+    fn upgrade(&mut self, place: &Place) -> Result<(), LedgerError> {
+        let found = schema::version(&self.conn).map_err(self.fail("read schema version"))?;
+        if found == schema::VERSION {
+            return Ok(());
+        }
+        if found > 0 && found < schema::VERSION {
+            let taken = backup::take(self, &place.backups, backup::Kind::BeforeMigration(found))?;
+            tracing::info!(backup = %taken.path.display(), from = found, to = schema::VERSION, "ledger backed up before its schema is migrated");
+        }
+        schema::migrate(&mut self.conn).map_err(self.fail("migrate"))
+    }
+
+    /// Refuses a ledger whose lineage differs from the one recorded beside it, and records
+    /// the lineage where none is yet.
+    fn check_lineage(&self, place: &Place) -> Result<(), LedgerError> {
+        let found = self.lineage()?;
+        match place.recorded_lineage() {
+            Some(expected) if expected != found => Err(LedgerError::Damaged {
+                path: self.path.clone(),
+                damage: Damage::Replaced { expected, found },
+            }),
+            Some(_) => Ok(()),
+            None if found.is_empty() => Ok(()),
+            None => place
+                .record_lineage(&found)
+                .map_err(|source| LedgerError::Io {
+                    path: self.path.clone(),
+                    action: "record the ledger's lineage",
+                    source,
+                }),
+        }
+    }
+
+    /// This ledger's lineage id (empty for a ledger older than lineage ids).
+    pub fn lineage(&self) -> Result<String, LedgerError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'lineage'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(self.fail("read the ledger's lineage"))
+    }
+
+    /// Checks every page and every stored status word (see [`integrity::verify`]): run before
+    /// a send trusts the ledger, at start-up and on every backup.
+    pub fn verify(&self) -> Result<(), LedgerError> {
+        integrity::verify(&self.conn).map_err(|damage| LedgerError::Damaged {
+            path: self.path.clone(),
+            damage,
+        })
+    }
+
+    /// How long a write waits for another process's write lock before failing busy.
+    pub fn set_busy_timeout(&self, wait: std::time::Duration) -> Result<(), LedgerError> {
+        self.conn
+            .busy_timeout(wait)
+            .map_err(self.fail("set busy timeout"))
+    }
+
+    /// The file.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// How far the journal `id` has been applied to this ledger (0: not at all).
+    pub fn journal_applied(&self, id: &str) -> Result<u64, LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT seq FROM journal_applied WHERE journal = ?1",
+                [id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|seq| seq.unwrap_or(0).max(0) as u64)
+            .map_err(self.fail("read how far the journal is applied"))
+    }
+
+    fn fail(&self, action: &'static str) -> impl FnOnce(rusqlite::Error) -> LedgerError {
+        sqlite_error(&self.path, action)
     }
 
     /// Freezes a send and its recipients in one transaction, with recipients streamed in by
@@ -153,14 +443,7 @@ impl Ledger {
         fill: impl FnOnce(&mut Inserter<'_>) -> Result<(), E>,
     ) -> Result<usize, E> {
         let path = self.path.clone();
-        let fail = |action| {
-            let path = path.clone();
-            move |source| LedgerError {
-                path,
-                action,
-                source,
-            }
-        };
+        let fail = |action| sqlite_error(&path, action);
         let tx = self.conn.transaction().map_err(fail("begin freeze"))?;
         tx.execute(
             "INSERT INTO digests (id, kind, created, at, summary, outgoing, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -230,6 +513,20 @@ impl Ledger {
             "kind IN ('confirmation', 'preview') AND status = 'sending'",
             "find unfinished transactional sends",
         )
+    }
+
+    /// The newest send of the post with this file slug, if it was sent (or is being sent).
+    pub fn post_send(&self, file_slug: &str) -> Result<Option<SendRow>, LedgerError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {SEND_COLUMNS} FROM digests WHERE kind = 'post' AND json_extract(summary, '$.post') = ?1 ORDER BY created DESC, id DESC LIMIT 1"
+                ),
+                [file_slug],
+                send_row,
+            )
+            .optional()
+            .map_err(self.fail("look up the post's sends"))
     }
 
     /// The last newsletter sends (digests, posts, reminders), newest first.
@@ -338,6 +635,13 @@ impl Ledger {
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(self.fail("begin transaction"))
+    }
+
+    /// Rolls back the transaction started by [`Self::begin`].
+    pub fn rollback(&self) -> Result<(), LedgerError> {
+        self.conn
+            .execute_batch("ROLLBACK")
+            .map_err(self.fail("roll back"))
     }
 
     /// Commits the transaction started by [`Self::begin`].

@@ -115,25 +115,63 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE deliveries ADD COLUMN address_key TEXT;",
     ),
     Migration::Rust(delivery_address_keys),
+    // 6: the ledger's own facts (its lineage id, so a different or empty ledger put in its
+    // place is noticed), the send lease (which process is sending, in the ledger itself
+    // rather than in a lock file that can be deleted), and how far each member-request
+    // journal has been applied.
+    Migration::Sql(
+        "CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            acquired_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE journal_applied (
+            journal TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL
+        );",
+    ),
+    Migration::Rust(lineage_id),
 ];
 
 /// How many migrations this release knows.
 pub const VERSION: usize = MIGRATIONS.len();
 
+/// The schema version of the open ledger (0 for a new file).
+pub fn version(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// The error for a ledger written by a newer crier.
+pub fn too_new(version: usize) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+        Some(format!(
+            "the ledger was written by a newer crier (schema {version}, this one knows {VERSION}); upgrade crier"
+        )),
+    )
+}
+
 /// Brings the schema up to date. Each step reads the version and applies the next migration
 /// inside one immediate (write-locked) transaction, so two processes opening a new ledger at
-/// once (the daemon and `crier send`) never both create it.
+/// once (the daemon and `crier send`) never both create it. An up-to-date ledger is only
+/// read: opening it never waits for another process's write lock.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    match version(conn)? {
+        v if v > VERSION => return Err(too_new(v)),
+        VERSION => return Ok(()),
+        _ => {}
+    }
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > VERSION {
-            return Err(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
-                Some(format!(
-                    "the ledger was written by a newer crier (schema {version}, this one knows {VERSION}); upgrade crier"
-                )),
-            ));
+            return Err(too_new(version));
         }
         let Some(migration) = MIGRATIONS.get(version) else {
             return Ok(());
@@ -229,6 +267,21 @@ fn delivery_address_keys(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         update.execute(params![rowid, super::address_key(&address)])?;
     }
     tx.execute_batch("CREATE INDEX deliveries_address_key ON deliveries(address_key)")
+}
+
+/// Gives the ledger its lineage id.
+fn lineage_id(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let id = crate::util::random::id("ledger-").map_err(|e| {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+            Some(format!("cannot read random bytes for the ledger's id: {e}")),
+        )
+    })?;
+    tx.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('lineage', ?1)",
+        [id],
+    )?;
+    Ok(())
 }
 
 fn suppressions_lower_cased(tx: &Transaction<'_>) -> rusqlite::Result<()> {

@@ -100,7 +100,7 @@ pub struct SqliteTx<'a> {
 
 impl SqliteTx<'_> {
     fn fail(&self) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
-        move |source| LedgerError {
+        move |source| LedgerError::Sqlite {
             path: self.path.to_owned(),
             action: self.action,
             source,
@@ -295,6 +295,17 @@ impl PeopleTx for SqliteTx<'_> {
     fn erase(&mut self, key: &str) -> Result<usize, LedgerError> {
         self.erase_rows(key).map_err(self.fail())
     }
+
+    fn mark_applied(&mut self, journal: &str, seq: u64) -> Result<(), LedgerError> {
+        self.run(|tx| {
+            tx.execute(
+                "INSERT INTO journal_applied (journal, seq) VALUES (?1, ?2)
+                 ON CONFLICT(journal) DO UPDATE SET seq = max(seq, ?2)",
+                params![journal, seq as i64],
+            )
+            .map(|_| ())
+        })
+    }
 }
 
 impl SqliteTx<'_> {
@@ -305,6 +316,8 @@ impl SqliteTx<'_> {
             "DELETE FROM people WHERE address_key = ?1",
             "DELETE FROM confirmation_mails WHERE address_key = ?1",
             "DELETE FROM suppressions WHERE address = ?1",
+            // What came back about them: bounce and complaint decisions.
+            "DELETE FROM bounce_reports WHERE recipient_key = ?1",
         ] {
             removed += self.tx.execute(sql, [key])?;
         }
@@ -376,7 +389,7 @@ impl Store for Ledger {
         work: impl FnOnce(&mut dyn PeopleTx<Error = LedgerError>) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
         let path = self.path.clone();
-        let fail = |source| LedgerError {
+        let fail = |source| LedgerError::Sqlite {
             path: path.clone(),
             action,
             source,
@@ -451,6 +464,10 @@ impl Store for Ledger {
             .map_err(self.fail("check suppression"))
     }
 
+    fn applied(&self, journal: &str) -> Result<u64, LedgerError> {
+        self.journal_applied(journal)
+    }
+
     fn purge_deleted(&mut self) -> Result<(), LedgerError> {
         // The write-ahead log still holds the old pages until a checkpoint copies the zeroed
         // ones over and truncates it; another process reading the ledger can hold that up,
@@ -462,7 +479,7 @@ impl Store for Ledger {
         if busy == 0 {
             return Ok(());
         }
-        Err(LedgerError {
+        Err(LedgerError::Sqlite {
             path: self.path.clone(),
             action: "erase a subscriber",
             source: rusqlite::Error::SqliteFailure(

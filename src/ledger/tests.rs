@@ -49,7 +49,7 @@ fn freeze(ledger: &mut Ledger, id: &str, addresses: &[&str]) -> usize {
 fn freeze_deliver_and_finish_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state/crier.db");
-    let mut ledger = Ledger::open(&path).unwrap();
+    let mut ledger = Ledger::open(&crate::ledger::Place::file(&path)).unwrap();
     ledger
         .suppress(
             "Gone@Example.com",
@@ -83,7 +83,7 @@ fn freeze_deliver_and_finish_survive_reopening() {
     drop(ledger);
 
     // "Crash": reopen; b is uncertain and pending, a is done.
-    let ledger = Ledger::open(&path).unwrap();
+    let ledger = Ledger::open(&crate::ledger::Place::file(&path)).unwrap();
     assert_eq!(ledger.unfinished().unwrap().unwrap().id, "d1");
     let pending = ledger.pending_after("d1", -1, 100).unwrap();
     assert_eq!(pending.len(), 1);
@@ -125,7 +125,8 @@ fn freeze_deliver_and_finish_survive_reopening() {
 #[test]
 fn the_last_digest_is_the_latest_instant_whatever_the_offsets() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = Ledger::open(&dir.path().join("crier.db")).unwrap();
+    let mut ledger =
+        Ledger::open(&crate::ledger::Place::file(&dir.path().join("crier.db"))).unwrap();
     // 09:30+02:00 is 07:30Z: earlier than 08:00Z, though its text sorts later.
     let early = DateTime::parse_from_rfc3339("2026-06-01T09:30:00+02:00").unwrap();
     let late = DateTime::parse_from_rfc3339("2026-06-01T08:00:00+00:00").unwrap();
@@ -147,7 +148,9 @@ fn the_last_digest_is_the_latest_instant_whatever_the_offsets() {
 fn open_existing_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state/crier.db");
-    assert!(Ledger::open_existing(&path).unwrap().is_none());
+    assert!(Ledger::open_existing(&crate::ledger::Place::file(&path))
+        .unwrap()
+        .is_none());
     assert!(!path.exists() && !dir.path().join("state").exists());
 }
 
@@ -173,7 +176,7 @@ fn a_release_1_ledger_migrates_without_losing_a_row() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crier.db");
     v1_database(&path);
-    let ledger = Ledger::open(&path).unwrap();
+    let ledger = Ledger::open(&crate::ledger::Place::file(&path)).unwrap();
     let count = |table: &str| -> i64 {
         ledger
             .conn
@@ -229,7 +232,9 @@ fn a_ledger_from_a_newer_release_is_refused_untouched() {
     let conn = Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
-    let err = Ledger::open(&path).err().expect("refused");
+    let err = Ledger::open(&crate::ledger::Place::file(&path))
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("newer crier"), "{err}");
 }
 
@@ -239,7 +244,7 @@ fn the_ledger_release_1_wrote_opens_with_every_row_and_the_right_last_digest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crier.db");
     std::fs::copy(&fixture, &path).unwrap();
-    let ledger = Ledger::open(&path).unwrap();
+    let ledger = Ledger::open(&crate::ledger::Place::file(&path)).unwrap();
     let recent = ledger.recent(10).unwrap();
     assert_eq!(recent.len(), 3);
     for row in &recent {
@@ -273,13 +278,13 @@ fn processes_opening_a_new_ledger_at_once_all_succeed() {
     let handles: Vec<_> = (0..6)
         .map(|_| {
             let path = path.clone();
-            std::thread::spawn(move || Ledger::open(&path).map(|_| ()))
+            std::thread::spawn(move || Ledger::open(&crate::ledger::Place::file(&path)).map(|_| ()))
         })
         .collect();
     for handle in handles {
         handle.join().unwrap().expect("every opener succeeds");
     }
-    let ledger = Ledger::open(&path).unwrap();
+    let ledger = Ledger::open(&crate::ledger::Place::file(&path)).unwrap();
     let version: usize = ledger
         .conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -290,7 +295,8 @@ fn processes_opening_a_new_ledger_at_once_all_succeed() {
 #[test]
 fn suppressions_match_addresses_whatever_their_unicode_case() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = Ledger::open(&dir.path().join("crier.db")).unwrap();
+    let mut ledger =
+        Ledger::open(&crate::ledger::Place::file(&dir.path().join("crier.db"))).unwrap();
     ledger
         .suppress(
             "Émile@Example.com",
@@ -322,7 +328,7 @@ fn release_2_suppressions_are_lower_cased_by_unicode_rules() {
     )
     .unwrap();
     drop(conn);
-    let ledger = Ledger::open(&path).unwrap();
+    let ledger = Ledger::open(&crate::ledger::Place::file(&path)).unwrap();
     let all = ledger.suppressions().unwrap();
     assert_eq!(all.len(), 3, "{all:?}");
     let emile = &all["émile@example.com"];
@@ -335,7 +341,8 @@ fn release_2_suppressions_are_lower_cased_by_unicode_rules() {
 #[test]
 fn only_finished_digests_that_reached_someone_count_as_sent() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = Ledger::open(&dir.path().join("crier.db")).unwrap();
+    let mut ledger =
+        Ledger::open(&crate::ledger::Place::file(&dir.path().join("crier.db"))).unwrap();
     // d1 reached a@; d2 was refused for everyone; d3 is still sending.
     freeze(&mut ledger, "d1", &["a@example.com"]);
     freeze(&mut ledger, "d2", &["b@example.com"]);

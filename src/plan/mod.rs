@@ -43,6 +43,9 @@ pub enum Request {
     Post {
         /// The post's slug or file slug.
         slug: String,
+        /// Send it although it was sent before (else that is refused: nothing is sent twice
+        /// by accident, such as a second `crier send --post` while the first one runs).
+        again: bool,
     },
     /// The reminder of the next event (once per event and start time).
     Reminder,
@@ -253,6 +256,16 @@ pub enum PlanError {
         /// The event's start.
         start: DateTime<FixedOffset>,
     },
+    /// The post was sent before.
+    #[error("the post {slug} was sent already ({id}, {at}); pass --again to send it once more")]
+    PostSent {
+        /// The post's file slug.
+        slug: String,
+        /// The earlier send.
+        id: String,
+        /// When it was frozen.
+        at: DateTime<Utc>,
+    },
     /// Some posts failed to load; one of them may be a recap the digest would leave out.
     #[error("{} post(s) could not be loaded, so the digest could leave out a recap; fix them (see `crier check`) or pass --skip-invalid to send without them:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     InvalidPosts(Vec<Diagnostic>),
@@ -310,7 +323,7 @@ pub fn plan(
             };
             plan_digest(site, settings, ledger, at, context, audience)?
         }
-        Request::Post { slug } => plan_post(site, ledger, slug, at, audience)?,
+        Request::Post { slug, again } => plan_post(site, ledger, slug, *again, at, audience)?,
         Request::Reminder => reminder::plan_reminder(site, settings, ledger, at, audience)?,
     };
     plan.previous = previous.map(|p| p.summary);
@@ -390,6 +403,7 @@ fn plan_post(
     site: &Site,
     ledger: Option<&Ledger>,
     slug: &str,
+    again: bool,
     at: DateTime<FixedOffset>,
     audience: Audience,
 ) -> Result<Plan, PlanError> {
@@ -399,6 +413,19 @@ fn plan_post(
         .iter()
         .find(|p| p.slug == slug || p.file_slug == slug)
         .ok_or_else(|| PlanError::NoSuchPost(slug.to_owned()))?;
+    if !again {
+        if let Some(sent) = ledger
+            .map(|l| l.post_send(&post.file_slug))
+            .transpose()?
+            .flatten()
+        {
+            return Err(PlanError::PostSent {
+                slug: post.file_slug.clone(),
+                id: sent.id,
+                at: sent.created,
+            });
+        }
+    }
     let id = unique_id(ledger, &format!("post-{}", post.file_slug), at)?;
     let summary = SendSummary {
         post: Some(post.file_slug.clone()),

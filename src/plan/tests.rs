@@ -68,7 +68,10 @@ fn recipients_skip_invalid_duplicate_unsubscribed_and_bounced_addresses() {
     )
     .unwrap();
     let site = load(dir.path(), NOW);
-    let mut ledger = Ledger::open(&dir.path().join("state/crier.db")).unwrap();
+    let mut ledger = Ledger::open(&crate::ledger::Place::file(
+        &dir.path().join("state/crier.db"),
+    ))
+    .unwrap();
     let now = Clock::fixed(at(NOW)).now_utc();
     ledger
         .suppress(
@@ -130,7 +133,10 @@ fn recipients_skip_invalid_duplicate_unsubscribed_and_bounced_addresses() {
 fn after_a_digest_new_recaps_start_at_the_last_one() {
     let dir = tempfile::tempdir().unwrap();
     write_site(dir.path(), 1, &[]);
-    let mut ledger = Ledger::open(&dir.path().join("state/crier.db")).unwrap();
+    let mut ledger = Ledger::open(&crate::ledger::Place::file(
+        &dir.path().join("state/crier.db"),
+    ))
+    .unwrap();
     // A digest sent on 20 October: only November's recap is new on 30 November.
     let october = "2026-10-20T09:00:00+01:00";
     let site = load(dir.path(), october);
@@ -224,7 +230,10 @@ fn a_missing_list_file_is_fatal_for_the_walk() {
     .unwrap();
     let tally = plan.audience.walk(None, |_| Ok::<(), ()>(())).unwrap();
     assert_eq!(tally.fatal.len(), 1);
-    let mut ledger = Ledger::open(&dir.path().join("state/crier.db")).unwrap();
+    let mut ledger = Ledger::open(&crate::ledger::Place::file(
+        &dir.path().join("state/crier.db"),
+    ))
+    .unwrap();
     let err = execute::freeze(&plan, &mut ledger, &Clock::fixed(at(NOW))).unwrap_err();
     assert!(err.to_string().contains("broken.csv"), "{err}");
     assert!(ledger.recent(5).unwrap().is_empty(), "nothing frozen");

@@ -149,7 +149,7 @@ fn take(desk: &BounceDesk, recipients: &[String], bytes: &[u8]) -> &'static str 
     let config = &desk.config;
     let bounces = Bounces::new(config, &desk.key);
     let now = chrono::Utc::now();
-    let done = Ledger::open(&config.delivery.state_db).and_then(|mut ledger| {
+    let done = Ledger::open(&crate::ledger::Place::of(config)).and_then(|mut ledger| {
         let decisions = bounces.decide(&ledger, &report, &id, "smtp", now)?;
         bounces.apply(&mut ledger, &decisions, now)
     });

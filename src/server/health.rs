@@ -17,6 +17,8 @@ struct State {
     scheduler: String,
     sends: u64,
     last_run: Option<Result<(), String>>,
+    ledger_problem: Option<String>,
+    pending_requests: usize,
 }
 
 impl Health {
@@ -48,20 +50,48 @@ impl Health {
         self.with(|s| s.sends += 1);
     }
 
+    /// Records whether the ledger can be trusted: `Some(problem)` while it is damaged or
+    /// missing (nothing is sent meanwhile).
+    pub fn ledger(&self, problem: Option<String>) {
+        self.with(|s| s.ledger_problem = problem);
+    }
+
+    /// Records how many member requests wait in the journal for the ledger.
+    pub fn pending_requests(&self, pending: usize) {
+        self.with(|s| s.pending_requests = pending);
+    }
+
+    /// The ledger's problem, if it has one.
+    pub fn ledger_problem(&self) -> Option<String> {
+        self.with(|s| s.ledger_problem.clone())
+    }
+
     /// Records how the last firing (scheduled send or start-up resume) ended.
     pub fn run_ended(&self, outcome: Result<(), String>) {
         self.with(|s| s.last_run = Some(outcome));
     }
 
     /// The `/healthz` body: `ok`, or `degraded` while the served feeds are not those of the
-    /// current files (the last rebuild failed, or a post is broken); then details, including
+    /// current files (the last rebuild failed, or a post is broken) or the ledger is damaged
+    /// (nothing is sent); then details, including
     /// how the last scheduled run ended. A failed run does not make the status `degraded`: it
     /// may have failed on something transient (a post being saved) and stays the last run
     /// until the next slot, days later; its own line says what went wrong.
     pub fn report(&self) -> String {
         self.with(|s| {
-            let degraded = s.rebuild_problem.is_some() || !s.broken.is_empty();
+            let degraded =
+                s.rebuild_problem.is_some() || !s.broken.is_empty() || s.ledger_problem.is_some();
             let mut out = String::from(if degraded { "degraded\n" } else { "ok\n" });
+            if let Some(problem) = &s.ledger_problem {
+                let _ = writeln!(out, "ledger: {problem}");
+            }
+            if s.pending_requests > 0 {
+                let _ = writeln!(
+                    out,
+                    "member requests waiting for the ledger: {}",
+                    s.pending_requests
+                );
+            }
             let _ = writeln!(out, "rebuilds: {}", s.rebuilds);
             if let Some(problem) = &s.rebuild_problem {
                 let _ = writeln!(

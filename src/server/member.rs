@@ -11,8 +11,8 @@ use chrono::DateTime;
 use serde_json::json;
 
 use super::AppState;
-use crate::ledger::Ledger;
-use crate::service::subscriptions::{Choice, Confirmed, Preferences, Subscriptions};
+use crate::service::members::Members;
+use crate::service::subscriptions::{Choice, Confirmed, Preferences};
 use crate::subscribers::Address;
 
 /// A `?token=` query.
@@ -84,10 +84,7 @@ pub async fn confirm(
     let done = tokio::task::spawn_blocking(move || {
         st.signup.as_ref().ok_or(Unavailable)?;
         let now = st.clock.now_utc();
-        let mut ledger = Ledger::open(&st.ledger_path)?;
-        Ok::<_, Unavailable>(
-            Subscriptions::new(&mut ledger, &st.config).confirm(&who, &lists, issued, now)?,
-        )
+        Ok::<_, Unavailable>(Members::new(&st.config).confirm(&who, &lists, issued, now)?)
     })
     .await;
     let links = member_links(&state, &address);
@@ -185,9 +182,8 @@ pub async fn preferences_page(
     let st = Arc::clone(&state);
     let prefs = tokio::task::spawn_blocking(move || {
         st.signup.as_ref().ok_or(Unavailable)?;
-        let mut ledger = Ledger::open(&st.ledger_path)?;
         let address = Address::unchecked(&address);
-        Ok::<_, Unavailable>(Subscriptions::new(&mut ledger, &st.config).preferences(&address)?)
+        Ok::<_, Unavailable>(Members::new(&st.config).preferences(&address)?)
     })
     .await;
     match prefs {
@@ -217,16 +213,26 @@ pub async fn preferences(State(state): State<Arc<AppState>>, body: String) -> Re
     let who = address.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         st.signup.as_ref().ok_or(Unavailable)?;
-        let mut ledger = Ledger::open(&st.ledger_path)?;
         let now = st.clock.now_utc();
-        let service = &mut Subscriptions::new(&mut ledger, &st.config);
-        Ok::<_, Unavailable>(service.save_choices(&who, &choice, now)?)
+        Ok::<_, Unavailable>(Members::new(&st.config).save_choices(&who, &choice, now)?)
     })
     .await;
     match outcome {
-        Ok(Ok((saved, prefs))) => {
+        Ok(Ok((_, Some((saved, prefs))))) => {
             tracing::info!(who = %state.key.pseudonym(&address), saved = ?saved, "preferences changed");
             preferences_response(&state, &token, prefs, Some(saved.sentence()))
+        }
+        Ok(Ok((_, None))) => {
+            // Durable in the journal, not yet in the ledger: the page cannot show the new
+            // state yet, so it says what happens.
+            tracing::info!(who = %state.key.pseudonym(&address), "preferences change kept in the journal");
+            let links = member_links(&state, &address);
+            state.pages.message_with_links(
+                StatusCode::OK,
+                "Your choices are saved",
+                &["They take effect within a minute; this page shows them once they have."],
+                &links,
+            )
         }
         _ => try_again(&state),
     }
@@ -236,8 +242,8 @@ pub async fn preferences(State(state): State<Arc<AppState>>, body: String) -> Re
 #[derive(Debug)]
 struct Unavailable;
 
-impl From<crate::ledger::LedgerError> for Unavailable {
-    fn from(err: crate::ledger::LedgerError) -> Self {
+impl From<crate::service::members::MembersError> for Unavailable {
+    fn from(err: crate::service::members::MembersError) -> Self {
         tracing::error!(%err, "subscriber request");
         Unavailable
     }

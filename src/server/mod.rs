@@ -30,8 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::email::TokenKey;
-use crate::ledger::Ledger;
-use crate::service::subscriptions::Subscriptions;
+use crate::service::members::{Members, Recorded};
 
 /// What the handlers need.
 pub struct AppState {
@@ -44,8 +43,6 @@ pub struct AppState {
     pub feeds_path: String,
     /// Verifies unsubscribe tokens.
     pub key: TokenKey,
-    /// The ledger file (opened per request, on a blocking thread).
-    pub ledger_path: PathBuf,
     /// For page titles.
     pub site_title: String,
     /// For suppression timestamps.
@@ -274,14 +271,12 @@ async fn unsubscribe(
     let now = state.clock.now_utc();
     let address = crate::subscribers::Address::unchecked(&address);
     let (st, who) = (Arc::clone(&state), address.clone());
-    let stored = tokio::task::spawn_blocking(move || {
-        let mut ledger = Ledger::open(&st.ledger_path)?;
-        Subscriptions::new(&mut ledger, &st.config).unsubscribe(&who, &list, now)
-    })
-    .await;
+    let stored =
+        tokio::task::spawn_blocking(move || Members::new(&st.config).unsubscribe(&who, &list, now))
+            .await;
     match stored {
-        Ok(Ok(())) => {
-            tracing::info!(who = %state.key.pseudonym(&address), "unsubscribed by one-click link");
+        Ok(Ok(recorded)) => {
+            tracing::info!(who = %state.key.pseudonym(&address), pending = recorded == Recorded::Pending, "unsubscribed by one-click link");
             let done = format!(
                 "{address} is unsubscribed and will not get any more e-mails from this newsletter."
             );

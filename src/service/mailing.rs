@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{Config, NewsletterSettings};
-use crate::delivery::lock::{Busy, SiteLock};
+use crate::delivery::lease::{Busy, Fence, SendLease};
 use crate::delivery::preview::{self, Preview, PreviewError, PreviewOptions};
 use crate::delivery::sender::{self, Delivering, Outcome, Progress, RetryPolicy, SendOptions};
 use crate::delivery::transport::{self, Outbound, SendError, SmtpSetupError, Transport};
@@ -29,15 +29,15 @@ use crate::subscribers::{Address, AddressError, Subscriber};
 /// Why a send (or its preview) did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    /// The send lock could not be taken or checked.
-    #[error("cannot take the send lock: {0}")]
-    Lock(#[from] std::io::Error),
     /// Another process is sending for this site.
     #[error("{0}; not sending now")]
     Busy(Busy),
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// Members' pending requests could not be applied before planning.
+    #[error(transparent)]
+    Members(#[from] crate::service::members::MembersError),
     /// Templates, key or DKIM.
     #[error(transparent)]
     Kit(#[from] KitError),
@@ -89,6 +89,14 @@ impl From<WalkError<MailError>> for MailError {
             WalkError::Visit(e) => e,
         }
     }
+}
+
+/// A ledger that `Ledger::open` just made vanished (another process moved it away).
+fn no_ledger() -> MailError {
+    MailError::Ledger(LedgerError::Missing {
+        path: String::new(),
+        evidence: vec!["it vanished while it was being opened".into()],
+    })
 }
 
 /// How many of the newest recaps a dry run shows the reading of (as `crier check` does).
@@ -152,7 +160,7 @@ pub struct Sent {
 /// transport), assembled once.
 pub struct Prepared<'m> {
     mailer: &'m Mailer,
-    _lock: SiteLock,
+    lease: SendLease,
     ledger: Ledger,
     kit: Kit,
     transport: Arc<dyn Transport>,
@@ -199,7 +207,7 @@ impl Mailer {
         skip_invalid: bool,
         options: &PreviewOptions,
     ) -> Result<Previewed, MailError> {
-        let ledger = Ledger::open_existing(&self.config().delivery.state_db)?;
+        let ledger = self.trusted_ledger(false)?;
         let plan = plan::plan(&self.site, ledger.as_ref(), request, at, skip_invalid)?;
         let kit = Kit::load(self.settings(), &self.config().limits, false)?;
         let mut composer = kit.composer(self.settings(), plan.outgoing.clone(), plan.at);
@@ -235,7 +243,7 @@ impl Mailer {
             address: to.to_owned(),
             why,
         })?;
-        let ledger = Ledger::open_existing(&self.config().delivery.state_db)?;
+        let ledger = self.trusted_ledger(false)?;
         let plan = plan::plan(&self.site, ledger.as_ref(), request, at, skip_invalid)?;
         let (subscriber, is_recipient) = recipient_or_stand_in(&plan, ledger.as_ref(), to)?;
         // The real key: the test copy's links must work like the real ones.
@@ -278,15 +286,15 @@ impl Mailer {
         when_busy: WhenBusy,
     ) -> Result<Prepared<'_>, MailError> {
         let config = self.config();
-        let lock = self.lock(when_busy)?;
-        let mut ledger = Ledger::open(&config.delivery.state_db)?;
+        let lease = self.lease(when_busy)?;
+        let mut ledger = self.trusted_ledger(true)?.ok_or_else(no_ledger)?;
         let plan = plan::plan(&self.site, Some(&ledger), request, at, skip_invalid)?;
         let kit = Kit::load(self.settings(), &config.limits, true)?;
         let transport = self.transport()?;
         let frozen = freeze::freeze(&plan, &mut ledger, &self.clock)?;
         Ok(Prepared {
             mailer: self,
-            _lock: lock,
+            lease,
             ledger,
             kit,
             transport,
@@ -295,16 +303,35 @@ impl Mailer {
         })
     }
 
-    fn lock(&self, when_busy: WhenBusy) -> Result<SiteLock, MailError> {
-        let state_dir = self.config().delivery.state_dir();
-        match SiteLock::try_acquire(&state_dir)? {
-            Ok(lock) => Ok(lock),
+    /// Takes the send lease (waiting for it, or not).
+    fn lease(&self, when_busy: WhenBusy) -> Result<SendLease, MailError> {
+        let place = crate::ledger::Place::of(self.config());
+        match SendLease::try_take(&place)? {
+            Ok(lease) => Ok(lease),
             Err(busy) if when_busy == WhenBusy::Wait => {
                 tracing::warn!("{busy}; waiting for it to finish");
-                Ok(SiteLock::acquire(&state_dir)?)
+                Ok(SendLease::take(&place, |_| {})?)
             }
             Err(busy) => Err(MailError::Busy(busy)),
         }
+    }
+
+    /// The ledger a send (or its preview) may trust: opened (created only for a site that
+    /// never sent, with `create`), every page and stored word checked, and the members'
+    /// pending requests applied, so nobody who left is planned in. `None`: no ledger yet.
+    pub(super) fn trusted_ledger(&self, create: bool) -> Result<Option<Ledger>, MailError> {
+        let place = crate::ledger::Place::of(self.config());
+        let ledger = if create {
+            Some(Ledger::open(&place)?)
+        } else {
+            Ledger::open_existing(&place)?
+        };
+        let Some(mut ledger) = ledger else {
+            return Ok(None);
+        };
+        ledger.verify()?;
+        crate::service::members::Members::new(self.config()).apply_pending_into(&mut ledger)?;
+        Ok(Some(ledger))
     }
 
     pub(super) fn transport(&self) -> Result<Arc<dyn Transport>, MailError> {
@@ -333,6 +360,7 @@ impl Prepared<'_> {
                 kit: &self.kit,
                 transport: &self.transport,
                 clock: mailer.clock,
+                fence: Some(self.lease.fence()),
             },
             &self.ledger,
             &self.plan.id,
@@ -361,6 +389,8 @@ pub(super) struct Carrier<'a> {
     pub(super) kit: &'a Kit,
     pub(super) transport: &'a Arc<dyn Transport>,
     pub(super) clock: Clock,
+    /// The send lease the run must hold; `None` for a transactional send.
+    pub(super) fence: Option<&'a Fence>,
 }
 
 /// Delivers the frozen send `send_id` with the sender: one code path for newsletters and
@@ -396,6 +426,7 @@ pub(super) async fn deliver(
         composer: &mut composer,
         transport: Arc::clone(with.transport),
         clock: with.clock,
+        fence: with.fence,
     };
     sender::deliver(
         delivering,
@@ -558,15 +589,15 @@ impl Mailer {
         what: Fire,
     ) -> Result<Option<Prepared<'_>>, MailError> {
         let config = self.config();
-        let lock = match self.lock(WhenBusy::GiveUp) {
-            Ok(lock) => lock,
+        let lease = match self.lease(WhenBusy::GiveUp) {
+            Ok(lease) => lease,
             Err(MailError::Busy(busy)) => {
                 tracing::warn!("{busy}; not sending now");
                 return Ok(None);
             }
             Err(err) => return Err(err),
         };
-        let ledger = Ledger::open(&config.delivery.state_db)?;
+        let ledger = self.trusted_ledger(true)?.ok_or_else(no_ledger)?;
         let plan = match plan::plan(&self.site, Some(&ledger), request, self.clock.now(), false) {
             Ok(plan) => plan,
             Err(
@@ -586,7 +617,7 @@ impl Mailer {
         let transport = self.transport()?;
         Ok(Some(Prepared {
             mailer: self,
-            _lock: lock,
+            lease,
             ledger,
             kit,
             transport,
@@ -703,7 +734,10 @@ impl Postman {
         one: OneMessage,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Outcome, MailError> {
-        let mut ledger = Ledger::open(&self.config.delivery.state_db)?;
+        // A confirmation goes to someone who just asked; a damaged ledger could still have
+        // forgotten that the address bounced or complained: checked like any send.
+        let mut ledger = Ledger::open(&crate::ledger::Place::of(&self.config))?;
+        ledger.verify()?;
         let at = one
             .at
             .with_timezone(&self.config.site.timezone)
@@ -729,7 +763,8 @@ impl Postman {
         &self,
         shutdown: watch::Receiver<bool>,
     ) -> Result<usize, MailError> {
-        let ledger = Ledger::open(&self.config.delivery.state_db)?;
+        let ledger = Ledger::open(&crate::ledger::Place::of(&self.config))?;
+        ledger.verify()?;
         let rows: Vec<SendRow> = ledger.unfinished_transactional()?;
         let mut unfinished = 0;
         for row in rows {
@@ -761,6 +796,7 @@ impl Postman {
             kit: &self.kit,
             transport: &self.transport,
             clock: self.clock,
+            fence: None,
         };
         let mut progress = sender::Logged::default();
         Ok(deliver(

@@ -3,6 +3,8 @@
 pub mod mailing;
 pub mod summary;
 pub mod subscriptions;
+pub mod members;
+pub mod state;
 pub mod signups;
 pub mod preview;
 pub mod bounces;

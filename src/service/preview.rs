@@ -15,7 +15,7 @@ use crate::delivery::sender::Logged;
 use crate::digest::{NoEvent, Reading};
 use crate::email::note::Note;
 use crate::email::Kit;
-use crate::ledger::{Ledger, SendKind, SendSummary};
+use crate::ledger::{SendKind, SendSummary};
 use crate::plan::freeze;
 use crate::plan::{self, Audience, Basis, Plan, Request};
 use crate::subscribers::{Address, Subscriber};
@@ -74,7 +74,9 @@ impl Mailer {
         if settings.preview_to.is_empty() {
             return Ok(Previewed::Nothing("no `newsletter.preview_to`".into()));
         }
-        let mut ledger = Ledger::open(&self.config().delivery.state_db)?;
+        let Some(mut ledger) = self.trusted_ledger(true)? else {
+            return Ok(Previewed::Nothing("no ledger".into()));
+        };
         let id = preview_id(of, send_at);
         if ledger.exists(&id)? {
             return Ok(Previewed::Nothing(format!("{id} was sent already")));
@@ -116,6 +118,7 @@ impl Mailer {
             kit: &kit,
             transport: &transport,
             clock: self.clock(),
+            fence: None,
         };
         let (send_id, outgoing) = (&preview.id, &preview.outgoing);
         let mut progress = Logged::default();

@@ -2,7 +2,6 @@
 //! confirmation through the mailing service (the same sender as every other message), and
 //! retry confirmations a server outage deferred.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -11,7 +10,7 @@ use super::mailing::{MailError, OneMessage, Postman};
 use super::subscriptions::{SignUpRequest, Subscriptions};
 use crate::config::Config;
 use crate::email::views::{ConfirmationView, EmailView, ListView, SiteView};
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError, Place};
 use crate::subscribers::store::SignUp;
 
 /// What a sign-up came to.
@@ -40,8 +39,8 @@ impl Signups {
         }
     }
 
-    fn ledger_path(&self) -> PathBuf {
-        self.config.delivery.state_db.clone()
+    fn place(&self) -> Place {
+        Place::of(&self.config)
     }
 
     /// Records one sign-up and, when the rules allow, sends its confirmation e-mail. Runs on
@@ -53,7 +52,7 @@ impl Signups {
         runtime: &tokio::runtime::Handle,
         shutdown: watch::Receiver<bool>,
     ) -> Result<SignUp, SignUpError> {
-        let mut ledger = Ledger::open(&self.ledger_path())?;
+        let mut ledger = Ledger::open(&self.place())?;
         let outcome = Subscriptions::new(&mut ledger, &self.config).sign_up(request)?;
         drop(ledger);
         if let SignUp::Confirm(lists) = &outcome {

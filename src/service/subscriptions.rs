@@ -99,16 +99,8 @@ pub struct Preferences {
     pub suppressed: bool,
 }
 
-/// What a person chose on their preferences page.
-#[derive(Debug, Clone, Default)]
-pub struct Choice {
-    /// The lists ticked.
-    pub lists: Vec<String>,
-    /// Reminders ticked.
-    pub reminders: bool,
-    /// "Unsubscribe from everything" pressed.
-    pub leave: bool,
-}
+pub use crate::subscribers::Choice;
+use crate::subscribers::MemberRequest;
 
 /// What saving a choice did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +231,41 @@ impl<'a, S: Store> Subscriptions<'a, S> {
         let detail = format!("link in a message on list {list}");
         self.store.write("record an unsubscribe", |tx| {
             tx.suppress(address.key(), SuppressionReason::Unsubscribed, &detail, now)
+        })
+    }
+
+    /// Applies a member's request, entry `seq` of journal `journal`, and records in the same
+    /// transaction that the journal is applied that far (so it is applied once, whatever
+    /// fails between). A choice returns the preferences page's new state.
+    pub fn apply_request(
+        &mut self,
+        journal: &str,
+        seq: u64,
+        address: &Address,
+        request: &MemberRequest,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(Saved, Preferences)>, S::Error> {
+        let csv = self.csv_lists_of(address);
+        let audience = self.audience;
+        self.store.write("apply a member's request", |tx| {
+            let out = match request {
+                MemberRequest::Unsubscribe { list } => {
+                    let detail = format!("link in a message on list {list}");
+                    tx.suppress(address.key(), SuppressionReason::Unsubscribed, &detail, at)?;
+                    None
+                }
+                MemberRequest::Choose(choice) => {
+                    let saved = save_in(tx, audience, &csv, address, choice, at)?;
+                    let person = tx.person(address.key())?;
+                    let suppressed = tx.suppression(address.key())?.is_some();
+                    Some((
+                        saved,
+                        preferences_of(person, suppressed, audience, &csv, address),
+                    ))
+                }
+            };
+            tx.mark_applied(journal, seq)?;
+            Ok(out)
         })
     }
 

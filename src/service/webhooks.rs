@@ -96,7 +96,7 @@ impl Webhooks {
         let Some(provider) = Provider::from_path(provider) else {
             return answer(404, "no such webhook");
         };
-        let mut ledger = match Ledger::open(&self.config.delivery.state_db) {
+        let mut ledger = match Ledger::open(&crate::ledger::Place::of(&self.config)) {
             Ok(ledger) => ledger,
             Err(err) => {
                 tracing::error!(%err, "webhook: the ledger is unavailable");

@@ -11,10 +11,12 @@ pub mod address;
 pub mod export;
 pub mod import;
 pub mod membership;
+pub mod request;
 pub mod store;
 
 pub use address::{Address, AddressError};
 pub use membership::{SkipReason, Suppression, SuppressionReason};
+pub use request::{Choice, MemberRequest};
 
 use crate::diagnostics::Diagnostic;
 

@@ -251,6 +251,9 @@ pub trait PeopleTx {
     /// Deletes every row about the address (person, memberships, confirmation records,
     /// suppression, deliveries, confirmation sends); returns how many there were.
     fn erase(&mut self, key: &str) -> Result<usize, Self::Error>;
+    /// Records that member-request journal `journal` is applied up to entry `seq` (in the
+    /// same transaction as the entry's change).
+    fn mark_applied(&mut self, journal: &str, seq: u64) -> Result<(), Self::Error>;
 }
 
 /// A subscriber store: reads, and write transactions of [`PeopleTx`] calls.
@@ -285,6 +288,9 @@ pub trait Store {
 
     /// The suppression of the address with this key.
     fn suppression(&self, key: &str) -> Result<Option<Suppression>, Self::Error>;
+
+    /// How far member-request journal `journal` is applied (0: not at all).
+    fn applied(&self, journal: &str) -> Result<u64, Self::Error>;
 
     /// Makes deleted rows unrecoverable from the store's files now (after an erasure): an
     /// error when something else holds old copies open.

@@ -93,7 +93,7 @@ fn the_sender_holds_a_confirmation_back_from_a_bounced_address_but_not_from_one_
     let config = crier::config::load(site.path()).unwrap();
     let now: chrono::DateTime<chrono::Utc> = NOW.parse().unwrap();
     {
-        let ledger = crier::ledger::Ledger::open(&config.delivery.state_db).unwrap();
+        let ledger = crier::ledger::Ledger::open(&crier::ledger::Place::of(&config)).unwrap();
         use crier::ledger::SuppressionReason::{Bounced, Unsubscribed};
         ledger
             .suppress("gone@example.org", Bounced, "550 5.1.1", now)

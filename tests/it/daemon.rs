@@ -274,12 +274,13 @@ fn a_test_copy_records_nothing_and_a_post_goes_to_everyone() {
     assert!(status.contains("post-call-for-speakers-2026"), "{status}");
 }
 
-/// While another process holds the site lock, `crier send` says who holds it and waits; it
-/// sends once the lock is released.
+/// While another process holds the send lease, `crier send` says who holds it and waits; it
+/// sends once the lease is given up.
 #[test]
-fn a_second_sender_waits_for_the_lock_holder() {
+fn a_second_sender_waits_for_the_lease_holder() {
     let site = TempSite::example();
-    let lock = crier::delivery::lock::SiteLock::try_acquire(&site.path().join("state"))
+    let place = crier::ledger::Place::file(&site.path().join("state/crier.db"));
+    let lock = crier::delivery::lease::SendLease::try_take(&place)
         .unwrap()
         .unwrap();
     let mut child = site
@@ -293,7 +294,7 @@ fn a_second_sender_waits_for_the_lock_holder() {
     stderr.read_line(&mut line).unwrap();
     assert!(
         line.contains(&format!(
-            "another crier process (pid {}) is sending",
+            "another crier process (crier pid {} on",
             std::process::id()
         )),
         "{line}"

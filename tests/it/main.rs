@@ -12,6 +12,7 @@ mod browser;
 mod build;
 mod check;
 mod confirmations;
+mod damaged_ledger;
 mod daemon;
 mod daemon_faults;
 mod docs;

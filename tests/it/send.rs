@@ -603,3 +603,37 @@ fn the_dry_run_shows_what_the_newest_recaps_say_before_the_messages() {
     );
     assert!(stdout.contains("talks: 2"), "{stdout}");
 }
+
+/// A post goes out once: sending it again (a second `crier send --post`, a repeated command)
+/// is refused unless `--again` says so.
+#[test]
+fn a_post_is_sent_once_unless_again_is_given() {
+    let site = TempSite::example();
+    let send = |extra: &[&str]| {
+        let mut args = vec!["send", "--post", "call-for-speakers-2026"];
+        args.extend_from_slice(extra);
+        site.crier(&args).output().unwrap()
+    };
+    assert!(send(&[]).status.success());
+    let again = send(&[]);
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("was sent already") && stderr.contains("--again"),
+        "{stderr}"
+    );
+    assert!(
+        !send(&["--dry-run"]).status.success(),
+        "the preview is the send"
+    );
+    let forced = send(&["--again"]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    let outbox = std::fs::read_dir(site.path().join("outbox"))
+        .unwrap()
+        .count();
+    assert_eq!(outbox, 2, "two sends of the post");
+}

@@ -110,6 +110,9 @@ pub struct Delivering<'a, 'c> {
     pub transport: Arc<dyn Transport>,
     /// The clock for the ledger's timestamps.
     pub clock: Clock,
+    /// The send lease this run must hold (checked in every transaction); `None` for a
+    /// one-recipient transactional send.
+    pub fence: Option<&'a crate::delivery::lease::Fence>,
 }
 
 struct Job {
@@ -176,6 +179,7 @@ pub async fn deliver(
         // to be sent marked `sending`. Sends start only after the commit, so at most
         // `concurrency` rows are ever uncertain after a crash.
         run.with.ledger.begin()?;
+        run.check_fence()?;
         run.record(finished.drain(..))?;
         run.refill()?;
         let starting = run.start_due()?;
@@ -194,6 +198,21 @@ pub async fn deliver(
 }
 
 impl Run<'_, '_, '_> {
+    /// Inside the turn's transaction (which holds the write lock, so the lease cannot change
+    /// hands meanwhile): stops with an error unless this run still holds the send lease.
+    fn check_fence(&mut self) -> Result<(), LedgerError> {
+        let Some(fence) = self.with.fence else {
+            return Ok(());
+        };
+        if fence.holds(self.with.ledger)? {
+            return Ok(());
+        }
+        let _ = self.with.ledger.rollback();
+        Err(LedgerError::LeaseLost {
+            path: self.with.ledger.path().to_owned(),
+        })
+    }
+
     fn concurrency(&self) -> usize {
         self.options.concurrency.max(1)
     }

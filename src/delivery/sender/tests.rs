@@ -39,7 +39,10 @@ fn fixture(members: usize) -> Fixture {
 
 impl Fixture {
     fn ledger(&self) -> Ledger {
-        Ledger::open(&self.dir.path().join("state/crier.db")).unwrap()
+        Ledger::open(&crate::ledger::Place::file(
+            &self.dir.path().join("state/crier.db"),
+        ))
+        .unwrap()
     }
 
     fn clock(&self) -> Clock {
@@ -79,6 +82,7 @@ impl Fixture {
             composer: &mut composer,
             transport: Arc::new(transport),
             clock: self.clock(),
+            fence: None,
         };
         let options = SendOptions {
             concurrency,

@@ -23,7 +23,10 @@ fn site(per_hour: u32) -> (tempfile::TempDir, Config) {
 }
 
 fn ledger(dir: &tempfile::TempDir) -> Ledger {
-    Ledger::open(&dir.path().join("state/crier.db")).unwrap()
+    Ledger::open(&crate::ledger::Place::file(
+        &dir.path().join("state/crier.db"),
+    ))
+    .unwrap()
 }
 
 fn request(address: &str, now: DateTime<Utc>) -> SignUpRequest {
