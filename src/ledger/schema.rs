@@ -10,6 +10,9 @@ enum Migration {
     Sql(&'static str),
     /// A change that needs Rust (parsing values that SQL cannot).
     Rust(fn(&Transaction<'_>) -> rusqlite::Result<()>),
+    /// A change over many rows, made a chunk per transaction (so no transaction holds the
+    /// write lock for long) until the step says it is done; safe to stop and run again.
+    Chunked(fn(&Transaction<'_>) -> rusqlite::Result<bool>),
 }
 
 /// The migrations, in order.
@@ -114,7 +117,7 @@ const MIGRATIONS: &[Migration] = &[
         );
         ALTER TABLE deliveries ADD COLUMN address_key TEXT;",
     ),
-    Migration::Rust(delivery_address_keys),
+    Migration::Chunked(delivery_address_keys),
     // 6: the ledger's own facts (its lineage id, so a different or empty ledger put in its
     // place is noticed), the send lease (which process is sending, in the ledger itself
     // rather than in a lock file that can be deleted), and how far each member-request
@@ -176,11 +179,14 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         let Some(migration) = MIGRATIONS.get(version) else {
             return Ok(());
         };
-        match migration {
-            Migration::Sql(sql) => tx.execute_batch(sql)?,
-            Migration::Rust(step) => step(&tx)?,
+        let done = match migration {
+            Migration::Sql(sql) => tx.execute_batch(sql).map(|()| true)?,
+            Migration::Rust(step) => step(&tx).map(|()| true)?,
+            Migration::Chunked(step) => step(&tx)?,
+        };
+        if done {
+            tx.pragma_update(None, "user_version", version + 1)?;
         }
-        tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
 }
@@ -254,19 +260,29 @@ fn times_to_utc_and_reason_words(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Rows a chunked migration changes per transaction (a few milliseconds of work each).
+const CHUNK: i64 = 2000;
+
 /// Fills in the address key of every delivery frozen before migration 5 (by crier's own
-/// Unicode lower-casing, which SQL cannot do), and indexes it.
-fn delivery_address_keys(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+/// Unicode lower-casing, which SQL cannot do), a chunk at a time, then indexes it.
+fn delivery_address_keys(tx: &Transaction<'_>) -> rusqlite::Result<bool> {
     let rows: Vec<(i64, String)> = {
-        let mut stmt = tx.prepare("SELECT rowid, address FROM deliveries")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let mut stmt =
+            tx.prepare("SELECT rowid, address FROM deliveries WHERE address_key IS NULL LIMIT ?1")?;
+        let rows = stmt.query_map([CHUNK], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut update = tx.prepare("UPDATE deliveries SET address_key = ?2 WHERE rowid = ?1")?;
-    for (rowid, address) in rows {
-        update.execute(params![rowid, super::address_key(&address)])?;
+    for (rowid, address) in &rows {
+        update.execute(params![rowid, super::address_key(address)])?;
     }
-    tx.execute_batch("CREATE INDEX deliveries_address_key ON deliveries(address_key)")
+    if rows.len() as i64 == CHUNK {
+        return Ok(false);
+    }
+    tx.execute_batch(
+        "CREATE INDEX IF NOT EXISTS deliveries_address_key ON deliveries(address_key)",
+    )?;
+    Ok(true)
 }
 
 /// Gives the ledger its lineage id.
@@ -323,6 +339,12 @@ fn suppressions_lower_cased(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One chunk of the address-key migration, for its test.
+#[cfg(test)]
+pub(super) fn step_for_tests(tx: &Transaction<'_>) -> bool {
+    delivery_address_keys(tx).unwrap()
 }
 
 #[cfg(test)]

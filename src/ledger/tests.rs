@@ -361,3 +361,95 @@ fn only_finished_digests_that_reached_someone_count_as_sent() {
     assert_eq!(ids(ledger.sent_digests().unwrap()), ["d1"]);
     assert_eq!(ids(ledger.digests().unwrap()), ["d1", "d2", "d3"]);
 }
+
+#[test]
+fn the_address_key_migration_runs_a_chunk_per_transaction_and_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crier.db");
+    let place = Place::file(&path);
+    let addresses: Vec<String> = (0..4500)
+        .map(|i| format!("Person{i}@Example.com"))
+        .collect();
+    {
+        let mut ledger = Ledger::open(&place).unwrap();
+        let refs: Vec<&str> = addresses.iter().map(String::as_str).collect();
+        freeze(&mut ledger, "d-1", &refs);
+        // As a ledger of schema 6 had them: no keys yet, no index.
+        ledger
+            .conn
+            .execute_batch(
+                "UPDATE deliveries SET address_key = NULL;
+                 DROP INDEX deliveries_address_key;
+                 DROP TABLE meta; DROP TABLE leases; DROP TABLE journal_applied;
+                 PRAGMA user_version = 6;",
+            )
+            .unwrap();
+        place.forget_lineage().unwrap();
+    }
+    let mut conn = Connection::open(&path).unwrap();
+    // One chunk: the first transaction leaves the rest for the next.
+    let tx = conn.transaction().unwrap();
+    assert!(!schema_step_address_keys(&tx));
+    tx.commit().unwrap();
+    let missing: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM deliveries WHERE address_key IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(missing, 2500);
+    drop(conn);
+    let ledger = Ledger::open(&place).unwrap();
+    let (missing, wrong): (i64, i64) = ledger
+        .conn
+        .query_row(
+            "SELECT count(*) FILTER (WHERE address_key IS NULL), count(*) FILTER (WHERE address_key != lower(address)) FROM deliveries",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((missing, wrong), (0, 0));
+    let version: usize = ledger
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::VERSION);
+    assert!(
+        backup::list(&place.backups)
+            .iter()
+            .any(|b| b.label == "before-migration-6"),
+        "a copy was taken before migrating"
+    );
+}
+
+fn schema_step_address_keys(tx: &rusqlite::Transaction<'_>) -> bool {
+    schema::step_for_tests(tx)
+}
+
+#[test]
+fn a_read_only_ledger_is_read_without_writing_a_byte() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let place = Place::file(&state.join("crier.db"));
+    {
+        let mut ledger = Ledger::open(&place).unwrap();
+        freeze(&mut ledger, "d-1", &["a@example.com"]);
+    }
+    let before = std::fs::read(&place.db).unwrap();
+    let read_only = std::fs::Permissions::from_mode(0o444);
+    std::fs::set_permissions(&place.db, read_only).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let ledger = Ledger::open_read(&place).unwrap().expect("a ledger");
+    assert_eq!(ledger.recent(5).unwrap().len(), 1);
+    assert_eq!(ledger.counts("d-1").unwrap().queued, 1);
+    ledger.verify().unwrap();
+    drop(ledger);
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        std::fs::read(&place.db).unwrap(),
+        before,
+        "not a byte written"
+    );
+}

@@ -27,6 +27,9 @@ use crate::subscribers::store::{
 };
 use crate::subscribers::{Address, Suppression, SuppressionReason};
 
+/// Records an import writes per transaction (tens of milliseconds of work).
+const IMPORT_CHUNK: usize = 500;
+
 /// The subscriptions service over a store.
 pub struct Subscriptions<'a, S: Store> {
     store: &'a mut S,
@@ -405,14 +408,18 @@ impl<'a, S: Store> Subscriptions<'a, S> {
         let audience = self.audience;
         let allowed = |name: &str| audience.list(name).is_some();
         let (batches, mut report) = import::batches(parsed, list, &allowed);
-        let applied = self.store.write("import subscribers", |tx| {
-            batches
-                .iter()
-                .map(|(list, records)| apply_in(tx, list, records, now))
-                .collect::<Result<Vec<_>, _>>()
-        })?;
-        for ((name, _), applied) in batches.into_iter().zip(applied) {
-            report.lists.insert(name, applied);
+        // A chunk per transaction: a 200,000-row import never holds the write lock for more
+        // than a moment, so unsubscribes and sends go on meanwhile. Stopped half-way, the
+        // import is simply run again (rows already applied change nothing).
+        for (name, records) in batches {
+            let mut total = Applied::default();
+            for chunk in records.chunks(IMPORT_CHUNK) {
+                let applied = self
+                    .store
+                    .write("import subscribers", |tx| apply_in(tx, &name, chunk, now))?;
+                total.add(&applied);
+            }
+            report.lists.insert(name, total);
         }
         Ok(report)
     }

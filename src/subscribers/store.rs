@@ -164,6 +164,16 @@ pub struct Applied {
     pub kept_out: usize,
 }
 
+impl Applied {
+    /// Adds another chunk's counts.
+    pub fn add(&mut self, other: &Applied) {
+        self.added += other.added;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.kept_out += other.kept_out;
+    }
+}
+
 /// What a form sign-up leads to. The person sees the same page whatever this is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignUp {
