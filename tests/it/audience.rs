@@ -647,3 +647,45 @@ fn rejoining_one_list_after_unsubscribing_from_all_keeps_the_others_off() {
         "one copy, from the list they chose again: {files:?}"
     );
 }
+
+/// A confirmation link replayed after the person left says that nothing changed (not "You
+/// are subscribed"), links to their preferences, and subscribes nobody.
+#[test]
+fn a_confirmation_replayed_after_leaving_changes_nothing_and_says_so() {
+    let site = site(AUDIENCE);
+    let d = Daemon::start(&site);
+    post(&d, "/subscribe", "email=replay%40example.org&list=members");
+    let sent = wait_for(|| confirmations(site.path()), 1);
+    let token = sent[0].1.clone();
+    let (status, _, body) = post(&d, "/confirm", &format!("token={token}"));
+    assert_eq!(status, 200, "{body}");
+    assert!(main_of(&body).contains("You are subscribed"));
+    // They leave an hour later (the daemon's clock is pinned, so the organiser's command
+    // records it, as the one-click link would).
+    let left = site
+        .crier_at(
+            "2026-11-25T13:00:00Z",
+            &[
+                "suppressions",
+                "add",
+                "replay@example.org",
+                "--reason",
+                "unsubscribed",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert!(left.status.success());
+    let (status, _, body) = post(&d, "/confirm", &format!("token={token}"));
+    assert_eq!(status, 200, "{body}");
+    let main = main_of(&body);
+    assert!(main.contains("Nothing changed"), "{main}");
+    assert!(!main.contains("You are subscribed"), "{main}");
+    assert!(
+        main.contains("/preferences?token="),
+        "links to the preferences: {main}"
+    );
+    d.stop();
+    let listed = store(&site, &["subscribers", "list"]);
+    assert!(listed.contains("members:unsubscribed"), "{listed}");
+}
