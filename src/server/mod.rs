@@ -9,6 +9,7 @@
 
 pub mod archive;
 pub mod bounce_smtp;
+pub mod files;
 pub mod health;
 pub mod home;
 pub mod member;
@@ -25,8 +26,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::email::TokenKey;
@@ -306,6 +305,7 @@ fn bad_token(state: &AppState) -> Response {
     )
 }
 
+/// A file of the public folder, at its path below `feeds_path` (see [`files`]).
 async fn feed_file(
     State(state): State<Arc<AppState>>,
     uri: axum::http::Uri,
@@ -316,58 +316,9 @@ async fn feed_file(
         .strip_prefix(state.feeds_path.as_str())
         .and_then(safe_path)
     else {
-        return StatusCode::NOT_FOUND.into_response();
+        return files::not_found();
     };
-    let path = state.public_dir.join(&rel);
-    let Ok(bytes) = tokio::fs::read(&path).await else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let modified: Option<DateTime<Utc>> = tokio::fs::metadata(&path)
-        .await
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .map(DateTime::from);
-    let etag = format!(
-        "\"{}\"",
-        Sha256::digest(&bytes)[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
-    let last_modified = modified.map(|m| m.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
-    let not_modified = match headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
-        None => match (
-            headers
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok()),
-            modified,
-        ) {
-            (Some(since), Some(m)) => {
-                DateTime::parse_from_rfc2822(since).is_ok_and(|s| m.timestamp() <= s.timestamp())
-            }
-            _ => false,
-        },
-    };
-    let mut response = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        bytes.into_response()
-    };
-    let h = response.headers_mut();
-    if let Ok(v) = etag.parse() {
-        h.insert(header::ETAG, v);
-    }
-    if let Some(v) = last_modified.and_then(|lm| lm.parse().ok()) {
-        h.insert(header::LAST_MODIFIED, v);
-    }
-    if let Ok(v) = content_type(&rel).parse() {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    response
+    files::serve(&state.public_dir, &rel, content_type(&rel), &headers).await
 }
 
 /// A URL path as a relative file path inside the public folder (no `..`), `index` for `/`.

@@ -34,5 +34,6 @@ mod reader;
 mod repository;
 mod scenario;
 mod send;
+mod served_files;
 mod smtp;
 mod snapshots;
