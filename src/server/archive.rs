@@ -25,12 +25,12 @@ const ATOM: &str = "application/atom+xml; charset=utf-8";
 /// only in an odd `feeds.url`) gets no routes rather than a panic: the archive is then not
 /// served, and says so in the log.
 pub fn routes(feeds_path: &str) -> Router<Arc<AppState>> {
-    let base = format!("{feeds_path}{ARCHIVE_DIR}");
-    if base.contains(['{', '}']) || base.split('/').any(|s| s.starts_with([':', '*'])) {
-        tracing::warn!("the archive is not served: its path {base} looks like a route pattern");
+    let Some([base, slash, rest]) = paths(feeds_path) else {
+        tracing::warn!(
+            "the archive is not served: its path {feeds_path}{ARCHIVE_DIR} looks like a route pattern"
+        );
         return Router::new();
-    }
-    let slash = format!("{base}/");
+    };
     let target = slash.clone();
     Router::new()
         .route(
@@ -38,7 +38,24 @@ pub fn routes(feeds_path: &str) -> Router<Arc<AppState>> {
             get(move || async move { Redirect::permanent(&target) }),
         )
         .route(&slash, get(index))
-        .route(&format!("{base}/{{*rest}}"), get(file))
+        .route(&rest, get(file))
+}
+
+/// The patterns of [`routes`]: the folder without and with its slash, and what is below it.
+pub fn route_paths(feeds_path: &str) -> Vec<String> {
+    paths(feeds_path).map(Vec::from).unwrap_or_default()
+}
+
+fn paths(feeds_path: &str) -> Option<[String; 3]> {
+    let base = format!("{feeds_path}{ARCHIVE_DIR}");
+    if base.contains(['{', '}']) || base.split('/').any(|s| s.starts_with([':', '*'])) {
+        return None;
+    }
+    Some([
+        base.clone(),
+        format!("{base}/"),
+        format!("{base}/{{*rest}}"),
+    ])
 }
 
 async fn index(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {

@@ -15,7 +15,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Timelike, Utc};
 
-use super::pages::private;
 use super::AppState;
 use crate::config::{AudienceSettings, NewsletterSettings};
 use crate::service::signups::Signups;
@@ -293,7 +292,7 @@ async fn retry_deferred(desk: &SignupDesk, shutdown: &tokio::sync::watch::Receiv
 
 fn check_your_inbox(state: &AppState, desk: &SignupDesk) -> Response {
     if let Some(url) = &desk.audience.thanks_url {
-        return private(Redirect::to(url).into_response());
+        return Redirect::to(url).into_response();
     }
     state.pages.message(
         StatusCode::OK,

@@ -20,6 +20,7 @@ mod feed_fixes;
 mod fuzz;
 mod hardening;
 mod hardening_props;
+mod http_headers;
 mod import;
 mod incremental;
 mod init;
