@@ -11,6 +11,7 @@ mod bounces;
 mod browser;
 mod build;
 mod check;
+mod client_address;
 mod confirmations;
 mod daemon;
 mod daemon_faults;
