@@ -31,7 +31,10 @@ pub struct AudienceSettings {
     pub per_ip_per_hour: u32,
     /// Confirmation e-mails sent per hour, all addresses together.
     pub confirmations_per_hour: u32,
-    /// Trust `X-Forwarded-For` for the client's address (only behind your own proxy).
+    /// Take the client's address (for the per-IP limit and the consent record) from
+    /// `X-Forwarded-For`: its rightmost entry, the one the proxy in front appended, and only
+    /// on connections from a loopback, private or link-local address (where one's own proxy
+    /// sits). Without it, or from any other address, the socket's address counts.
     pub behind_proxy: bool,
 }
 

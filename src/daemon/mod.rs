@@ -220,14 +220,7 @@ fn pages(config: &crate::config::Config) -> server::pages::Pages {
         "language": config.site.language,
     });
     let feeds = crate::urls::feed_links(&config.site.title, &server::feeds_path(&config.feeds.url));
-    let thanks = config
-        .audience
-        .thanks_url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .map(|u| u.origin().ascii_serialization());
     server::pages::Pages::load(&dir, site, serde_json::json!(feeds))
-        .with_form_action(thanks.as_deref())
 }
 
 /// What the sign-up endpoints need, when the site has a newsletter.

@@ -1,16 +1,19 @@
 //! Serving the archive (see [`crate::archive`]): `archive/` is the index, `archive/<name>/`
 //! one digest's page, `archive/feed.xml` the feed, all below the path the feeds folder is
 //! served at. Only names the archive writes are served (lower-case letters, digits and `-`),
-//! so no other file of the output folder can be reached through these routes.
+//! so no other file of the output folder can be reached through these routes. They are
+//! served as the feeds are ([`super::files`]): with validators and 304s, and only when they
+//! resolve inside the public folder.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::HeaderMap;
+use axum::response::{Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 
+use super::files::{self, not_found};
 use super::AppState;
 use crate::archive::{ARCHIVE_DIR, FEED_FILE};
 
@@ -22,12 +25,12 @@ const ATOM: &str = "application/atom+xml; charset=utf-8";
 /// only in an odd `feeds.url`) gets no routes rather than a panic: the archive is then not
 /// served, and says so in the log.
 pub fn routes(feeds_path: &str) -> Router<Arc<AppState>> {
-    let base = format!("{feeds_path}{ARCHIVE_DIR}");
-    if base.contains(['{', '}']) || base.split('/').any(|s| s.starts_with([':', '*'])) {
-        tracing::warn!("the archive is not served: its path {base} looks like a route pattern");
+    let Some([base, slash, rest]) = paths(feeds_path) else {
+        tracing::warn!(
+            "the archive is not served: its path {feeds_path}{ARCHIVE_DIR} looks like a route pattern"
+        );
         return Router::new();
-    }
-    let slash = format!("{base}/");
+    };
     let target = slash.clone();
     Router::new()
         .route(
@@ -35,17 +38,38 @@ pub fn routes(feeds_path: &str) -> Router<Arc<AppState>> {
             get(move || async move { Redirect::permanent(&target) }),
         )
         .route(&slash, get(index))
-        .route(&format!("{base}/{{*rest}}"), get(file))
+        .route(&rest, get(file))
 }
 
-async fn index(State(state): State<Arc<AppState>>) -> Response {
-    serve(&state, "index.html", HTML).await
+/// The patterns of [`routes`]: the folder without and with its slash, and what is below it.
+pub fn route_paths(feeds_path: &str) -> Vec<String> {
+    paths(feeds_path).map(Vec::from).unwrap_or_default()
 }
 
-async fn file(State(state): State<Arc<AppState>>, Path(rest): Path<String>) -> Response {
+fn paths(feeds_path: &str) -> Option<[String; 3]> {
+    let base = format!("{feeds_path}{ARCHIVE_DIR}");
+    if base.contains(['{', '}']) || base.split('/').any(|s| s.starts_with([':', '*'])) {
+        return None;
+    }
+    Some([
+        base.clone(),
+        format!("{base}/"),
+        format!("{base}/{{*rest}}"),
+    ])
+}
+
+async fn index(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    serve(&state, "index.html", HTML, &headers).await
+}
+
+async fn file(
+    State(state): State<Arc<AppState>>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match archive_file(&rest) {
-        Some((rel, mime)) => serve(&state, &rel, mime).await,
-        None => StatusCode::NOT_FOUND.into_response(),
+        Some((rel, mime)) => serve(&state, &rel, mime, &headers).await,
+        None => not_found(),
     }
 }
 
@@ -68,12 +92,11 @@ fn archive_file(rest: &str) -> Option<(String, &'static str)> {
     ok.then(|| (format!("{name}/index.html"), HTML))
 }
 
-async fn serve(state: &AppState, rel: &str, mime: &'static str) -> Response {
-    let path = state.public_dir.join(ARCHIVE_DIR).join(rel);
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
-    }
+/// Serves `rel` of the archive folder; the folder is inside the public folder, and its files
+/// are held to the public folder's rules (no symlink out of it, regular files only).
+async fn serve(state: &AppState, rel: &str, mime: &'static str, headers: &HeaderMap) -> Response {
+    let rel = std::path::Path::new(ARCHIVE_DIR).join(rel);
+    files::serve(&state.public_dir, &rel, mime, headers).await
 }
 
 #[cfg(test)]

@@ -6,9 +6,14 @@
 //! button, or a mail client's RFC 8058 one-click request with `List-Unsubscribe=One-Click`)
 //! unsubscribes and answers 200 without a redirect. Both are idempotent; a bad or forged token
 //! gets a 400 page, never a 500.
+//!
+//! Every answer passes through one layer that sets the security headers for its type
+//! ([`headers`]), and files are served only from inside the public folder ([`files`]).
 
 pub mod archive;
 pub mod bounce_smtp;
+pub mod files;
+pub mod headers;
 pub mod health;
 pub mod home;
 pub mod member;
@@ -20,13 +25,11 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
-use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::email::TokenKey;
@@ -89,27 +92,56 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// The router with explicit limits.
 pub fn router_with(state: Arc<AppState>, limits: &HttpLimits) -> Router {
-    let timeout = limits.request;
-    Router::new()
-        .route("/", get(home::index))
-        .route("/healthz", get(healthz))
-        .route("/unsubscribe", get(confirm_page).post(unsubscribe))
-        .route("/subscribe", axum::routing::post(signup::subscribe))
-        .route("/confirm", get(member::confirm_page).post(member::confirm))
-        .route(
-            "/preferences",
-            get(member::preferences_page).post(member::preferences),
-        )
-        .route(
-            "/webhooks/{provider}",
-            axum::routing::post(webhook).layer(axum::extract::DefaultBodyLimit::max(
-                crate::bounce::webhook::limits::MAX_BODY,
-            )),
-        )
+    let security = headers::SecurityHeaders::new(&state.config);
+    let mut router = Router::new();
+    for (path, handlers) in routes() {
+        router = router.route(path, handlers);
+    }
+    let router = router
         .merge(archive::routes(&state.feeds_path))
         .fallback(get(feed_file))
-        .with_state(state)
-        .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))
+        .with_state(state);
+    with_limits_and_headers(router, limits, security)
+}
+
+/// Every route at a fixed path, with its handlers; the archive's routes (below the feeds'
+/// path) and the feed files (the fallback) come on top. The HTTP suite requests each one
+/// (see [`route_paths`]), so a route added here is checked for its headers too.
+fn routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
+    let webhook_body = DefaultBodyLimit::max(crate::bounce::webhook::limits::MAX_BODY);
+    vec![
+        ("/", get(home::index)),
+        ("/healthz", get(healthz)),
+        ("/unsubscribe", get(confirm_page).post(unsubscribe)),
+        ("/subscribe", post(signup::subscribe)),
+        ("/confirm", get(member::confirm_page).post(member::confirm)),
+        (
+            "/preferences",
+            get(member::preferences_page).post(member::preferences),
+        ),
+        ("/webhooks/{provider}", post(webhook).layer(webhook_body)),
+    ]
+}
+
+/// Every route pattern the router has for a site whose feeds are served at `feeds_path`: the
+/// fixed routes, then the archive's. Requests no route matches go to the feed files.
+pub fn route_paths(feeds_path: &str) -> Vec<String> {
+    let fixed = routes().into_iter().map(|(path, _)| path.to_owned());
+    fixed.chain(archive::route_paths(feeds_path)).collect()
+}
+
+/// The limits, then the security headers around everything: the layer is the outermost, so
+/// the 404s and 405s of the router, the 413 of the body limit and the 408 of the timeout
+/// carry the headers too.
+fn with_limits_and_headers(
+    router: Router,
+    limits: &HttpLimits,
+    security: headers::SecurityHeaders,
+) -> Router {
+    let timeout = limits.request;
+    let security = Arc::new(security);
+    router
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| async move {
                 match tokio::time::timeout(timeout, next.run(request)).await {
@@ -118,6 +150,9 @@ pub fn router_with(state: Arc<AppState>, limits: &HttpLimits) -> Router {
                 }
             },
         ))
+        .layer(axum::middleware::map_response(move |response: Response| {
+            std::future::ready(security.apply(response))
+        }))
 }
 
 /// Serves `app` on `listener` until `shutdown` turns true, then lets open connections finish
@@ -217,21 +252,12 @@ async fn webhook(
             "try again later".to_owned(),
         ),
     };
-    let mut response = (status, text).into_response();
-    response.headers_mut().insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        axum::http::HeaderValue::from_static("nosniff"),
-    );
-    response
+    (status, text).into_response()
 }
 
+/// `GET /healthz` (never stored, as every answer that is not a file: see [`headers`]).
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let mut response = state.health.report().into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    response
+    state.health.report().into_response()
 }
 
 use member::TokenQuery;
@@ -301,6 +327,7 @@ fn bad_token(state: &AppState) -> Response {
     )
 }
 
+/// A file of the public folder, at its path below `feeds_path` (see [`files`]).
 async fn feed_file(
     State(state): State<Arc<AppState>>,
     uri: axum::http::Uri,
@@ -311,58 +338,9 @@ async fn feed_file(
         .strip_prefix(state.feeds_path.as_str())
         .and_then(safe_path)
     else {
-        return StatusCode::NOT_FOUND.into_response();
+        return files::not_found();
     };
-    let path = state.public_dir.join(&rel);
-    let Ok(bytes) = tokio::fs::read(&path).await else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let modified: Option<DateTime<Utc>> = tokio::fs::metadata(&path)
-        .await
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .map(DateTime::from);
-    let etag = format!(
-        "\"{}\"",
-        Sha256::digest(&bytes)[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
-    let last_modified = modified.map(|m| m.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
-    let not_modified = match headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
-        None => match (
-            headers
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok()),
-            modified,
-        ) {
-            (Some(since), Some(m)) => {
-                DateTime::parse_from_rfc2822(since).is_ok_and(|s| m.timestamp() <= s.timestamp())
-            }
-            _ => false,
-        },
-    };
-    let mut response = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        bytes.into_response()
-    };
-    let h = response.headers_mut();
-    if let Ok(v) = etag.parse() {
-        h.insert(header::ETAG, v);
-    }
-    if let Some(v) = last_modified.and_then(|lm| lm.parse().ok()) {
-        h.insert(header::LAST_MODIFIED, v);
-    }
-    if let Ok(v) = content_type(&rel).parse() {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    response
+    files::serve(&state.public_dir, &rel, content_type(&rel), &headers).await
 }
 
 /// A URL path as a relative file path inside the public folder (no `..`), `index` for `/`.
@@ -466,6 +444,60 @@ mod tests {
             .expect("serve returned within the grace period")
             .unwrap();
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    /// The whole answer to one raw HTTP/1.1 request.
+    async fn raw(addr: std::net::SocketAddr, request: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).to_lowercase()
+    }
+
+    #[tokio::test]
+    async fn the_limits_answers_carry_the_security_headers() {
+        let limits = HttpLimits {
+            request: Duration::from_millis(200),
+            body_bytes: 16,
+            ..HttpLimits::default()
+        };
+        let app = Router::new()
+            .route(
+                "/slow",
+                get(|| async { tokio::time::sleep(Duration::from_secs(5)).await }),
+            )
+            .route("/form", post(|body: String| async move { body }));
+        let security = headers::SecurityHeaders::from_origins(None, None);
+        let app = with_limits_and_headers(app, &limits, security);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(serve(listener, app, limits, rx));
+        let close = "Host: x\r\nConnection: close\r\n";
+        let slow = raw(addr, &format!("GET /slow HTTP/1.1\r\n{close}\r\n")).await;
+        let large = format!(
+            "POST /form HTTP/1.1\r\n{close}Content-Length: 64\r\n\r\n{}",
+            "a".repeat(64)
+        );
+        let large = raw(addr, &large).await;
+        let wrong = raw(addr, &format!("DELETE /form HTTP/1.1\r\n{close}\r\n")).await;
+        for (answer, status) in [(slow, "408"), (large, "413"), (wrong, "405")] {
+            assert!(
+                answer.starts_with(&format!("http/1.1 {status}")),
+                "{answer}"
+            );
+            for header in [
+                "x-content-type-options: nosniff",
+                "x-frame-options: deny",
+                "referrer-policy: no-referrer",
+                "cache-control: no-store",
+                "content-type: text/plain; charset=utf-8",
+                "content-security-policy: default-src 'none'; frame-ancestors 'none'",
+            ] {
+                assert!(answer.contains(header), "{header}: {answer}");
+            }
+        }
     }
 
     #[test]

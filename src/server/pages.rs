@@ -2,9 +2,10 @@
 //! behind tokens (confirm, preferences, unsubscribe). Their templates live in
 //! `templates/pages/` like the e-mails', loaded by the one template loader: crier's own are
 //! built in, and one that is missing or does not compile falls back to crier's (logged), so a
-//! template typo never takes the subscribe form down.
+//! template typo never takes the subscribe form down. Their headers (the page policy, no
+//! caching, no framing) are set for every HTML answer by [`super::headers`].
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
@@ -18,8 +19,6 @@ pub struct Pages {
     site: Value,
     /// `<link rel="alternate">` feeds every page announces.
     feeds: Value,
-    /// The Content-Security-Policy of every page.
-    csp: String,
 }
 
 /// Every variable the layout and the pages may use, with its value when a page does not set
@@ -32,17 +31,6 @@ const DEFAULTS: [(&str, Value); 6] = [
     ("links", Value::Array(Vec::new())),
     ("paragraphs", Value::Array(Vec::new())),
 ];
-
-/// The policy: no script at all, styles inline, forms only to this site (and to where a
-/// form's answer redirects, `extra_form_action`, since browsers check redirects too).
-fn policy(extra_form_action: Option<&str>) -> String {
-    let extra = extra_form_action
-        .map(|o| format!(" {o}"))
-        .unwrap_or_default();
-    format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https:; form-action 'self'{extra}; base-uri 'none'; frame-ancestors 'none'"
-    )
-}
 
 impl Pages {
     /// Loads `dir/pages/*` (the templates folder's), falling back to the built-in template
@@ -64,18 +52,7 @@ impl Pages {
                 Set::empty(PAGES)
             }
         };
-        Pages {
-            set,
-            site,
-            feeds,
-            csp: policy(None),
-        }
-    }
-
-    /// Also lets forms lead to `origin` (the origin of `audience.thanks_url`).
-    pub fn with_form_action(mut self, origin: Option<&str>) -> Self {
-        self.csp = policy(origin);
-        self
+        Pages { set, site, feeds }
     }
 
     /// Renders page `name` with `data` (plus `site`, `feeds`, and the defaults of the
@@ -119,44 +96,19 @@ impl Pages {
         self.respond(status, "message", data)
     }
 
-    /// Renders `name` into a response with the private-page headers; a template that fails
-    /// at render time gets crier's plain fallback page rather than a 500.
+    /// Renders `name` into a response; a template that fails at render time gets crier's
+    /// plain fallback page rather than a 500.
     pub fn respond(&self, status: StatusCode, name: &str, data: Value) -> Response {
         let html = self.render(name, data).unwrap_or_else(|err| {
             tracing::error!(%err, page = name, "page template failed");
             fallback_page()
         });
-        let mut response = private((status, axum::response::Html(html)).into_response());
-        if let Ok(csp) = HeaderValue::from_str(&self.csp) {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_SECURITY_POLICY, csp);
-        }
-        response
+        (status, axum::response::Html(html)).into_response()
     }
 }
 
 fn fallback_page() -> String {
     "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>Sorry</title></head><body><p>Sorry, this page cannot be shown right now. Please try again later.</p></body></html>".into()
-}
-
-/// The headers of every page: never cached (they may carry a token or a person's lists), no
-/// scripts at all, no framing, no referrer leaking a token to a linked site.
-pub fn private(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    for (name, value) in [
-        (header::CACHE_CONTROL, "no-store"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        ),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ] {
-        h.insert(name, HeaderValue::from_static(value));
-    }
-    response
 }
 
 #[cfg(test)]

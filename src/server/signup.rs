@@ -15,7 +15,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Timelike, Utc};
 
-use super::pages::private;
 use super::AppState;
 use crate::config::{AudienceSettings, NewsletterSettings};
 use crate::service::signups::Signups;
@@ -67,8 +66,10 @@ impl IpWindow {
             self.started = Some(now);
             self.counts.clear();
         }
-        // One IPv6 host usually has a whole /64: count the network, not each address.
-        let ip = match ip {
+        // One IPv6 host usually has a whole /64: count the network, not each address. An
+        // IPv4 address seen through a dual-stack socket is first made IPv4 again, or every
+        // IPv4 client would share the network `::ffff:0:0/64`.
+        let ip = match ip.to_canonical() {
             IpAddr::V6(v6) => {
                 let s = v6.segments();
                 IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
@@ -213,22 +214,66 @@ fn is_human(state: &AppState, desk: &SignupDesk, form: &Form, now: DateTime<Utc>
     }
 }
 
+/// The client's address, for the per-IP limit and the consent record.
+///
+/// Without `behind_proxy`, the socket's address: `X-Forwarded-For` is anyone's to write. With
+/// it, the last address of the last `X-Forwarded-For` field: the one the proxy in front
+/// appended (everything left of it came from the client, and is ignored). Even then, only a
+/// connection from a loopback, private or link-local address (where one's own proxy sits) is
+/// believed: a daemon that is also reachable from the internet is not fooled by a forged
+/// header, and counts that connection under its own address. An IPv4 client of a dual-stack
+/// socket (`::ffff:192.0.2.1`) is the IPv4 address it is.
 fn client_ip(
     peer: Option<std::net::SocketAddr>,
     headers: &HeaderMap,
     behind_proxy: bool,
 ) -> Option<IpAddr> {
+    let peer = peer.map(|p| p.ip().to_canonical());
     if behind_proxy {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next_back())
-            .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
+        match peer {
+            Some(ip) if is_proxy_address(ip) => {
+                if let Some(forwarded) = forwarded_for(headers) {
+                    return Some(forwarded);
+                }
+            }
+            Some(ip) if headers.contains_key("x-forwarded-for") => untrusted_proxy(ip),
+            _ => {}
         }
     }
-    peer.map(|p| p.ip())
+    peer
+}
+
+/// The rightmost address of `X-Forwarded-For` (all its fields read as one list, as HTTP
+/// says they are), with or without a port; `None` when it is missing or not an address.
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+    let entry = last.to_str().ok()?.rsplit(',').next()?.trim();
+    let ip = entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))?;
+    Some(ip.to_canonical())
+}
+
+/// Where a reverse proxy of one's own connects from: this host, a private network (a
+/// container bridge, a cloud VPC), a link.
+fn is_proxy_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
+    }
+}
+
+/// Says once that `X-Forwarded-For` came from a public address and was not believed: a
+/// proxy there would make every visitor count as the proxy.
+fn untrusted_proxy(ip: IpAddr) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            %ip,
+            "X-Forwarded-For from a public address is ignored although `audience.behind_proxy` is set: crier believes it only from loopback, private and link-local addresses"
+        );
+    }
 }
 
 /// The one worker that records sign-ups and sends confirmation e-mails, in order: the form's
@@ -293,7 +338,7 @@ async fn retry_deferred(desk: &SignupDesk, shutdown: &tokio::sync::watch::Receiv
 
 fn check_your_inbox(state: &AppState, desk: &SignupDesk) -> Response {
     if let Some(url) = &desk.audience.thanks_url {
-        return private(Redirect::to(url).into_response());
+        return Redirect::to(url).into_response();
     }
     state.pages.message(
         StatusCode::OK,
@@ -304,4 +349,71 @@ fn check_your_inbox(state: &AppState, desk: &SignupDesk) -> Response {
         ],
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_proxy_and_only_its_own_entry() {
+        let local = Some("127.0.0.1:5000".parse().unwrap());
+        let spoofed = forwarded(&["6.6.6.6, 203.0.113.7"]);
+        assert_eq!(client_ip(local, &spoofed, false), Some(ip("127.0.0.1")));
+        assert_eq!(client_ip(local, &spoofed, true), Some(ip("203.0.113.7")));
+        // A client's own field first, the proxy's appended as a second one.
+        let two = forwarded(&["203.0.113.9", "6.6.6.6, 203.0.113.8"]);
+        assert_eq!(client_ip(local, &two, true), Some(ip("203.0.113.8")));
+        let two = forwarded(&["6.6.6.6, 1.1.1.1", "203.0.113.8"]);
+        assert_eq!(client_ip(local, &two, true), Some(ip("203.0.113.8")));
+        for (value, expected) in [
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("203.0.113.5:8080", "203.0.113.5"),
+            ("::ffff:203.0.113.6", "203.0.113.6"),
+            ("unknown", "127.0.0.1"),
+            ("", "127.0.0.1"),
+        ] {
+            let got = client_ip(local, &forwarded(&[value]), true);
+            assert_eq!(got, Some(ip(expected)), "{value}");
+        }
+        let bridge = Some("172.17.0.2:5000".parse().unwrap());
+        assert_eq!(client_ip(bridge, &spoofed, true), Some(ip("203.0.113.7")));
+    }
+
+    #[test]
+    fn forwarded_for_from_a_public_address_is_not_believed() {
+        let public = Some("198.51.100.20:5000".parse().unwrap());
+        let spoofed = forwarded(&["6.6.6.6"]);
+        assert_eq!(client_ip(public, &spoofed, true), Some(ip("198.51.100.20")));
+        let mapped = Some("[::ffff:198.51.100.20]:5000".parse().unwrap());
+        assert_eq!(client_ip(mapped, &spoofed, true), Some(ip("198.51.100.20")));
+    }
+
+    #[test]
+    fn ipv4_clients_of_a_dual_stack_socket_are_counted_one_by_one() {
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let mut window = IpWindow::default();
+        assert!(window.allow(ip("::ffff:192.0.2.1"), now, 1));
+        assert!(
+            window.allow(ip("::ffff:192.0.2.2"), now, 1),
+            "another IPv4 client is not in the same /64"
+        );
+        assert!(!window.allow(ip("192.0.2.1"), now, 1), "the same client");
+        assert!(window.allow(ip("2001:db8:0:1::1"), now, 1));
+        assert!(!window.allow(ip("2001:db8:0:1::2"), now, 1), "the same /64");
+    }
 }
