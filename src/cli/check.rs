@@ -27,11 +27,14 @@ fn suppressed(
     };
     let mut out = Vec::new();
     for list in &lists.lists {
+        let mut lines = None;
         for sub in &list.subscribers {
             if let Some(s) = ledger.suppressed(sub.email.as_str())? {
+                let lines = lines.get_or_insert_with(|| subscribers::row_lines(&list.path));
+                let line = lines.get(sub.email.key()).copied().unwrap_or(1);
                 out.push(crate::diagnostics::Diagnostic::warning(
                     &list.path,
-                    1,
+                    line,
                     1,
                     format!(
                         "{} is suppressed ({}: {}) and will be skipped",
@@ -192,13 +195,24 @@ fn newsletter_checks(
     // Backups are named by the wall clock, whatever `--now` says.
     diagnostics.extend(state_diagnostics(config, chrono::Utc::now()));
     diagnostics.extend(digest::check_events(&site.content.posts, config, settings));
-    Ok(format!(
-        "{} {}, {} {} (each address once)",
-        lists.lists.len(),
-        plural(lists.lists.len(), "list", "lists"),
-        lists.recipients().len(),
-        plural(lists.recipients().len(), "recipient", "recipients"),
-    ))
+    // Counted as the dry run counts it: the lists and the subscriber store, minus whoever
+    // left. A ledger that cannot be read is an error above; then the lists alone.
+    let summary = match crate::service::audience::next_digest(config) {
+        Ok(Some(tally)) => format!(
+            "{} {}, {}",
+            tally.lists.len(),
+            plural(tally.lists.len(), "list", "lists"),
+            tally.describe()
+        ),
+        _ => format!(
+            "{} {}, {} {} on the lists (each address once; the subscriber store could not be read)",
+            lists.lists.len(),
+            plural(lists.lists.len(), "list", "lists"),
+            lists.recipients().len(),
+            plural(lists.recipients().len(), "recipient", "recipients"),
+        ),
+    };
+    Ok(summary)
 }
 
 /// The next sends on the schedule, in the site's time zone.

@@ -7,6 +7,7 @@ mod bounces;
 mod build;
 mod check;
 mod init;
+mod outbox;
 mod progress;
 mod run;
 mod send;
@@ -34,6 +35,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         default_value = ".",
         env = "CRIER_SITE",
         value_name = "DIR"
@@ -42,15 +44,21 @@ pub struct Cli {
 
     /// Pretend the current time is this RFC 3339 instant (e.g. 2026-03-02T09:00:00Z);
     /// decides which future-dated posts are published.
-    #[arg(long, global = true, env = "CRIER_NOW", value_name = "DATETIME", value_parser = parse_now)]
+    #[arg(long, global = true, help_heading = "Global options", env = "CRIER_NOW", value_name = "DATETIME", value_parser = parse_now)]
     pub now: Option<DateTime<FixedOffset>>,
 
     /// More logging (-v: debug, -vv: trace).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// Only log errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
 
     /// What to do.
@@ -84,6 +92,8 @@ pub enum Command {
     Suppressions(suppressions::SuppressionsArgs),
     /// The ledger: check it, back it up, restore a backup, start over.
     State(state::StateArgs),
+    /// The messages in the outbox (no SMTP server configured), with their links decoded.
+    Outbox(outbox::OutboxArgs),
 }
 
 /// A command-line time that is not RFC 3339.
@@ -120,6 +130,7 @@ pub fn main() -> ExitCode {
         Command::Bounces(args) => bounces::run(&cli, args, &clock),
         Command::Suppressions(args) => suppressions::run(&cli, args, &clock),
         Command::State(args) => state::run(&cli, args, &clock),
+        Command::Outbox(args) => outbox::run(&cli, args, &clock),
     });
     let Ok(result) = outcome else {
         eprintln!(

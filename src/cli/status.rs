@@ -30,6 +30,7 @@ pub fn run(cli: &Cli, args: &StatusArgs, _clock: &Clock) -> anyhow::Result<ExitC
             "nothing sent yet ({} does not exist)",
             config.delivery.state_db.display()
         )?;
+        next_digest(&mut out, &config, args.json)?;
         return Ok(ExitCode::SUCCESS);
     };
     let reports = report::recent(&ledger, args.last)?;
@@ -49,5 +50,23 @@ pub fn run(cli: &Cli, args: &StatusArgs, _clock: &Clock) -> anyhow::Result<ExitC
     if reports.is_empty() && !args.json {
         writeln!(out, "nothing sent yet")?;
     }
+    drop(ledger);
+    next_digest(&mut out, &config, args.json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The next digest's audience, counted as the dry run counts it (not in `--json`, whose lines
+/// are sends).
+fn next_digest(
+    out: &mut impl Write,
+    config: &crate::config::Config,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        return Ok(());
+    }
+    if let Some(tally) = crate::service::audience::next_digest(config)? {
+        writeln!(out, "next digest: {}", tally.describe())?;
+    }
+    Ok(())
 }

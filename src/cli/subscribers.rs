@@ -201,28 +201,42 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
             continue;
         }
-        let lists: Vec<String> = p
-            .memberships
-            .iter()
-            .map(|m| format!("{}:{}", m.list, m.status))
-            .collect();
-        // A suppression stops all mail whatever the lists say: show it.
-        let note = suppressed
-            .as_ref()
-            .map(|s| {
+        // A suppression stops all mail whatever the lists say: then the lists are not shown
+        // as if they were mailed, only as what the person was on.
+        let lists = match suppressed {
+            None => p
+                .memberships
+                .iter()
+                .map(|m| format!("{}:{}", m.list, m.status))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Some(s) => {
+                let on: Vec<&str> = p.memberships.iter().map(|m| m.list.as_str()).collect();
+                let why = match s.reason {
+                    crate::subscribers::SuppressionReason::Unsubscribed => {
+                        "unsubscribed from everything"
+                    }
+                    crate::subscribers::SuppressionReason::Bounced => "mail to it bounced",
+                    crate::subscribers::SuppressionReason::Complained => {
+                        "reported a message as spam"
+                    }
+                };
                 format!(
-                    "\t(no mail at all: {} on {})",
-                    s.reason,
-                    s.at.format("%Y-%m-%d")
+                    "no mail: {why} on {} (lists: {})",
+                    s.at.format("%Y-%m-%d"),
+                    if on.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        on.join(", ")
+                    }
                 )
-            })
-            .unwrap_or_default();
+            }
+        };
         writeln!(
             out,
-            "{}\t{}\t{}{note}",
+            "{}\t{}\t{lists}",
             p.address,
-            p.name.as_deref().unwrap_or(""),
-            lists.join(" ")
+            p.name.as_deref().unwrap_or("")
         )?;
     }
     if people.is_empty() && !args.json {
@@ -335,6 +349,16 @@ fn count(config: &Config) -> anyhow::Result<ExitCode> {
         let lists = crate::subscribers::load(&settings.subscribers_dir, &[], &[]);
         for list in &lists.lists {
             println!("csv\t{}\tlisted\t{}", list.name, list.subscribers.len());
+        }
+    }
+    // The next digest's audience, counted as the dry run counts it.
+    if let Some(tally) = crate::service::audience::next_digest(config)? {
+        for (list, n) in &tally.lists {
+            println!("digest\t{list}\trecipients\t{n}");
+        }
+        println!("digest\tall\trecipients\t{}", tally.recipients);
+        for (reason, n) in &tally.skipped {
+            println!("digest\tall\tleft out: {reason}\t{n}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -22,6 +22,7 @@ mod posts;
 mod reminder;
 mod server;
 mod site;
+mod words;
 
 pub use audience::{valid_list_name, AudienceSettings, PublicList, DEFAULT_LIST, REMINDERS};
 pub use bounces::{BounceSettings, Secret, SecretError, WebhookConfig};
@@ -132,7 +133,7 @@ pub fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
         Err(err) => {
             let hint = if err.kind() == std::io::ErrorKind::NotFound {
                 format!(
-                    "no {CONFIG_FILE} found: is {} a crier site? pass --site DIR or create {CONFIG_FILE} (see docs/src/configuration.md in crier's repository)",
+                    "no {CONFIG_FILE} in {}: run `crier init` there to write one (from a Jekyll site's _config.yml, or a starter site in an empty folder), or pass --site DIR to use a site elsewhere",
                     root.display()
                 )
             } else {
@@ -155,7 +156,10 @@ pub fn parse(root: &Path, path: &Path, text: &str) -> Result<Config, Vec<Diagnos
             path,
             line,
             col,
-            format!("invalid config: {}", strip_location(&err.to_string())),
+            format!(
+                "invalid config: {}",
+                words::plain(&strip_location(&err.to_string()))
+            ),
         )]
     })?;
     validate(root, path, text, raw)

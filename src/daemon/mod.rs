@@ -85,7 +85,17 @@ impl Daemon {
         let health = server::health::Health::default();
         let rebuilder = watch::Rebuilder::new(root.clone(), clock, health.clone());
         rebuilder.rebuild();
-        let config = &site.config;
+        // Bound first: the services learn the real address (port 0 picks one), which the
+        // outbox mode's log of confirmation links shows.
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|source| DaemonError::Listen { addr: bind, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| DaemonError::Listen { addr: bind, source })?;
+        let mut bound = site.config.clone();
+        bound.server.bind = local;
+        let config = &bound;
         let key_file = config
             .newsletter
             .as_ref()
@@ -125,12 +135,6 @@ impl Daemon {
         publish_archive(&site);
         // Watch before announcing the address: a change made right after start-up is not missed.
         let watcher = watch::start(&root);
-        let listener = tokio::net::TcpListener::bind(bind)
-            .await
-            .map_err(|source| DaemonError::Listen { addr: bind, source })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| DaemonError::Listen { addr: bind, source })?;
         let bounces = start_bounce_listener(config, &state, shutdown.clone()).await?;
         listening(Listening {
             http: local,

@@ -26,6 +26,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 pub use bounces::{BounceCounts, BounceRecord, Matched};
 pub use integrity::Damage;
 pub use place::Place;
+pub use store::StoreAudience;
 use types::{to_json, Json};
 pub use types::{
     Counts, Delivery, EventSummary, SendKind, SendRow, SendStatus, SendSummary, Status,

@@ -91,6 +91,18 @@ fn load_person(conn: &Connection, key: &str) -> rusqlite::Result<Option<Person>>
 /// (address key, list) -> the status of someone who left that list or bounced.
 pub type OptOuts = HashMap<(String, String), MemberStatus>;
 
+/// Who the subscriber store puts on a send's lists.
+#[derive(Debug, Clone, Default)]
+pub struct StoreAudience {
+    /// Confirmed members, list by list.
+    pub members: Vec<Subscriber>,
+    /// Every (address key, list) left, bounced or complained: a CSV row there is skipped.
+    pub opted_out: OptOuts,
+    /// People on the send's lists who do not get them: (address, list, status), so every
+    /// count names them with a reason.
+    pub not_receiving: Vec<(String, String, MemberStatus)>,
+}
+
 /// One write transaction of the store; its errors name the file and what was being done.
 pub struct SqliteTx<'a> {
     tx: &'a Transaction<'a>,
@@ -341,10 +353,7 @@ impl Ledger {
     /// Everyone confirmed on one of `lists`, as subscribers of the first such list (in the
     /// order given), in the order they joined; and every opt-out (address key, list) with
     /// its status, so a CSV row for someone who left that list is skipped.
-    pub fn store_audience(
-        &self,
-        lists: &[String],
-    ) -> Result<(Vec<Subscriber>, OptOuts), LedgerError> {
+    pub fn store_audience(&self, lists: &[String]) -> Result<StoreAudience, LedgerError> {
         let fail = || self.fail("read the subscriber store");
         let mut members = Vec::new();
         let mut stmt = self
@@ -376,7 +385,32 @@ impl Ledger {
             .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
             .and_then(|rows| rows.collect::<rusqlite::Result<_>>())
             .map_err(fail())?;
-        Ok((members, opted_out))
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT p.address, m.status FROM memberships m JOIN people p USING (address_key)
+                 WHERE m.list = ?1 AND m.status != 'confirmed' ORDER BY p.created_at, p.address_key",
+            )
+            .map_err(fail())?;
+        let mut not_receiving = Vec::new();
+        for list in lists {
+            let rows = stmt
+                .query_map([list], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        list.clone(),
+                        r.get::<_, MemberStatus>(1)?,
+                    ))
+                })
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(fail())?;
+            not_receiving.extend(rows);
+        }
+        Ok(StoreAudience {
+            members,
+            opted_out,
+            not_receiving,
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::diagnostics::Diagnostic;
-use crate::ledger::{Ledger, LedgerError, Suppression};
+use crate::ledger::{Ledger, LedgerError, StoreAudience, Suppression};
 use crate::subscribers::membership::{self, Known as Standing};
 use crate::subscribers::store::MemberStatus;
 pub use crate::subscribers::SkipReason;
@@ -51,6 +51,31 @@ pub struct Tally {
     pub fatal: Vec<Diagnostic>,
 }
 
+impl Tally {
+    /// `6 recipients (each address once); left out: 1 duplicate, 2 unsubscribed`: the one
+    /// way every command says it.
+    pub fn describe(&self) -> String {
+        let mut out = format!(
+            "{} {} (each address once)",
+            self.recipients,
+            if self.recipients == 1 {
+                "recipient"
+            } else {
+                "recipients"
+            }
+        );
+        if !self.skipped.is_empty() {
+            let reasons: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect();
+            out.push_str(&format!("; left out: {}", reasons.join(", ")));
+        }
+        out
+    }
+}
+
 /// Where the recipients come from.
 #[derive(Debug, Clone)]
 pub enum Audience {
@@ -68,6 +93,9 @@ pub enum Audience {
         /// (address key, list) pairs the person left or that bounced: a CSV row on that list
         /// is skipped.
         opted_out: HashMap<(String, String), MemberStatus>,
+        /// People in the store on these lists who do not get them (left, bounced, pending):
+        /// counted as skipped with their reason, so every count names everyone.
+        not_receiving: Vec<(String, String, MemberStatus)>,
         /// A stream people can turn off on its own (`reminders`): whoever did is skipped on
         /// every list.
         stream_opt_out: Option<String>,
@@ -108,16 +136,17 @@ impl Audience {
         ledger: Option<&Ledger>,
     ) -> Result<Self, LedgerError> {
         let (files, problems) = subscribers::list_files(dir, wanted, store_lists);
-        let (suppressed, (stored, opted_out)) = match ledger {
+        let (suppressed, store) = match ledger {
             Some(ledger) => (ledger.suppressions()?, ledger.store_audience(store_lists)?),
-            None => (HashMap::new(), (Vec::new(), HashMap::new())),
+            None => (HashMap::new(), StoreAudience::default()),
         };
         Ok(Audience::Lists {
             files,
             problems,
             suppressed,
-            stored,
-            opted_out,
+            stored: store.members,
+            opted_out: store.opted_out,
+            not_receiving: store.not_receiving,
             stream_opt_out: stream_opt_out.map(str::to_owned),
         })
     }
@@ -146,10 +175,12 @@ impl Audience {
                 suppressed,
                 stored,
                 opted_out,
+                not_receiving,
                 stream_opt_out,
             } => {
                 tally.fatal.extend(problems.iter().cloned());
                 let mut seen = HashSet::new();
+                let mut on_csv = HashSet::new();
                 let known = Known {
                     suppressed,
                     opted_out,
@@ -157,6 +188,9 @@ impl Audience {
                 };
                 for file in files {
                     let report = subscribers::read_rows(&file.path, &file.name, |row| {
+                        if let Row::Valid(sub) = &row {
+                            on_csv.insert((sub.email.key().to_owned(), file.name.clone()));
+                        }
                         let entry = classify(row, &file.name, &mut seen, &known);
                         count(entry, &mut tally)
                     })?;
@@ -166,6 +200,17 @@ impl Audience {
                 for sub in stored {
                     let entry = classify(Row::Valid(sub.clone()), &sub.list, &mut seen, &known);
                     count(entry, &mut tally)?;
+                }
+                for (address, list, status) in not_receiving {
+                    let key = subscribers::address::key_of(address);
+                    // A CSV row on that list was already counted (and skipped for this).
+                    if on_csv.contains(&(key, list.clone())) {
+                        continue;
+                    }
+                    count(
+                        Entry::Skipped(not_receiving_entry(address, list, *status)),
+                        &mut tally,
+                    )?;
                 }
             }
             Audience::Chosen(subs) => {
@@ -187,6 +232,24 @@ impl Audience {
             }
         }
         Ok(tally)
+    }
+}
+
+/// A store member who does not get `list`, with the reason.
+fn not_receiving_entry(address: &str, list: &str, status: MemberStatus) -> Skipped {
+    let (reason, detail) = match status {
+        MemberStatus::Pending => (SkipReason::Pending, "signed up, not confirmed yet"),
+        MemberStatus::Bounced => (SkipReason::Bounced, "mail to the address bounced"),
+        MemberStatus::Complained => (SkipReason::Complained, "reported a message as spam"),
+        MemberStatus::Unsubscribed | MemberStatus::Confirmed => {
+            (SkipReason::Unsubscribed, "left the list")
+        }
+    };
+    Skipped {
+        address: address.to_owned(),
+        list: list.to_owned(),
+        reason,
+        detail: format!("{detail} (subscriber store)"),
     }
 }
 

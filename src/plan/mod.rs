@@ -291,6 +291,23 @@ pub fn store_lists(config: &crate::config::Config, settings: &NewsletterSettings
         .collect()
 }
 
+/// Who a send of `stream` goes to now: the lists, the store's members, minus whoever left.
+/// The plan, `crier check`, `crier status` and `crier subscribers count` all count this one.
+pub fn audience(
+    config: &crate::config::Config,
+    settings: &NewsletterSettings,
+    stream: Stream,
+    ledger: Option<&Ledger>,
+) -> Result<Audience, LedgerError> {
+    Audience::from_lists(
+        &settings.subscribers_dir,
+        &settings.lists,
+        &store_lists(config, settings),
+        (stream == Stream::Reminders).then_some(crate::config::REMINDERS),
+        ledger,
+    )
+}
+
 /// Plans the send due at `at`: the unfinished send in the ledger if there is one (it is
 /// resumed, whatever was asked), else what `request` asks for. `skip_invalid` lets a digest go
 /// out although some posts failed to load.
@@ -307,13 +324,7 @@ pub fn plan(
     }
     let at = at.with_nanosecond(0).unwrap_or(at);
     let previous = ledger.map(Ledger::last_digest).transpose()?.flatten();
-    let audience = Audience::from_lists(
-        &settings.subscribers_dir,
-        &settings.lists,
-        &store_lists(&site.config, settings),
-        (request.stream() == Stream::Reminders).then_some(crate::config::REMINDERS),
-        ledger,
-    )?;
+    let audience = audience(&site.config, settings, request.stream(), ledger)?;
     let mut plan = match request {
         Request::Digest { since } => {
             let context = DigestContext {

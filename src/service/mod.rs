@@ -5,6 +5,8 @@ pub mod summary;
 pub mod subscriptions;
 pub mod members;
 pub mod state;
+pub mod outbox;
+pub mod audience;
 pub mod signups;
 pub mod preview;
 pub mod bounces;

@@ -63,8 +63,31 @@ impl Signups {
                     "a confirmation e-mail was deferred (mail server unavailable); it is retried"
                 );
             }
+            self.log_outbox_link(request);
         }
         Ok(outcome)
+    }
+
+    /// Without an SMTP server (trying crier out), the confirmation e-mail is a file in the
+    /// outbox, quoted-printable: its link is logged decoded so it can be opened. Never with a
+    /// server: the link is a credential.
+    fn log_outbox_link(&self, request: &SignUpRequest) {
+        if self.config.smtp.is_some() {
+            return;
+        }
+        let dir = self.config.delivery.outbox_dir.join("confirm");
+        let listed = super::outbox::list(&dir, Some(1), Some(request.address.as_str()));
+        let Some(message) = listed.first() else {
+            return;
+        };
+        if let Some((_, link)) = message.links.iter().find(|(what, _)| what == "confirm") {
+            let local = super::outbox::on_this_machine(link, self.config.server.bind);
+            // Not the file: its name holds the address, which no log line shows.
+            tracing::info!(
+                link = %local.as_deref().unwrap_or(link),
+                "no SMTP server: the confirmation e-mail is in the outbox; open its link to confirm (`crier outbox` lists every message)"
+            );
+        }
     }
 
     /// Retries every confirmation a server outage deferred (on a blocking thread, like

@@ -141,6 +141,10 @@ impl<'a> State<'a> {
         let Some(every) = self.config.delivery.backups.every else {
             return false;
         };
+        if !self.place.db.exists() {
+            // A site that never sent has nothing to back up yet.
+            return false;
+        }
         let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
         backup::list(&self.place.backups)
             .iter()

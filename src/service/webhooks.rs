@@ -179,7 +179,16 @@ impl Webhooks {
         match done {
             Ok(applied) => {
                 for d in &applied {
+                    let who = d
+                        .recipient
+                        .as_deref()
+                        .map(|r| {
+                            self.key
+                                .pseudonym(&crate::subscribers::Address::unchecked(r))
+                        })
+                        .unwrap_or_default();
                     tracing::info!(
+                        %who,
                         kind = d.kind,
                         reason = d.reason,
                         action = d.action.as_str(),

@@ -54,6 +54,8 @@ pub enum SkipReason {
     Bounced,
     /// The person marked a message as spam.
     Complained,
+    /// Signed up on the form and has not confirmed yet (double opt-in).
+    Pending,
 }
 
 impl SkipReason {
@@ -65,6 +67,7 @@ impl SkipReason {
             SkipReason::Unsubscribed => "unsubscribed",
             SkipReason::Bounced => "bounced",
             SkipReason::Complained => "complained",
+            SkipReason::Pending => "pending",
         }
     }
 }

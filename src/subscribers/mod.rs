@@ -271,6 +271,23 @@ pub fn read_rows<E>(
     Ok(report)
 }
 
+/// The line of each address's first row in the list at `path` (by address key), for
+/// messages about a row that name its line.
+pub fn row_lines(path: &Path) -> HashMap<String, usize> {
+    let mut lines = HashMap::new();
+    let Ok((mut reader, columns)) = open_list(path) else {
+        return lines;
+    };
+    let mut record = csv::StringRecord::new();
+    while let Ok(true) = reader.read_record(&mut record) {
+        let line = record.position().map_or(1, |p| p.line() as usize);
+        if let Some(cell) = record.get(columns.email) {
+            lines.entry(address::key_of(cell.trim())).or_insert(line);
+        }
+    }
+    lines
+}
+
 /// A list's header row: its column names (lower-cased) and where the address and name are.
 struct Columns {
     headers: Vec<String>,

@@ -13,7 +13,7 @@ use crate::common::{repo, TempSite, NOW};
 
 /// Whether Chromium and the driver's Python package are here; with CRIER_REQUIRE_BROWSER=1
 /// (as in CI) their absence fails the test instead of skipping it.
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let chromium = ["chromium", "chromium-browser"].iter().any(|c| {
         Command::new(c)
             .arg("--version")
@@ -35,7 +35,7 @@ fn browser_available() -> bool {
 }
 
 /// Runs browser steps; panics with the driver's report if one fails.
-fn browse(dir: &Path, name: &str, steps: serde_json::Value) {
+pub(crate) fn browse(dir: &Path, name: &str, steps: serde_json::Value) {
     let file = dir.join(format!("{name}.json"));
     std::fs::write(&file, steps.to_string()).unwrap();
     let out = Command::new("python3")

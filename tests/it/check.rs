@@ -260,7 +260,44 @@ fn a_missing_config_says_what_to_do() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("no crier.yaml found"), "{stdout}");
+    assert!(
+        stdout.contains("no crier.yaml in") && stdout.contains("run `crier init` there"),
+        "{stdout}"
+    );
+}
+
+/// Type errors in crier.yaml name the key and say what was expected in plain words, never
+/// Rust's type names.
+#[test]
+fn config_type_errors_are_in_plain_words() {
+    for (from, to, says) in [
+        (
+            "  limit: 20",
+            "  limit: many",
+            "field `feeds.limit`: expected a whole number (0 or more), found \"many\"",
+        ),
+        (
+            "feeds:\n",
+            "feeds: 7\nfeeds_was:\n",
+            "field `feeds`: expected a section of `key: value` lines",
+        ),
+        (
+            "  tags: true",
+            "  tags: yes please",
+            "field `feeds.tags`: expected true or false",
+        ),
+    ] {
+        let site = TempSite::example();
+        let config = site.read("crier.yaml").replacen(from, to, 1);
+        site.write("crier.yaml", config);
+        let out = site.crier(&["check"]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stdout.contains(says), "{stdout}");
+        for rust in ["usize", "struct Raw", "Some("] {
+            assert!(!stdout.contains(rust), "{stdout}");
+        }
+    }
 }
 
 #[test]
@@ -307,4 +344,39 @@ fn usage_errors_exit_2_and_every_command_has_help() {
     for name in &commands {
         assert!(top.contains(name.as_str()), "--help lists {name}");
     }
+}
+
+/// A command's help lists its own options first, then the global ones under their heading.
+#[test]
+fn a_commands_help_shows_its_own_options_first() {
+    let site = TempSite::new();
+    let out = site.crier(&["send", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let own = help.find("--dry-run").expect("--dry-run");
+    let global = help
+        .find("Global options:")
+        .expect("a heading for global options");
+    let site_flag = help.find("--site").expect("--site");
+    assert!(own < global && global < site_flag, "{help}");
+}
+
+/// A suppressed address's warning points at its own row in the list.
+#[test]
+fn a_suppressed_row_is_named_with_its_line() {
+    let site = TempSite::example();
+    let out = site
+        .crier(&["suppressions", "add", "margaret@example.org"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = site.crier(&["check"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("margaret@example.org is suppressed"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        line.contains("subscribers/members.csv:5:1: warning"),
+        "{line}"
+    );
 }

@@ -61,7 +61,7 @@ fn recorded(site: &TempSite, expected: usize) -> BTreeMap<String, usize> {
         }
         let total: usize = by_ip.values().sum();
         if total >= expected && started.elapsed() > Duration::from_millis(500)
-            || started.elapsed() > Duration::from_secs(10)
+            || started.elapsed() > Duration::from_secs(30)
         {
             return by_ip;
         }

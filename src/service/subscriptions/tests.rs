@@ -211,7 +211,7 @@ fn confirming_lifts_a_suppression_but_an_import_never_brings_back_a_leaver() {
         Confirmed::Joined
     );
     assert!(s.store.suppression(a.key()).unwrap().is_none());
-    assert_eq!(s.store.store_audience(&lists).unwrap().0.len(), 1);
+    assert_eq!(s.store.store_audience(&lists).unwrap().members.len(), 1);
     // Leaving after the link was sent stands: the old link cannot undo it.
     let later = now + Duration::hours(2);
     s.remove(&a, Some("members"), later).unwrap();
@@ -219,7 +219,7 @@ fn confirming_lifts_a_suppression_but_an_import_never_brings_back_a_leaver() {
         s.confirm(&a, &lists, issued, later).unwrap(),
         Confirmed::LeftSince
     );
-    assert_eq!(s.store.store_audience(&lists).unwrap().0.len(), 0);
+    assert_eq!(s.store.store_audience(&lists).unwrap().members.len(), 0);
     assert!(s.erase(&a).unwrap());
     assert!(s.store.person("a@example.org").unwrap().is_none());
     assert!(!s.erase(&a).unwrap());

@@ -26,12 +26,22 @@ impl Daemon {
 
     /// Starts the daemon with the clock at `now` and extra `crier run` arguments.
     pub fn start_with(site: &TempSite, now: &str, extra: &[&str]) -> Self {
+        Self::spawn(site, now, extra, Stdio::null())
+    }
+
+    /// Starts the daemon with its log (stderr) written to `log`.
+    pub fn start_logged(site: &TempSite, now: &str, extra: &[&str], log: &std::path::Path) -> Self {
+        let file = std::fs::File::create(log).unwrap();
+        Self::spawn(site, now, extra, Stdio::from(file))
+    }
+
+    fn spawn(site: &TempSite, now: &str, extra: &[&str], stderr: Stdio) -> Self {
         let mut args = vec!["run", "--bind", "127.0.0.1:0"];
         args.extend_from_slice(extra);
         let mut child = site
             .crier_at(now, &args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
