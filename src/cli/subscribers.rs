@@ -12,9 +12,12 @@ use super::{print_diagnostics, Cli};
 use crate::clock::Clock;
 use crate::config::{self, Config};
 use crate::ledger::Ledger;
-use crate::service::subscriptions::{joinable_list, Added, Subscriptions, Who as Selection};
+use crate::service::subscriptions::{
+    joinable_list, read_import, Added, Subscriptions, Who as Selection,
+};
 use crate::subscribers::store::{Filter, MemberStatus, Person, Store};
 use crate::subscribers::{export, import, Address, Suppression};
+use crate::util::input::Input;
 
 /// Options of `crier subscribers`.
 #[derive(Debug, Args)]
@@ -134,7 +137,7 @@ pub enum FormatArg {
 /// Options of `subscribers import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The file.
+    /// The file (a regular file; `-` reads standard input).
     pub file: PathBuf,
     /// The list to import into (needed unless the file has a `list` column).
     #[arg(long)]
@@ -291,7 +294,8 @@ fn import_file(config: &Config, args: &ImportArgs, now: DateTime<Utc>) -> anyhow
         Some(l) => Some(target_list(config, Some(l))?),
         None => None,
     };
-    let parsed = import::read(&args.file, format)?;
+    let input = Input::from_arg(&args.file);
+    let parsed = read_import(config, &input, format)?;
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
     let report = Subscriptions::new(&mut ledger, config).import(parsed, list.as_deref(), now)?;
     for line in &report.skipped {

@@ -335,6 +335,20 @@ mod tests {
         assert_eq!(c.limits.max_tags, 250);
         assert_eq!(c.limits.max_post_bytes, 8 * 1024 * 1024);
         assert_eq!(c.limits.max_yaml_depth, Limits::default().max_yaml_depth);
+        let c = parse_str(&format!(
+            "{MINIMAL}limits:\n  import_mib: 200\n  import_rows: 1000000\n"
+        ))
+        .unwrap();
+        assert_eq!(c.limits.max_import_bytes, 200 * 1024 * 1024);
+        assert_eq!(c.limits.max_import_rows, 1_000_000);
+        let errs = parse_str(&format!("{MINIMAL}limits:\n  import_mib: 0\n")).unwrap_err();
+        assert!(
+            errs[0]
+                .message
+                .contains("`limits.import_mib`: expected a whole number from 1 to 1024, found 0"),
+            "{}",
+            errs[0]
+        );
         let errs = parse_str(&format!(
             "{MINIMAL}limits:\n  tags_per_post: 100000\n  yaml_depth: 9\n"
         ))

@@ -26,6 +26,7 @@ use crate::subscribers::store::{
     Applied, Consent, Filter, MemberStatus, PeopleTx, Person, Record, SignUp, Store,
 };
 use crate::subscribers::{Address, Suppression, SuppressionReason};
+use crate::util::input::Input;
 
 /// The subscriptions service over a store.
 pub struct Subscriptions<'a, S: Store> {
@@ -366,7 +367,7 @@ impl<'a, S: Store> Subscriptions<'a, S> {
             .collect()
     }
 
-    /// Imports `parsed` rows: every row onto `list`, or, without one, onto the list its
+    /// Imports `parsed` rows (read with [`read_import`]): every row onto `list`, or, without one, onto the list its
     /// `list` column names (crier's own export). Every list in one transaction: a failure
     /// imports nothing.
     pub fn import(
@@ -455,6 +456,18 @@ pub fn joinable_list(
         });
     }
     Ok(name)
+}
+
+/// Reads an import file (or standard input) in `format`, within the site's `limits:`: a
+/// regular file only, at most `limits.import_mib` and `limits.import_rows`, a zip of at most
+/// a few entries; a file without an address column is an error. Nothing is stored yet:
+/// [`Subscriptions::import`] applies the rows.
+pub fn read_import(
+    config: &Config,
+    input: &Input,
+    format: import::Format,
+) -> Result<Parsed, import::ImportError> {
+    import::read(input, format, &import::ImportLimits::of(&config.limits))
 }
 
 /// The lists a form post joins: those ticked that people may join, else the first one.

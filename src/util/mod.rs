@@ -3,6 +3,7 @@
 //! crier, so no stage has to import another stage just for a helper.
 
 pub mod html;
+pub mod input;
 pub mod shutdown;
 pub mod time;
 pub mod yaml;

@@ -7,6 +7,7 @@ mod architecture;
 
 mod audience;
 mod bounce_intake;
+mod bounded;
 mod bounces;
 mod browser;
 mod build;
