@@ -265,16 +265,7 @@ fn remove(config: &Config, args: &RemoveArgs, now: DateTime<Utc>) -> anyhow::Res
     let mut ledger = Ledger::open(&config.delivery.state_db)?;
     let mut service = Subscriptions::new(&mut ledger, config);
     if args.erase {
-        let csv = service.csv_lists_of(&address);
-        if service.erase(&address)? {
-            println!("erased everything stored about {address}");
-        } else {
-            println!("nothing was stored about {address}");
-        }
-        for list in csv {
-            tracing::warn!("{address} is still on the CSV list `{list}`, which you manage: delete its row, or it will be mailed again");
-        }
-        return Ok(ExitCode::SUCCESS);
+        return erase(&mut service, &address);
     }
     service.remove(&address, args.list.as_deref(), now)?;
     match &args.list {
@@ -282,6 +273,34 @@ fn remove(config: &Config, args: &RemoveArgs, now: DateTime<Utc>) -> anyhow::Res
         None => println!("{address} gets no more mail from any list"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `remove --erase`: the store and the message files; exit 1 while any file is left.
+fn erase(service: &mut Subscriptions<'_, Ledger>, address: &Address) -> anyhow::Result<ExitCode> {
+    let csv = service.csv_lists_of(address);
+    let done = service.erase(address)?;
+    if done.stored {
+        println!("erased everything stored about {address}");
+    } else {
+        println!("nothing was stored about {address}");
+    }
+    let removed = done.files_removed.len();
+    let files = if removed == 1 { "file" } else { "files" };
+    println!("{removed} message {files} to or about {address} removed from the outbox and preview folders");
+    for list in csv {
+        tracing::warn!("{address} is still on the CSV list `{list}`, which you manage: delete its row, or it will be mailed again");
+    }
+    if done.files_left.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (path, why) in &done.files_left {
+        eprintln!("{}: {why}", path.display());
+    }
+    eprintln!(
+        "error: the erasure is not complete: {} files above may still hold messages to or about {address}; remove them by hand (or fix the cause) and run this again",
+        done.files_left.len()
+    );
+    Ok(ExitCode::from(1))
 }
 
 fn import_file(config: &Config, args: &ImportArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {

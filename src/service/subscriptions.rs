@@ -34,6 +34,20 @@ pub struct Subscriptions<'a, S: Store> {
     audience: &'a AudienceSettings,
     /// The organiser's CSV lists (`newsletter.subscribers_dir`), if there is a newsletter.
     csv_dir: Option<&'a std::path::Path>,
+    /// Where copies of messages are kept: the outbox, and the preview folder if there is a
+    /// newsletter.
+    message_dirs: Vec<&'a std::path::Path>,
+}
+
+/// What an erasure did. It is complete only when [`Erasure::files_left`] is empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// The store held something about the address (now gone).
+    pub stored: bool,
+    /// Files removed from the outbox and preview folders: messages to or about the person.
+    pub files_removed: Vec<std::path::PathBuf>,
+    /// Files that hold (or may hold) the person's messages but were not removed, with why.
+    pub files_left: Vec<(std::path::PathBuf, String)>,
 }
 
 /// A form post that passed the bot checks, asking to join.
@@ -158,6 +172,9 @@ impl<'a, S: Store> Subscriptions<'a, S> {
                 .newsletter
                 .as_ref()
                 .map(|n| n.subscribers_dir.as_path()),
+            message_dirs: std::iter::once(config.delivery.outbox_dir.as_path())
+                .chain(config.newsletter.as_ref().map(|n| n.preview_dir.as_path()))
+                .collect(),
         }
     }
 
@@ -338,13 +355,21 @@ impl<'a, S: Store> Subscriptions<'a, S> {
         })
     }
 
-    /// Erases everything stored about `address`; returns whether there was anything.
-    pub fn erase(&mut self, address: &Address) -> Result<bool, S::Error> {
+    /// Erases everything stored about `address`: the store's rows, and every message to or
+    /// about them kept in the outbox and preview folders. The files go first, and a file that
+    /// cannot be removed never stops the rest: it is listed in [`Erasure::files_left`] for the
+    /// organiser, so the person's data never stays behind unannounced.
+    pub fn erase(&mut self, address: &Address) -> Result<Erasure, S::Error> {
+        let copies = crate::delivery::copies::remove_copies(&self.message_dirs, address.key());
         let removed = self
             .store
             .write("erase a subscriber", |tx| tx.erase(address.key()))?;
         self.store.purge_deleted()?;
-        Ok(removed > 0)
+        Ok(Erasure {
+            stored: removed > 0,
+            files_removed: copies.removed,
+            files_left: copies.left,
+        })
     }
 
     /// The organiser's CSV lists `address` is on (read from the files: they are the truth).

@@ -17,6 +17,7 @@ mod daemon;
 mod daemon_faults;
 mod docs;
 mod email_content;
+mod erasure;
 mod feed_fixes;
 mod fuzz;
 mod hardening;
