@@ -49,7 +49,7 @@ pub struct Limits {
 pub const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What one YAML value costs in [`Limits::max_yaml_expanded_bytes`] besides its text.
-pub const YAML_NODE_COST: usize = 16;
+pub use crate::util::yaml_guard::YAML_NODE_COST;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -66,6 +66,25 @@ impl Default for Limits {
             max_import_bytes: MAX_IMPORT_BYTES,
             max_import_rows: 250_000,
             max_zip_entries: 1_000,
+        }
+    }
+}
+
+impl Limits {
+    /// The front-matter limits, for a whole YAML document such as `crier.yaml`.
+    pub fn yaml_document(&self) -> crate::util::yaml_guard::DocumentLimits {
+        crate::util::yaml_guard::DocumentLimits {
+            max_bytes: self.max_front_matter_bytes,
+            scan: self.yaml_scan(),
+            max_expanded_bytes: self.max_yaml_expanded_bytes,
+        }
+    }
+
+    /// The nesting and alias limits, for [`crate::util::yaml_guard::scan`].
+    pub fn yaml_scan(&self) -> crate::util::yaml_guard::ScanLimits {
+        crate::util::yaml_guard::ScanLimits {
+            max_depth: self.max_yaml_depth,
+            max_aliases: self.max_yaml_aliases,
         }
     }
 }

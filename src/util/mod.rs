@@ -4,9 +4,11 @@
 
 pub mod html;
 pub mod input;
+pub mod names;
 pub mod shutdown;
 pub mod time;
 pub mod yaml;
+pub mod yaml_guard;
 
 pub use html::escape_html;
 pub use time::in_zone;

@@ -1,7 +1,8 @@
 //! Bounded reading (issue 18): imports take regular files only (or standard input as `-`),
-//! within a size, a row and a zip-entry limit, and refuse a file without an address column.
-//! Each case runs the real binary under a memory cap and a hang guard, so a regression fails
-//! instead of hanging or eating the machine; speed itself is measured in BENCHMARKS.md.
+//! within a size, a row and a zip-entry limit, and refuse a file without an address column;
+//! `crier.yaml` has the limits of front matter; tags and slugs too long for a file name still
+//! build. Each case runs the real binary under a memory cap and a hang guard, so a regression
+//! fails instead of hanging or eating the machine; speed itself is measured in BENCHMARKS.md.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::common::TempSite;
 
 /// Generous: only a guard against hangs. Before these bounds, `/dev/zero` and a FIFO never
-/// finished and a 100,000-entry zip took 9 s (debug build).
+/// finished, a 100,000-entry zip took 9 s and a 100,000-level `crier.yaml` 43 s (debug build).
 const HANG_GUARD: Duration = Duration::from_secs(20);
 
 /// The address space crier may use (`ulimit -v`, in KiB): an import of `/dev/zero` grew to
@@ -21,6 +22,13 @@ struct Run {
     code: i32,
     stdout: String,
     stderr: String,
+}
+
+impl Run {
+    /// Both streams: `check` prints its diagnostics on stdout, other commands on stderr.
+    fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
 }
 
 /// Runs crier under [`MEMORY_CAP_KIB`] and [`HANG_GUARD`] (the process is killed and the test
@@ -331,5 +339,122 @@ fn standard_input_is_read_when_asked_for_with_a_dash() {
         list.stdout.contains("imported from stdin"),
         "{}",
         list.stdout
+    );
+}
+
+#[test]
+fn a_deeply_nested_crier_yaml_is_refused_quickly_with_its_line() {
+    let site = TempSite::example();
+    let config = site.read("crier.yaml");
+    let line = config.lines().count() + 2;
+    site.write(
+        "crier.yaml",
+        format!(
+            "{config}\nextra: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+    );
+    for command in ["check", "build"] {
+        let out = run(&site, &[command], None);
+        assert_eq!(out.code, 1, "{command}: {}", out.stdout);
+        let expected = format!("crier.yaml:{line}:");
+        let text = out.all();
+        assert!(
+            text.lines().any(|l| l.contains(&expected)
+                && l.contains(
+                    ": error: crier.yaml nests lists and mappings more than 64 levels deep"
+                )),
+            "{command}: {text}"
+        );
+    }
+    // A config too large to be one is refused before it is parsed.
+    site.write(
+        "crier.yaml",
+        format!("{config}\n# {}\n", "x".repeat(300 * 1024)),
+    );
+    let out = run(&site, &["check"], None);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.all()
+            .contains("crier.yaml is over the limit of 262144 bytes"),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn a_300_byte_tag_and_slug_build_feeds_that_parse_and_check_says_where_they_went() {
+    let site = TempSite::example();
+    let tag = "verylongtag".repeat(28);
+    let accented = "Ünïcödé tag ".repeat(25);
+    let slug = "a-very-long-slug-".repeat(18);
+    let title = "A very long title ".repeat(17);
+    site.post(
+        "2026-11-20-long.md",
+        &format!("title: {title}\nslug: {slug}\ntags: [Meetup, {tag}, \"{accented}\"]\n"),
+        "Hello.\n",
+    );
+    let check = run(&site, &["check"], None);
+    let text = check.all();
+    assert_eq!(check.code, 0, "{text}");
+    assert!(
+        text.lines().any(|l| l.contains("2026-11-20-long.md:")
+            && l.contains("warning: field `tags`: tag `verylongtag")
+            && l.contains("makes a feed folder name of 308 bytes, over the limit of 100")),
+        "{text}"
+    );
+    let build = run(&site, &["build"], None);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let tags_dir = site.path().join("public/tags");
+    let folders: Vec<String> = std::fs::read_dir(&tags_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let long: Vec<&String> = folders.iter().filter(|f| f.len() > 50).collect();
+    assert_eq!(long.len(), 2, "{folders:?}");
+    for folder in long {
+        assert!(folder.len() <= 100, "{folder}");
+        for file in ["rss.xml", "atom.xml", "feed.json"] {
+            let bytes = std::fs::read(tags_dir.join(folder).join(file)).unwrap();
+            let feed = feed_rs::parser::parse(&bytes[..])
+                .unwrap_or_else(|e| panic!("{folder}/{file}: {e}"));
+            assert_eq!(feed.entries.len(), 1, "{folder}/{file}");
+            let link = &feed.entries[0].links[0].href;
+            assert!(link.contains(&slug), "the post keeps its slug: {link}");
+        }
+    }
+    // The same folder names on the next build: links stay stable.
+    run(&site, &["build"], None);
+    let again: Vec<String> = std::fs::read_dir(&tags_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(again.len(), folders.len());
+}
+
+#[test]
+fn a_post_whose_file_name_is_near_255_bytes_can_be_sent_alone() {
+    let site = TempSite::example();
+    let slug = "x".repeat(238);
+    site.post(
+        &format!("2026-11-20-{slug}.md"),
+        "title: Long file name\ntags: [Meetup]\n",
+        "Hello.\n",
+    );
+    let out = run(&site, &["send", "--post", &slug], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(" sent, 0 failed, 0 pending"),
+        "{}",
+        out.stdout
+    );
+    let folders: Vec<String> = std::fs::read_dir(site.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        folders.iter().all(|f| f.len() <= 100) && !folders.is_empty(),
+        "{folders:?}"
     );
 }
