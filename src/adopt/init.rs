@@ -312,6 +312,13 @@ fn init_jekyll(root: &Path, config_file: &Path) -> Result<Report, InitError> {
         why,
     };
     let text = std::fs::read_to_string(config_file).map_err(|e| read_error(e.to_string()))?;
+    // The limits of front matter, before serde_yaml sees the text (deep nesting parses in
+    // quadratic time).
+    let limits = crate::config::Limits::default().yaml_document();
+    crate::util::yaml_guard::check_document(&text, &limits).map_err(|problem| {
+        let (line, column) = problem.position();
+        read_error(format!("line {line} column {column}: the file {problem}"))
+    })?;
     let jc = JekyllConfig::parse(&text)
         .map_err(|e| read_error(crate::config::strip_location(&e.to_string())))?;
     let mut w = new_writer(root, Kind::Jekyll);

@@ -220,6 +220,11 @@ impl PublishRules {
     pub fn of_site(root: &Path) -> Self {
         config_file(root)
             .and_then(|path| std::fs::read_to_string(path).ok())
+            // Within the limits of front matter, or not read at all (Jekyll would fail too).
+            .filter(|text| {
+                let limits = crate::config::Limits::default().yaml_document();
+                crate::util::yaml_guard::check_document(text, &limits).is_ok()
+            })
             .and_then(|text| serde_yaml::from_str::<Value>(&text).ok())
             .map_or_else(Self::default, |value| Self::from_config(&value))
     }

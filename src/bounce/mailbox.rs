@@ -2,7 +2,6 @@
 //! stream of labelled messages. Opens everything read-only; never moves, renames or deletes.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -37,6 +36,9 @@ pub enum MailboxError {
         /// The limit.
         max: usize,
     },
+    /// A path given is a device, a FIFO or a socket: not read.
+    #[error(transparent)]
+    NotRegular(crate::util::input::InputError),
     /// Everything read so far is over the overall limit: reading stops.
     #[error("stopped after {max} bytes in all; import the rest separately")]
     Budget {
@@ -160,10 +162,14 @@ fn open_source(path: &Path) -> Result<Source, MailboxError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(read_error)?;
+    // A device or a FIFO named on the command line is refused, not read until the budget.
+    let label = path.display().to_string();
+    let file = crate::util::input::open_regular(path, &label).map_err(|e| match e {
+        crate::util::input::InputError::Read { source, .. } => read_error(source),
+        other => MailboxError::NotRegular(other),
+    })?;
     let mut reader = BufReader::new(file);
     let starts_mbox = reader.fill_buf().map_err(read_error)?.starts_with(b"From ");
-    let label = path.display().to_string();
     if starts_mbox {
         return Ok(Source::Mbox(Mbox {
             reader: Box::new(reader),

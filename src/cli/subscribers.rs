@@ -12,9 +12,12 @@ use super::{print_diagnostics, Cli};
 use crate::clock::Clock;
 use crate::config::{self, Config};
 use crate::ledger::Ledger;
-use crate::service::subscriptions::{joinable_list, Added, Subscriptions, Who as Selection};
+use crate::service::subscriptions::{
+    joinable_list, read_import, Added, Subscriptions, Who as Selection,
+};
 use crate::subscribers::store::{Filter, MemberStatus, Person, Store};
 use crate::subscribers::{export, import, Address, Suppression};
+use crate::util::input::Input;
 
 /// Options of `crier subscribers`.
 #[derive(Debug, Args)]
@@ -134,7 +137,7 @@ pub enum FormatArg {
 /// Options of `subscribers import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The file.
+    /// The file (a regular file; `-` reads standard input).
     pub file: PathBuf,
     /// The list to import into (needed unless the file has a `list` column).
     #[arg(long)]
@@ -273,26 +276,48 @@ fn add(config: &Config, args: &AddArgs, now: DateTime<Utc>) -> anyhow::Result<Ex
 fn remove(config: &Config, args: &RemoveArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
     // Any spelling that was ever stored can be removed, even one the rules now refuse.
     let address = Address::unchecked(&args.address);
+    if args.erase {
+        return erase(config, &address);
+    }
     let mut ledger = Ledger::open(&crate::ledger::Place::of(config))?;
     let mut service = Subscriptions::new(&mut ledger, config);
-    if args.erase {
-        let csv = service.csv_lists_of(&address);
-        if service.erase(&address)? {
-            println!("erased everything stored about {address}");
-        } else {
-            println!("nothing was stored about {address}");
-        }
-        for list in csv {
-            tracing::warn!("{address} is still on the CSV list `{list}`, which you manage: delete its row, or it will be mailed again");
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
     service.remove(&address, args.list.as_deref(), now)?;
     match &args.list {
         Some(list) => println!("{address} is unsubscribed from `{list}`"),
         None => println!("{address} gets no more mail from any list"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `remove --erase`: the store and the message files; exit 1 while any file is left.
+fn erase(config: &Config, address: &Address) -> anyhow::Result<ExitCode> {
+    let csv = {
+        let mut ledger = Ledger::open(&crate::ledger::Place::of(config))?;
+        Subscriptions::new(&mut ledger, config).csv_lists_of(address)
+    };
+    let done = crate::service::members::Members::new(config).erase(address)?;
+    if done.stored {
+        println!("erased everything stored about {address}");
+    } else {
+        println!("nothing was stored about {address}");
+    }
+    let removed = done.files_removed.len();
+    let files = if removed == 1 { "file" } else { "files" };
+    println!("{removed} message {files} to or about {address} removed from the outbox and preview folders");
+    for list in csv {
+        tracing::warn!("{address} is still on the CSV list `{list}`, which you manage: delete its row, or it will be mailed again");
+    }
+    if done.files_left.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (path, why) in &done.files_left {
+        eprintln!("{}: {why}", path.display());
+    }
+    eprintln!(
+        "error: the erasure is not complete: {} files above may still hold messages to or about {address}; remove them by hand (or fix the cause) and run this again",
+        done.files_left.len()
+    );
+    Ok(ExitCode::from(1))
 }
 
 fn import_file(config: &Config, args: &ImportArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
@@ -305,7 +330,8 @@ fn import_file(config: &Config, args: &ImportArgs, now: DateTime<Utc>) -> anyhow
         Some(l) => Some(target_list(config, Some(l))?),
         None => None,
     };
-    let parsed = import::read(&args.file, format)?;
+    let input = Input::from_arg(&args.file);
+    let parsed = read_import(config, &input, format)?;
     let mut ledger = Ledger::open(&crate::ledger::Place::of(config))?;
     let report = Subscriptions::new(&mut ledger, config).import(parsed, list.as_deref(), now)?;
     for line in &report.skipped {

@@ -12,6 +12,7 @@ use crate::ledger::Ledger;
 use crate::service::subscriptions::Subscriptions;
 use crate::service::suppressions;
 use crate::subscribers::{Address, SuppressionReason};
+use crate::util::input::Input;
 
 /// Options of `crier suppressions`.
 #[derive(Debug, Args)]
@@ -49,7 +50,7 @@ pub enum SuppressionsCommand {
     /// Import a sending provider's suppression export (CSV from Amazon SES, Mailgun,
     /// SendGrid, Postmark...): an address column, and a reason and date when it has them.
     Import {
-        /// The CSV file.
+        /// The CSV file (a regular file; `-` reads standard input).
         file: PathBuf,
         /// The reason for rows that do not say.
         #[arg(long, value_enum, default_value = "bounced")]
@@ -131,9 +132,10 @@ pub fn run(cli: &Cli, args: &SuppressionsArgs, clock: &Clock) -> anyhow::Result<
         }
         SuppressionsCommand::Import { file, reason } => {
             let mut ledger = Ledger::open(&crate::ledger::Place::of(&config))?;
-            let done = suppressions::import(&mut ledger, &config, file, (*reason).into(), now)?;
+            let input = Input::from_arg(file);
+            let done = suppressions::import(&mut ledger, &config, &input, (*reason).into(), now)?;
             for skipped in &done.skipped {
-                eprintln!("{}: {skipped}", file.display());
+                eprintln!("{}: {skipped}", input.label());
             }
             writeln!(
                 out,

@@ -1,5 +1,6 @@
 //! The `limits:` section: resource limits on untrusted input (posts, front matter,
-//! templates). Their reasons are in [`crate::content::limits`]. The ones a real site may need
+//! templates, subscriber imports). Their reasons are in [`crate::content::limits`] and, for
+//! imports, in [`crate::subscribers::import`]. The ones a real site may need
 //! to raise are configurable within a safe range; the rest (YAML nesting, aliases) are not.
 
 use serde::Deserialize;
@@ -33,10 +34,22 @@ pub struct Limits {
     /// Deepest nesting of blocks (`{{#if}}`, `{{#each}}`...) and partials, counted along every
     /// chain of partials from a top-level template.
     pub max_template_depth: usize,
+    /// Largest import file (subscribers or suppressions), in bytes; for a zip, also the most
+    /// CSV text its files may inflate to.
+    pub max_import_bytes: u64,
+    /// Most rows one import reads (every CSV of a zip together).
+    pub max_import_rows: usize,
+    /// Most entries in an imported zip, counted from its central directory before anything is
+    /// inflated.
+    pub max_zip_entries: u64,
 }
 
+/// The default for [`Limits::max_import_bytes`]: a 100,000-member Mailchimp export is about
+/// 30 MB.
+pub const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
+
 /// What one YAML value costs in [`Limits::max_yaml_expanded_bytes`] besides its text.
-pub const YAML_NODE_COST: usize = 16;
+pub use crate::util::yaml_guard::YAML_NODE_COST;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -50,6 +63,28 @@ impl Default for Limits {
             max_template_bytes: 512 * 1024,
             max_template_expressions: 4_000,
             max_template_depth: 100,
+            max_import_bytes: MAX_IMPORT_BYTES,
+            max_import_rows: 250_000,
+            max_zip_entries: 1_000,
+        }
+    }
+}
+
+impl Limits {
+    /// The front-matter limits, for a whole YAML document such as `crier.yaml`.
+    pub fn yaml_document(&self) -> crate::util::yaml_guard::DocumentLimits {
+        crate::util::yaml_guard::DocumentLimits {
+            max_bytes: self.max_front_matter_bytes,
+            scan: self.yaml_scan(),
+            max_expanded_bytes: self.max_yaml_expanded_bytes,
+        }
+    }
+
+    /// The nesting and alias limits, for [`crate::util::yaml_guard::scan`].
+    pub fn yaml_scan(&self) -> crate::util::yaml_guard::ScanLimits {
+        crate::util::yaml_guard::ScanLimits {
+            max_depth: self.max_yaml_depth,
+            max_aliases: self.max_yaml_aliases,
         }
     }
 }
@@ -68,6 +103,10 @@ pub(super) struct RawLimits {
     template_kib: Option<usize>,
     /// Most `{{...}}` expressions in one template (default 4000, at most 20000).
     template_expressions: Option<usize>,
+    /// Largest import file, in MiB (default 64, at most 1024).
+    import_mib: Option<u64>,
+    /// Most rows in one import (default 250000, at most 10000000).
+    import_rows: Option<usize>,
 }
 
 /// Validates `limits:`: each value within its range, or an error naming the key and range.
@@ -112,6 +151,12 @@ pub(super) fn validate(raw: RawLimits, problem: &mut impl FnMut(&[&str], String)
         100..=20_000,
     ) {
         limits.max_template_expressions = n as usize;
+    }
+    if let Some(mib) = check("import_mib", raw.import_mib, 1..=1_024) {
+        limits.max_import_bytes = mib * 1024 * 1024;
+    }
+    if let Some(n) = check("import_rows", raw.import_rows.map(widen), 1..=10_000_000) {
+        limits.max_import_rows = n as usize;
     }
     limits
 }

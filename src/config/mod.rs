@@ -128,25 +128,48 @@ struct RawConfig {
 /// pointing into the file.
 pub fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
     let path = root.join(CONFIG_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) => {
-            let hint = if err.kind() == std::io::ErrorKind::NotFound {
+    let text =
+        read_config_file(root, &path).map_err(|why| vec![Diagnostic::error(&path, 1, 1, why)])?;
+    parse(root, &path, &text)
+}
+
+/// The text of `crier.yaml`, read no further than [`Limits::max_front_matter_bytes`] (the
+/// default: the config cannot raise its own limit), so a config that is really a log or a
+/// device fails at once.
+fn read_config_file(root: &Path, path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let limit = Limits::default().max_front_matter_bytes;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|err| {
+            if err.kind() == std::io::ErrorKind::NotFound {
                 format!(
                     "no {CONFIG_FILE} in {}: run `crier init` there to write one (from a Jekyll site's _config.yml, or a starter site in an empty folder), or pass --site DIR to use a site elsewhere",
                     root.display()
                 )
             } else {
                 format!("cannot read {CONFIG_FILE}: {err}")
-            };
-            return Err(vec![Diagnostic::error(&path, 1, 1, hint)]);
-        }
-    };
-    parse(root, &path, &text)
+            }
+        })?;
+    if bytes.len() > limit {
+        return Err(format!(
+            "{CONFIG_FILE} is over the limit of {limit} bytes (the limit on front matter): is this really crier's config?"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        format!(
+            "cannot read {CONFIG_FILE}: not UTF-8 text (invalid byte at offset {}): save it as UTF-8",
+            err.utf8_error().valid_up_to()
+        )
+    })
 }
 
-/// Parses and validates config text; `path` is only used to locate diagnostics.
+/// Parses and validates config text; `path` is only used to locate diagnostics. The text is
+/// held to the limits on front matter (size, nesting, aliases) before serde_yaml sees it:
+/// deep nesting parses in quadratic time, and aliases expand without a byte count.
 pub fn parse(root: &Path, path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    guard_yaml(path, text).map_err(|d| vec![d])?;
     let raw: RawConfig = serde_yaml::from_str(text).map_err(|err| {
         let (line, col) = err
             .location()
@@ -163,6 +186,18 @@ pub fn parse(root: &Path, path: &Path, text: &str) -> Result<Config, Vec<Diagnos
         )]
     })?;
     validate(root, path, text, raw)
+}
+
+/// The front-matter limits, applied to the config text.
+fn guard_yaml(path: &Path, text: &str) -> Result<(), Diagnostic> {
+    crate::util::yaml_guard::check_document(text, &Limits::default().yaml_document()).map_err(
+        |problem| {
+            let (line, column) = problem.position();
+            let why =
+                format!("{CONFIG_FILE} {problem} (crier.yaml has the limits of front matter)");
+            Diagnostic::error(path, line, column, why)
+        },
+    )
 }
 
 /// serde_yaml appends " at line L column C" to its messages; we print the location in front.
@@ -343,6 +378,20 @@ mod tests {
         assert_eq!(c.limits.max_tags, 250);
         assert_eq!(c.limits.max_post_bytes, 8 * 1024 * 1024);
         assert_eq!(c.limits.max_yaml_depth, Limits::default().max_yaml_depth);
+        let c = parse_str(&format!(
+            "{MINIMAL}limits:\n  import_mib: 200\n  import_rows: 1000000\n"
+        ))
+        .unwrap();
+        assert_eq!(c.limits.max_import_bytes, 200 * 1024 * 1024);
+        assert_eq!(c.limits.max_import_rows, 1_000_000);
+        let errs = parse_str(&format!("{MINIMAL}limits:\n  import_mib: 0\n")).unwrap_err();
+        assert!(
+            errs[0]
+                .message
+                .contains("`limits.import_mib`: expected a whole number from 1 to 1024, found 0"),
+            "{}",
+            errs[0]
+        );
         let errs = parse_str(&format!(
             "{MINIMAL}limits:\n  tags_per_post: 100000\n  yaml_depth: 9\n"
         ))
@@ -359,6 +408,25 @@ mod tests {
             ),
             "{}",
             errs[0]
+        );
+    }
+
+    #[test]
+    fn config_text_has_the_limits_of_front_matter() {
+        let deep = format!("{MINIMAL}extra: {}\n", "[".repeat(100_000));
+        let errs = parse_str(&deep).unwrap_err();
+        assert_eq!((errs[0].line, errs[0].column), (5, 8 + 63), "{errs:?}");
+        assert!(
+            errs[0]
+                .message
+                .contains("crier.yaml nests lists and mappings more than 64 levels deep"),
+            "{errs:?}"
+        );
+        let aliases = format!("{MINIMAL}x: &a y\nz: [{}]\n", vec!["*a"; 1001].join(", "));
+        let errs = parse_str(&aliases).unwrap_err();
+        assert!(
+            errs[0].message.contains("more than 1000 `*alias`"),
+            "{errs:?}"
         );
     }
 

@@ -17,7 +17,6 @@ mod permalink;
 mod post;
 pub mod tags;
 pub mod xml_chars;
-mod yaml_guard;
 
 use std::path::{Path, PathBuf};
 

@@ -18,6 +18,7 @@ use super::xml_chars;
 use crate::config::{key_line, strip_location, Config};
 use crate::diagnostics::Diagnostic;
 use crate::urls::{absolutize, UrlBase};
+use crate::util::yaml_guard::{self, Exceeded};
 
 /// Whether a post is published (Jekyll's `published:` key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +143,7 @@ pub fn parse_post_with(
         .optional("published", fields::yaml11_bool)?
         .unwrap_or(true);
     let (tags, categories) = taxonomy_of(&reader, limits, &mut warnings)?;
+    reader.warn_long_tags(&tags, config.feeds.tags, &mut warnings);
     let slug = reader
         .optional("slug", fields::single_line)?
         .filter(|s| !s.is_empty())
@@ -504,9 +506,14 @@ fn guard_yaml(path: &Path, fm: &FrontMatter<'_>, limits: &Limits) -> Result<(), 
             },
         ));
     }
-    super::yaml_guard::scan(fm.yaml, limits)
-        .map_err(|f| PostError::new(path, fm.yaml_line + f.line - 1, f.column, f.kind))?;
-    if super::yaml_guard::expands_beyond(fm.yaml, limits.max_yaml_expanded_bytes) {
+    yaml_guard::scan(fm.yaml, limits.yaml_scan()).map_err(|f| {
+        let kind = match f.kind {
+            Exceeded::Depth { limit } => PostErrorKind::TooDeep { limit },
+            Exceeded::Aliases { limit } => PostErrorKind::TooManyAliases { limit },
+        };
+        PostError::new(path, fm.yaml_line + f.line - 1, f.column, kind)
+    })?;
+    if yaml_guard::expands_beyond(fm.yaml, limits.max_yaml_expanded_bytes) {
         let first_alias = fm
             .yaml
             .lines()
@@ -624,6 +631,33 @@ impl Reader<'_> {
             ),
         ));
         list.truncate(max);
+    }
+
+    /// A warning for each tag whose feed folder name had to be shortened (see
+    /// [`super::tags::tag_slug`]), when there are feeds per tag: the feeds work, under a name
+    /// the organiser did not choose.
+    fn warn_long_tags(&self, tags: &[String], tag_feeds: bool, warnings: &mut Vec<Diagnostic>) {
+        for tag in tags.iter().filter(|_| tag_feeds) {
+            let Some((bytes, folder)) = super::tags::shortened(tag) else {
+                continue;
+            };
+            let key = ["tags", "tag"]
+                .into_iter()
+                .find(|k| self.map.contains_key(*k))
+                .unwrap_or("tags");
+            let line = key_line(self.fm.yaml, &[key])
+                .map_or(self.fm.yaml_line, |l| self.fm.yaml_line + l - 1);
+            warnings.push(Diagnostic::warning(
+                self.path,
+                line,
+                1,
+                format!(
+                    "field `{key}`: tag `{}` makes a feed folder name of {bytes} bytes, over the limit of {}: its feeds go in `tags/{folder}/`",
+                    truncate(tag, 40),
+                    crate::util::names::MAX_NAME_BYTES
+                ),
+            ));
+        }
     }
 
     fn error(&self, key: &str, (expected, found): Mismatch) -> PostError {

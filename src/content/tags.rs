@@ -1,16 +1,35 @@
 //! Tag names to folder names.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
 use super::Post;
+use crate::util::names::bounded;
 
 /// The folder name of a tag's feeds: lower-case letters and digits, other runs of characters
 /// become one `-`. `+` and `#` after a letter or digit are spelt out (`C++` is `c-plus-plus`,
-/// `C#` is `c-sharp`), so the usual language names do not all become `c`. `None` when nothing
-/// usable is left (a tag of only punctuation).
+/// `C#` is `c-sharp`), so the usual language names do not all become `c`. A slug over
+/// [`crate::util::names::MAX_NAME_BYTES`] bytes is cut and given a hash suffix ([`bounded`]), so every tag makes a
+/// folder name the file system accepts (see [`shortened`]). `None` when nothing usable is left
+/// (a tag of only punctuation).
 pub fn tag_slug(tag: &str) -> Option<String> {
+    full_slug(tag).map(|slug| bounded(&slug).into_owned())
+}
+
+/// A tag whose slug was too long for a folder name: the slug's length, and the folder name it
+/// gets instead. `None` for every other tag.
+pub fn shortened(tag: &str) -> Option<(usize, String)> {
+    let full = full_slug(tag)?;
+    match bounded(&full) {
+        Cow::Owned(short) => Some((full.len(), short)),
+        Cow::Borrowed(_) => None,
+    }
+}
+
+/// [`tag_slug`] before it is bounded.
+fn full_slug(tag: &str) -> Option<String> {
     let mut slug = String::with_capacity(tag.len());
     let mut after_word = false;
     for c in tag.chars() {
@@ -35,7 +54,7 @@ pub fn tag_slug(tag: &str) -> Option<String> {
             }
         }
     }
-    let slug = slug.trim_end_matches('-').to_owned();
+    slug.truncate(slug.trim_end_matches('-').len());
     (!slug.is_empty()).then_some(slug)
 }
 
@@ -120,6 +139,20 @@ mod tests {
         assert_eq!(tag_slug("Café").as_deref(), Some("café"));
         assert_eq!(tag_slug("../..").as_deref(), None);
         assert_eq!(tag_slug("").as_deref(), None);
+    }
+
+    #[test]
+    fn long_tags_make_bounded_stable_folder_names() {
+        use crate::util::names::MAX_NAME_BYTES;
+        let tag = "Very Long Tag ".repeat(30);
+        let slug = tag_slug(&tag).unwrap();
+        assert!(slug.len() <= MAX_NAME_BYTES, "{}", slug.len());
+        assert!(slug.starts_with("very-long-tag-very"), "{slug}");
+        assert_eq!(tag_slug(&tag.to_uppercase()), Some(slug.clone()));
+        assert_eq!(shortened(&tag), Some((419, slug)));
+        assert_eq!(shortened("Meetup"), None);
+        let other = format!("{tag}2");
+        assert_ne!(tag_slug(&other), tag_slug(&tag));
     }
 
     #[test]

@@ -552,11 +552,15 @@ fn render_entries(
 
 /// Where jekyll-feed writes the Atom feed of `plan`: `feed.xml` for the site, and
 /// `feed/by_tag/<tag>.xml` for a tag made only of ASCII letters, digits and `_` (jekyll-feed
-/// skips every other tag). `None` when jekyll-feed has no such feed.
+/// skips every other tag). `None` when jekyll-feed has no such feed, or the name would be too
+/// long for a file (jekyll-feed could not have written it either).
 fn jekyll_feed_path(plan: &FeedPlan) -> Option<String> {
     match &plan.tag {
         None => Some(JEKYLL_FEED_FILE.to_owned()),
-        Some(tag) if tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+        Some(tag)
+            if tag.len() <= crate::util::names::MAX_NAME_BYTES
+                && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
             Some(format!("{JEKYLL_FEED_TAGS_DIR}{tag}.xml"))
         }
         Some(_) => None,

@@ -437,7 +437,10 @@ fn plan_post(
             });
         }
     }
-    let id = unique_id(ledger, &format!("post-{}", post.file_slug), at)?;
+    // A post's file name may be 255 bytes, too long for an id that names folders (the outbox
+    // adds the time and an address): 64 bytes keep the id whole in every name made from it.
+    let slug = crate::util::names::bounded_to(&post.file_slug, 64);
+    let id = unique_id(ledger, &format!("post-{slug}"), at)?;
     let summary = SendSummary {
         post: Some(post.file_slug.clone()),
         ..SendSummary::default()

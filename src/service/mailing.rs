@@ -253,7 +253,7 @@ impl Mailer {
         let message = composer.compose(&subscriber).map_err(MailError::Compose)?;
         let file_stem = format!(
             "test/{}/{}",
-            plan.id,
+            crate::util::names::bounded(&plan.id),
             crate::output::address_file_name(subscriber.email.as_str())
         );
         let reply = transport

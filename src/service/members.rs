@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::subscriptions::{Confirmed, Preferences, Saved, Subscriptions};
+use super::subscriptions::{Confirmed, Erasure, Preferences, Saved, Subscriptions};
 use crate::config::Config;
 use crate::ledger::journal::{Journal, JournalError};
 use crate::ledger::{Ledger, LedgerError, Place};
@@ -215,6 +215,18 @@ impl<'a> Members<'a> {
         Ok(contents.entries.iter().filter(|e| e.seq > applied).count())
     }
 
+    /// Erases everything stored about `address`: their requests waiting in the journal
+    /// first (so none is applied after the rows are gone), then the ledger's rows and the
+    /// message files ([`Subscriptions::erase`]).
+    pub fn erase(&self, address: &Address) -> Result<Erasure, MembersError> {
+        let forgotten = self.forget(address)?;
+        let mut ledger = Ledger::open(&self.place)?;
+        let mut done = Subscriptions::new(&mut ledger, self.config).erase(address)?;
+        done.requests_forgotten = forgotten;
+        done.stored |= forgotten > 0;
+        Ok(done)
+    }
+
     /// Forgets every request of `address` (erasure): returns how many were removed.
     pub fn forget(&self, address: &Address) -> Result<usize, MembersError> {
         let key = address.key().to_owned();
@@ -261,4 +273,59 @@ fn apply_entries(
         tracing::info!(applied, "member requests applied from the journal");
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> (tempfile::TempDir, Config) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = "site:\n  title: T\n  url: https://meetup.example.com\n  author: O\n\
+             newsletter:\n  from: { name: T, address: news@example.com }\n\
+             audience:\n  lists:\n    - name: members\n      title: Members\n";
+        std::fs::write(dir.path().join("crier.yaml"), config).unwrap();
+        let config = crate::config::load(dir.path()).unwrap();
+        (dir, config)
+    }
+
+    fn journal_text(config: &Config) -> String {
+        std::fs::read_to_string(Place::of(config).journal).unwrap_or_default()
+    }
+
+    #[test]
+    fn erasure_forgets_the_persons_journaled_requests_and_keeps_others() {
+        let (_dir, config) = site();
+        // Members only have links once the site has mailed them, so the ledger exists.
+        drop(Ledger::open(&Place::of(&config)).unwrap());
+        let members = Members::new(&config);
+        let now: DateTime<Utc> = "2026-11-20T10:00:00Z".parse().unwrap();
+        let gone = Address::parse("Gone@Example.org").unwrap();
+        let kept = Address::parse("kept@example.org").unwrap();
+        assert_eq!(
+            members.unsubscribe(&gone, "members", now).unwrap(),
+            Recorded::Now
+        );
+        assert_eq!(
+            members.unsubscribe(&kept, "members", now).unwrap(),
+            Recorded::Now
+        );
+        assert!(journal_text(&config)
+            .to_lowercase()
+            .contains("gone@example.org"));
+
+        let done = members
+            .erase(&Address::unchecked("GONE@example.org"))
+            .unwrap();
+        assert_eq!(done.requests_forgotten, 1);
+        assert!(done.stored);
+        let text = journal_text(&config).to_lowercase();
+        assert!(!text.contains("gone@example.org"), "{text}");
+        assert!(text.contains("kept@example.org"), "{text}");
+        // Nothing is replayed into the ledger for them afterwards.
+        members.apply_pending().unwrap();
+        let again = members.erase(&gone).unwrap();
+        assert!(!again.stored, "{again:?}");
+        assert_eq!(again.requests_forgotten, 0);
+    }
 }

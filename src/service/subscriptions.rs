@@ -26,6 +26,7 @@ use crate::subscribers::store::{
     Applied, Consent, Filter, MemberStatus, PeopleTx, Person, Record, SignUp, Store,
 };
 use crate::subscribers::{Address, Suppression, SuppressionReason};
+use crate::util::input::Input;
 
 /// Records an import writes per transaction (tens of milliseconds of work).
 const IMPORT_CHUNK: usize = 500;
@@ -36,6 +37,22 @@ pub struct Subscriptions<'a, S: Store> {
     audience: &'a AudienceSettings,
     /// The organiser's CSV lists (`newsletter.subscribers_dir`), if there is a newsletter.
     csv_dir: Option<&'a std::path::Path>,
+    /// Where copies of messages are kept: the outbox, and the preview folder if there is a
+    /// newsletter.
+    message_dirs: Vec<&'a std::path::Path>,
+}
+
+/// What an erasure did. It is complete only when [`Erasure::files_left`] is empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// The store held something about the address (now gone).
+    pub stored: bool,
+    /// Files removed from the outbox and preview folders: messages to or about the person.
+    pub files_removed: Vec<std::path::PathBuf>,
+    /// Files that hold (or may hold) the person's messages but were not removed, with why.
+    pub files_left: Vec<(std::path::PathBuf, String)>,
+    /// The person's requests that were still waiting in the member-request journal.
+    pub requests_forgotten: usize,
 }
 
 /// A form post that passed the bot checks, asking to join.
@@ -152,6 +169,9 @@ impl<'a, S: Store> Subscriptions<'a, S> {
                 .newsletter
                 .as_ref()
                 .map(|n| n.subscribers_dir.as_path()),
+            message_dirs: std::iter::once(config.delivery.outbox_dir.as_path())
+                .chain(config.newsletter.as_ref().map(|n| n.preview_dir.as_path()))
+                .collect(),
         }
     }
 
@@ -367,13 +387,22 @@ impl<'a, S: Store> Subscriptions<'a, S> {
         })
     }
 
-    /// Erases everything stored about `address`; returns whether there was anything.
-    pub fn erase(&mut self, address: &Address) -> Result<bool, S::Error> {
+    /// Erases everything stored about `address`: the store's rows, and every message to or
+    /// about them kept in the outbox and preview folders. The files go first, and a file that
+    /// cannot be removed never stops the rest: it is listed in [`Erasure::files_left`] for the
+    /// organiser, so the person's data never stays behind unannounced.
+    pub fn erase(&mut self, address: &Address) -> Result<Erasure, S::Error> {
+        let copies = crate::delivery::copies::remove_copies(&self.message_dirs, address.key());
         let removed = self
             .store
             .write("erase a subscriber", |tx| tx.erase(address.key()))?;
         self.store.purge_deleted()?;
-        Ok(removed > 0)
+        Ok(Erasure {
+            stored: removed > 0,
+            files_removed: copies.removed,
+            files_left: copies.left,
+            requests_forgotten: 0,
+        })
     }
 
     /// The organiser's CSV lists `address` is on (read from the files: they are the truth).
@@ -396,7 +425,7 @@ impl<'a, S: Store> Subscriptions<'a, S> {
             .collect()
     }
 
-    /// Imports `parsed` rows: every row onto `list`, or, without one, onto the list its
+    /// Imports `parsed` rows (read with [`read_import`]): every row onto `list`, or, without one, onto the list its
     /// `list` column names (crier's own export). Every list in one transaction: a failure
     /// imports nothing.
     pub fn import(
@@ -489,6 +518,18 @@ pub fn joinable_list(
         });
     }
     Ok(name)
+}
+
+/// Reads an import file (or standard input) in `format`, within the site's `limits:`: a
+/// regular file only, at most `limits.import_mib` and `limits.import_rows`, a zip of at most
+/// a few entries; a file without an address column is an error. Nothing is stored yet:
+/// [`Subscriptions::import`] applies the rows.
+pub fn read_import(
+    config: &Config,
+    input: &Input,
+    format: import::Format,
+) -> Result<Parsed, import::ImportError> {
+    import::read(input, format, &import::ImportLimits::of(&config.limits))
 }
 
 /// The lists a form post joins: those ticked that people may join, else the first one.

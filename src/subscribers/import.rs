@@ -13,7 +13,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::store::{Consent, MemberStatus, Record};
 use super::{clean_text, Address, MAX_FIELD_BYTES};
+use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
+use crate::util::input::{read_limited, Input, InputError};
 
 /// The format of an import file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,90 +61,293 @@ pub struct Parsed {
     pub skipped: Vec<Diagnostic>,
 }
 
-/// The largest import file read (a 100,000-member audience export is about 30 MB).
-pub const MAX_IMPORT_BYTES: u64 = 256 * 1024 * 1024;
-
-/// Why a file could not be read at all.
+/// Why a file could not be imported at all. A bad row is not one of these: it is skipped and
+/// reported with its line, and the rest imports.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// The file cannot be read.
-    #[error("{path}: {why}")]
-    Read {
+    /// Not a regular file, unreadable, or over the size limit.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The zip's directory cannot be read.
+    #[error("{path}: not a readable zip: {why}")]
+    Zip {
         /// The file.
         path: String,
-        /// What went wrong.
+        /// What is wrong.
         why: String,
+    },
+    /// The zip holds more entries than anyone's member export.
+    #[error("{path}: the zip holds {entries} entries, over the limit of {limit}: a member export holds a few CSV files")]
+    ZipEntries {
+        /// The file.
+        path: String,
+        /// The entries its directory declares.
+        entries: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The CSV files in the zip inflate to more than the size limit.
+    #[error("{path}: the CSV files in the zip inflate to more than {limit} bytes (the limit, `limits.import_mib`)")]
+    ZipExpanded {
+        /// The file.
+        path: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// A zip without a CSV file in it.
+    #[error("{path}: the zip holds no .csv file")]
+    NoCsvInZip {
+        /// The file.
+        path: String,
+    },
+    /// The text is not UTF-8.
+    #[error("{path}:{line}: not UTF-8 text: export the list as \"CSV UTF-8\"")]
+    NotUtf8 {
+        /// The file (or `zip:entry`).
+        path: String,
+        /// The line of the first invalid byte.
+        line: usize,
+    },
+    /// The header row cannot be read.
+    #[error("{path}:1: cannot read the header row: {why}")]
+    Header {
+        /// The file (or `zip:entry`).
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// No column holds addresses: nothing in the file could be imported.
+    #[error(
+        "{path}: no e-mail column; found columns: {found} (expected one of: {EXPECTED_EMAIL})"
+    )]
+    NoAddressColumn {
+        /// The file (or `zip:entry`).
+        path: String,
+        /// The header row as written, shortened when long.
+        found: String,
+    },
+    /// More rows than the row limit.
+    #[error("{path}:{line}: more than {limit} rows (the limit, `limits.import_rows`): split the file, or raise the limit")]
+    TooManyRows {
+        /// The file (or `zip:entry`).
+        path: String,
+        /// The line of the first row over the limit.
+        line: usize,
+        /// The limit.
+        limit: usize,
     },
 }
 
-/// Reads `path` in `format`. A `.zip` is opened and each CSV inside is read.
-pub fn read(path: &Path, format: Format) -> Result<Parsed, ImportError> {
-    let fail = |why: String| ImportError::Read {
-        path: path.display().to_string(),
-        why,
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(e.to_string()))?
-        .len();
-    if size > MAX_IMPORT_BYTES {
-        return Err(fail(format!(
-            "{size} bytes; at most {MAX_IMPORT_BYTES} are read"
-        )));
+/// How far an import may go: from `limits:` in crier.yaml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportLimits {
+    /// Largest file, and the most CSV text a zip may inflate to, in bytes.
+    pub max_bytes: u64,
+    /// Most rows, every CSV of a zip together.
+    pub max_rows: usize,
+    /// Most entries in a zip.
+    pub max_zip_entries: u64,
+}
+
+impl ImportLimits {
+    /// The import limits of `limits`.
+    pub fn of(limits: &Limits) -> Self {
+        ImportLimits {
+            max_bytes: limits.max_import_bytes,
+            max_rows: limits.max_import_rows,
+            max_zip_entries: limits.max_zip_entries,
+        }
     }
-    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        Self::of(&Limits::default())
+    }
+}
+
+/// The setting named when a file is over the size limit.
+pub const SIZE_SETTING: &str = "limits.import_mib";
+
+/// Reads `input` in `format`: a regular file or standard input, never more than the limits
+/// allow. A zip (by its first bytes) is opened and each CSV inside is read.
+///
+/// Measured before these bounds (debug build): `/dev/zero` grew to 2 GB, a FIFO was read to
+/// its end, and a zip of 100,000 small CSV files took 9 s and "succeeded".
+pub fn read(input: &Input, format: Format, limits: &ImportLimits) -> Result<Parsed, ImportError> {
+    let label = input.label();
+    let bytes = read_limited(input, limits.max_bytes, SIZE_SETTING)?;
     let mut parsed = Parsed::default();
-    if bytes.starts_with(b"PK\x03\x04") {
-        let mut files = unzip(&bytes).map_err(fail)?;
+    let mut rows = RowBudget::new(limits.max_rows);
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        let mut files = unzip(&label, &bytes, limits)?;
         // Subscribed first, then cleaned and unsubscribed: for an address in two files the
         // opt-out is applied last and wins.
-        files.sort_by_key(|(name, text)| (mailchimp_kind(&header_of(text)).rank(), name.clone()));
+        files.sort_by_cached_key(|(name, text)| {
+            (mailchimp_kind(&header_of(text)).rank(), name.clone())
+        });
         for (name, text) in files {
-            let label = format!("{}:{name}", path.display());
-            parse_csv(&label, &text, format, &mut parsed);
+            parse_csv(
+                &format!("{label}:{name}"),
+                &text,
+                format,
+                &mut parsed,
+                &mut rows,
+            )?;
         }
     } else {
-        let text = String::from_utf8(bytes)
-            .map_err(|_| fail("not UTF-8: export the list as \"CSV UTF-8\"".into()))?;
-        parse_csv(&path.display().to_string(), &text, format, &mut parsed);
+        let text = utf8(&label, bytes)?;
+        parse_csv(&label, &text, format, &mut parsed, &mut rows)?;
     }
     Ok(parsed)
 }
 
-/// The CSV files inside a zip, by name. Sizes are checked as they are inflated, so a zip
-/// bomb stops at the limit.
-fn unzip(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("not a readable zip: {e}"))?;
+/// `bytes` as text, or an error naming the line of the first invalid byte.
+fn utf8(label: &str, bytes: Vec<u8>) -> Result<String, ImportError> {
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = err.utf8_error().valid_up_to();
+        let line = 1 + err.as_bytes()[..valid]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        ImportError::NotUtf8 {
+            path: label.to_owned(),
+            line,
+        }
+    })
+}
+
+/// The CSV files inside a zip, by name. The entry count is read from the end of the file
+/// before the zip library parses its directory, and sizes are checked as entries are
+/// inflated, so neither a zip of many entries nor a zip bomb gets far.
+fn unzip(
+    label: &str,
+    bytes: &[u8],
+    limits: &ImportLimits,
+) -> Result<Vec<(String, String)>, ImportError> {
+    let fail = |why: String| ImportError::Zip {
+        path: label.to_owned(),
+        why,
+    };
+    let mut archive = open_zip(label, bytes, limits)?;
+    let too_big = || ImportError::ZipExpanded {
+        path: label.to_owned(),
+        limit: limits.max_bytes,
+    };
     let mut out = Vec::new();
     let mut total = 0u64;
     for i in 0..archive.len() {
         let file = archive
             .by_index(i)
-            .map_err(|e| format!("zip entry {i}: {e}"))?;
+            .map_err(|e| fail(format!("entry {i}: {e}")))?;
         let name = file
             .name()
-            .map_err(|e| format!("zip entry {i}: {e}"))?
+            .map_err(|e| fail(format!("entry {i}: {e}")))?
             .into_owned();
         if file.is_dir() || !name.to_lowercase().ends_with(".csv") || name.contains("__MACOSX") {
             continue;
         }
-        let mut text = String::new();
-        let read = file
-            .take(MAX_IMPORT_BYTES - total + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("{name} in the zip is not UTF-8 text: {e}"))?;
-        total += read as u64;
-        if total > MAX_IMPORT_BYTES {
-            return Err(format!(
-                "the zip inflates to more than {MAX_IMPORT_BYTES} bytes"
-            ));
+        // The declared size first (it may lie, so the read below is bounded too).
+        if total.saturating_add(file.size()) > limits.max_bytes {
+            return Err(too_big());
         }
-        out.push((name, text));
+        let mut inflated = Vec::new();
+        file.take(limits.max_bytes - total + 1)
+            .read_to_end(&mut inflated)
+            .map_err(|e| fail(format!("{name}: {e}")))?;
+        total += inflated.len() as u64;
+        if total > limits.max_bytes {
+            return Err(too_big());
+        }
+        out.push((name.clone(), utf8(&format!("{label}:{name}"), inflated)?));
     }
     if out.is_empty() {
-        return Err("the zip holds no .csv file".into());
+        return Err(ImportError::NoCsvInZip {
+            path: label.to_owned(),
+        });
     }
     Ok(out)
+}
+
+/// The zip's directory, once its entry count is known to be within the limit.
+fn open_zip<'b>(
+    label: &str,
+    bytes: &'b [u8],
+    limits: &ImportLimits,
+) -> Result<zip::ZipArchive<std::io::Cursor<&'b [u8]>>, ImportError> {
+    let too_many = |entries: u64| ImportError::ZipEntries {
+        path: label.to_owned(),
+        entries,
+        limit: limits.max_zip_entries,
+    };
+    let fail = |why: String| ImportError::Zip {
+        path: label.to_owned(),
+        why,
+    };
+    let declared =
+        declared_entries(bytes).ok_or_else(|| fail("no end-of-central-directory record".into()))?;
+    if declared > limits.max_zip_entries {
+        return Err(too_many(declared));
+    }
+    let archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| fail(e.to_string()))?;
+    // The library may find another directory than the record read above: count again.
+    if archive.len() as u64 > limits.max_zip_entries {
+        return Err(too_many(archive.len() as u64));
+    }
+    Ok(archive)
+}
+
+/// The number of entries a zip's end-of-central-directory record declares (the zip64 record's
+/// count when the classic one says to look there), read from the last bytes of the file
+/// without parsing the directory. `None` when there is no such record.
+fn declared_entries(bytes: &[u8]) -> Option<u64> {
+    const END: &[u8] = b"PK\x05\x06";
+    const LOCATOR: &[u8] = b"PK\x06\x07";
+    const END64: &[u8] = b"PK\x06\x06";
+    // The record is 22 bytes and may be followed by a comment of up to 65,535 bytes.
+    let last = bytes.len().checked_sub(22)?;
+    let first = last.saturating_sub(u16::MAX as usize);
+    let at = (first..=last).rev().find(|&i| &bytes[i..i + 4] == END)?;
+    let entries = u16::from_le_bytes([bytes[at + 10], bytes[at + 11]]);
+    if entries != u16::MAX {
+        return Some(u64::from(entries));
+    }
+    let locator = bytes.get(at.checked_sub(20)?..at)?;
+    if &locator[..4] != LOCATOR {
+        return Some(u64::from(entries));
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
+    let record = bytes.get(usize::try_from(offset).ok()?..)?.get(..40)?;
+    if &record[..4] != END64 {
+        return None;
+    }
+    Some(u64::from_le_bytes(record[32..40].try_into().ok()?))
+}
+
+/// Rows left to read in one import.
+struct RowBudget {
+    read: usize,
+    max: usize,
+}
+
+impl RowBudget {
+    fn new(max: usize) -> Self {
+        RowBudget { read: 0, max }
+    }
+
+    /// Counts one row at `line` of `label`; an error once past the limit.
+    fn take(&mut self, label: &str, line: usize) -> Result<(), ImportError> {
+        self.read += 1;
+        if self.read > self.max {
+            return Err(ImportError::TooManyRows {
+                path: label.to_owned(),
+                line,
+                limit: self.max,
+            });
+        }
+        Ok(())
+    }
 }
 
 fn header_of(text: &str) -> Vec<String> {
@@ -197,6 +402,7 @@ fn find(headers: &[String], names: &[&str]) -> Option<usize> {
     headers.iter().position(|h| names.contains(&h.as_str()))
 }
 
+/// Address column headers, compared after [`normalise_header`].
 const EMAIL: &[&str] = &[
     "email",
     "e-mail",
@@ -205,31 +411,51 @@ const EMAIL: &[&str] = &[
     "emailaddress",
 ];
 
-fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
+/// [`EMAIL`] as the exports spell it, for error messages.
+pub const EXPECTED_EMAIL: &str = "email, e-mail, Email Address, E-mail Address, EmailAddress";
+
+/// A header row for an error message: as written, each cell and the whole shortened.
+fn shown_headers(headers: &csv::StringRecord) -> String {
+    const CELLS: usize = 20;
+    const CELL_CHARS: usize = 40;
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return "none (the file is empty or its first line is blank)".to_owned();
+    }
+    let mut shown: Vec<String> = headers
+        .iter()
+        .take(CELLS)
+        .map(|h| {
+            let h = h.trim_start_matches('\u{feff}').trim();
+            let cut: String = h.chars().take(CELL_CHARS).collect();
+            let cut = if cut.len() < h.len() {
+                format!("{cut}...")
+            } else {
+                cut
+            };
+            format!("{}", cut.escape_debug())
+        })
+        .collect();
+    if headers.len() > CELLS {
+        shown.push(format!("and {} more", headers.len() - CELLS));
+    }
+    shown.join(", ")
+}
+
+/// Reads the rows of one CSV text into `parsed`. A file without an address column is an
+/// error, not a skipped row: imported as if it were fine, it would import nobody and, for a
+/// file of people who left, record none of their choices.
+fn parse_csv(
+    label: &str,
+    text: &str,
+    format: Format,
+    parsed: &mut Parsed,
+    budget: &mut RowBudget,
+) -> Result<(), ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(normalise_header).collect(),
-        Err(err) => {
-            let why = format!("cannot read the header row: {err}");
-            parsed
-                .skipped
-                .push(Diagnostic::error(Path::new(label), 1, 1, why));
-            return;
-        }
-    };
-    let Some(columns) = Columns::of(&headers) else {
-        let why = format!(
-            "header row has no e-mail column (`email` or `Email Address`); found `{}`",
-            headers.join(",")
-        );
-        parsed
-            .skipped
-            .push(Diagnostic::error(Path::new(label), 1, 1, why));
-        return;
-    };
+    let (headers, columns) = columns_of(label, &mut reader)?;
     let file = FileInfo {
         label,
         format,
@@ -238,12 +464,14 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
         kind: mailchimp_kind(&headers),
     };
     let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut lines = Lines::new(text.as_bytes());
     for (i, result) in reader.records().enumerate() {
-        let line = result
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position().map(|p| p.line() as usize))
-            .unwrap_or(i + 2);
+        let start = match &result {
+            Ok(r) => r.position(),
+            Err(err) => err.position(),
+        };
+        let line = start.map_or(i + 2, |p| lines.of(p.byte() as usize));
+        budget.take(label, line)?;
         let skip = |why: String| {
             Diagnostic::error(Path::new(label), line, 1, format!("{why}; row skipped"))
         };
@@ -263,6 +491,64 @@ fn parse_csv(label: &str, text: &str, format: Format, parsed: &mut Parsed) {
             Ok(address) => parsed.rows.push(file.row(&record, address, line)),
             Err(why) => parsed.skipped.push(skip(why)),
         }
+    }
+    Ok(())
+}
+
+/// The header row (normalised) and the columns found in it; an error without an address
+/// column.
+fn columns_of(
+    label: &str,
+    reader: &mut csv::Reader<&[u8]>,
+) -> Result<(Vec<String>, Columns), ImportError> {
+    let raw = reader.headers().map_err(|err| ImportError::Header {
+        path: label.to_owned(),
+        why: err.to_string(),
+    })?;
+    let headers: Vec<String> = raw.iter().map(normalise_header).collect();
+    match Columns::of(&headers) {
+        Some(columns) => Ok((headers, columns)),
+        None => Err(ImportError::NoAddressColumn {
+            path: label.to_owned(),
+            found: shown_headers(raw),
+        }),
+    }
+}
+
+/// Line numbers of records, from their byte offsets. The CSV reader's own line number counts
+/// to where it started looking for the record, so it is short by the blank lines before it.
+struct Lines<'t> {
+    text: &'t [u8],
+    at: usize,
+    line: usize,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t [u8]) -> Self {
+        Lines {
+            text,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record starting at (or after blank lines from) `byte`; records come in
+    /// order, so the text is counted once in all.
+    fn of(&mut self, byte: usize) -> usize {
+        let mut start = byte.min(self.text.len());
+        while self
+            .text
+            .get(start)
+            .is_some_and(|b| matches!(b, b'\n' | b'\r'))
+        {
+            start += 1;
+        }
+        if start > self.at {
+            let newlines = self.text[self.at..start].iter().filter(|b| **b == b'\n');
+            self.line += newlines.count();
+            self.at = start;
+        }
+        self.line
     }
 }
 
@@ -567,10 +853,20 @@ pub fn batches(
 mod tests {
     use super::*;
 
-    fn parse(text: &str, format: Format) -> Parsed {
+    fn try_parse(text: &str, format: Format) -> Result<Parsed, ImportError> {
         let mut parsed = Parsed::default();
-        parse_csv("t.csv", text, format, &mut parsed);
-        parsed
+        parse_csv(
+            "t.csv",
+            text,
+            format,
+            &mut parsed,
+            &mut RowBudget::new(usize::MAX),
+        )?;
+        Ok(parsed)
+    }
+
+    fn parse(text: &str, format: Format) -> Parsed {
+        try_parse(text, format).unwrap_or_default()
     }
 
     #[test]
@@ -618,9 +914,100 @@ mod tests {
 
     #[test]
     fn a_file_without_an_address_column_is_one_clear_error() {
-        let p = parse("name,phone\nA,1\n", Format::Mailchimp);
-        assert!(p.rows.is_empty());
-        assert!(p.skipped[0].to_string().contains("no e-mail column"));
+        let err = try_parse("\u{feff}Name, Phone\nA,1\n", Format::Mailchimp).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("t.csv: no e-mail column; found columns: Name, Phone (expected one of: {EXPECTED_EMAIL})")
+        );
+        let err = try_parse("", Format::Csv).unwrap_err();
+        assert!(err.to_string().contains("found columns: none"), "{err}");
+    }
+
+    #[test]
+    fn rows_past_the_limit_stop_the_import_with_their_line() {
+        let text = "email\na@example.org\nb@example.org\n\nc@example.org\n";
+        let mut parsed = Parsed::default();
+        let err = parse_csv(
+            "t.csv",
+            text,
+            Format::Csv,
+            &mut parsed,
+            &mut RowBudget::new(2),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv:5: more than 2 rows (the limit, `limits.import_rows`): split the file, or raise the limit"
+        );
+        let mut parsed = Parsed::default();
+        parse_csv(
+            "t.csv",
+            text,
+            Format::Csv,
+            &mut parsed,
+            &mut RowBudget::new(3),
+        )
+        .unwrap();
+        assert_eq!(parsed.rows.len(), 3);
+    }
+
+    #[test]
+    fn the_entry_count_is_read_from_the_end_of_the_zip() {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut writer = zip::ZipWriter::new(&mut buf);
+        for i in 0..5 {
+            writer
+                .start_file(format!("{i}.csv"), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writer.write_all(b"email\n").unwrap();
+        }
+        writer.set_comment("a comment after the directory").unwrap();
+        writer.finish().unwrap();
+        let bytes = buf.into_inner();
+        assert_eq!(declared_entries(&bytes), Some(5));
+        assert_eq!(declared_entries(b"PK\x03\x04 not a zip"), None);
+        let limits = ImportLimits {
+            max_zip_entries: 4,
+            ..ImportLimits::default()
+        };
+        let err = unzip("x.zip", &bytes, &limits).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.zip: the zip holds 5 entries, over the limit of 4: a member export holds a few CSV files"
+        );
+    }
+
+    #[test]
+    fn a_zip_bomb_stops_at_the_size_limit() {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut writer = zip::ZipWriter::new(&mut buf);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        writer.start_file("big.csv", options).unwrap();
+        let line = [b'a'; 1024];
+        for _ in 0..1024 {
+            writer.write_all(&line).unwrap();
+        }
+        writer.finish().unwrap();
+        let bytes = buf.into_inner();
+        assert!(bytes.len() < 64 * 1024, "{}", bytes.len());
+        let limits = ImportLimits {
+            max_bytes: 512 * 1024,
+            ..ImportLimits::default()
+        };
+        let err = unzip("x.zip", &bytes, &limits).unwrap_err();
+        assert!(matches!(err, ImportError::ZipExpanded { .. }), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_with_its_line() {
+        let err = utf8("t.csv", b"email\na@example.org\n\xff\n".to_vec()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv:3: not UTF-8 text: export the list as \"CSV UTF-8\""
+        );
     }
 
     proptest::proptest! {

@@ -3,10 +3,13 @@
 //! crier, so no stage has to import another stage just for a helper.
 
 pub mod html;
+pub mod input;
+pub mod names;
 pub mod random;
 pub mod shutdown;
 pub mod time;
 pub mod yaml;
+pub mod yaml_guard;
 
 pub use html::escape_html;
 pub use time::in_zone;

@@ -291,6 +291,43 @@ fn the_answer_is_the_same_for_new_pending_confirmed_and_suppressed_addresses() {
     }
 }
 
+/// The form refuses what `Address::parse` refuses (an address literal, a domain of one
+/// label): the poster is asked to check the address, and nothing is stored or mailed. The
+/// answer depends on the text typed alone, never on who is stored (that answer is the same
+/// for everyone: see the test above).
+#[test]
+fn address_literals_and_single_label_domains_are_refused_and_never_mailed() {
+    let site = site(AUDIENCE);
+    let d = Daemon::start(&site);
+    let refused = [
+        "a@[127.0.0.1]",
+        "a@[IPv6:::1]",
+        "a@localhost",
+        "root@intranet",
+    ];
+    for address in refused {
+        let (status, _, body) = post(&d, "/subscribe", &format!("email={}", enc(address)));
+        assert_eq!(status, 400, "{address}");
+        assert!(
+            main_of(&body).contains("Please check your address"),
+            "{address}: {body}"
+        );
+    }
+    // The worker takes posts in order: once this one is mailed, the others are done.
+    let (status, _, body) = post(&d, "/subscribe", "email=normal%40example.org");
+    assert_eq!(status, 200);
+    assert!(main_of(&body).contains("Check your inbox"), "{body}");
+    let sent = wait_for(|| confirmations(site.path()), 1);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let all = confirmations(site.path());
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(sent[0].0, "normal@example.org");
+    for address in refused {
+        let stored = store(&site, &["subscribers", "list", "--address", address]);
+        assert_eq!(stored, "", "{address} is not stored");
+    }
+}
+
 #[test]
 fn a_thousand_scripted_posts_send_at_most_the_allowed_confirmations() {
     let site = site(
@@ -687,5 +724,8 @@ fn a_confirmation_replayed_after_leaving_changes_nothing_and_says_so() {
     );
     d.stop();
     let listed = store(&site, &["subscribers", "list"]);
-    assert!(listed.contains("members:unsubscribed"), "{listed}");
+    assert!(
+        listed.contains("no mail: unsubscribed from everything"),
+        "{listed}"
+    );
 }

@@ -7,6 +7,7 @@ mod architecture;
 
 mod audience;
 mod bounce_intake;
+mod bounded;
 mod bounces;
 mod browser;
 mod build;
@@ -19,6 +20,7 @@ mod daemon;
 mod daemon_faults;
 mod docs;
 mod email_content;
+mod erasure;
 mod feed_fixes;
 mod fuzz;
 mod hardening;

@@ -438,9 +438,11 @@ impl Run<'_, '_, '_> {
 /// them.
 fn outbox_stem(kind: SendKind, send_id: &str, delivery: &Delivery) -> String {
     let address = crate::output::address_file_name(delivery.address());
+    // Ids made before they were bounded may be too long for a name: bound them here too.
+    let send_id = crate::util::names::bounded(send_id);
     match kind {
         SendKind::Confirmation => {
-            let name = send_id.strip_prefix("confirm-").unwrap_or(send_id);
+            let name = send_id.strip_prefix("confirm-").unwrap_or(&send_id);
             format!("confirm/{name}-{address}")
         }
         SendKind::Preview => format!("preview/{send_id}-{address}"),

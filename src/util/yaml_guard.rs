@@ -1,5 +1,5 @@
-//! Checks on front-matter YAML that must happen before, or instead of, building values with
-//! serde_yaml: nesting depth (deep flow nesting parses in quadratic time), the number of
+//! Checks on untrusted YAML (front matter, `crier.yaml`, Jekyll's `_config.yml`) that must
+//! happen before, or instead of, building values with serde_yaml: nesting depth (deep flow nesting parses in quadratic time), the number of
 //! `*alias` uses, and the size of the document once aliases are expanded (serde_yaml bounds
 //! alias expansion by events, not bytes).
 //!
@@ -13,8 +13,32 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 
-use super::error::PostErrorKind;
-use super::limits::{Limits, YAML_NODE_COST};
+/// What one YAML value costs in an expanded-size budget ([`expands_beyond`]) besides its text.
+pub const YAML_NODE_COST: usize = 16;
+
+/// The limits [`scan`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanLimits {
+    /// Deepest nesting of lists and mappings.
+    pub max_depth: usize,
+    /// Most `*alias` uses.
+    pub max_aliases: usize,
+}
+
+/// Which limit a document went over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exceeded {
+    /// Lists and mappings nest deeper than this.
+    Depth {
+        /// The deepest nesting allowed.
+        limit: usize,
+    },
+    /// More `*alias` uses than this.
+    Aliases {
+        /// The most alias uses allowed.
+        limit: usize,
+    },
+}
 
 /// A problem found by [`scan`], at a 1-based line and column of the YAML text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,17 +47,17 @@ pub struct Found {
     pub line: usize,
     /// Column (1-based, in characters).
     pub column: usize,
-    /// The error.
-    pub kind: PostErrorKind,
+    /// The limit it went over.
+    pub kind: Exceeded,
 }
 
-/// Scans `yaml` for nesting deeper than `limits.max_yaml_depth` and more `*alias` uses than
-/// `limits.max_yaml_aliases`. Linear in the length of the text.
+/// Scans `yaml` for nesting deeper than `limits.max_depth` and more `*alias` uses than
+/// `limits.max_aliases`. Linear in the length of the text.
 ///
 /// One function on purpose: it is a single pass of a state machine whose state (open quote,
 /// flow depth, block-scalar indent, the stack of block indents, aliases seen) carries from
 /// character to character and line to line; split up, every piece would take all of it.
-pub fn scan(yaml: &str, limits: &Limits) -> Result<(), Found> {
+pub fn scan(yaml: &str, limits: ScanLimits) -> Result<(), Found> {
     let mut flow = 0usize;
     let mut block_depth = 0usize;
     let mut quote: Option<char> = None;
@@ -67,11 +91,11 @@ pub fn scan(yaml: &str, limits: &Limits) -> Result<(), Found> {
         let too_deep = |column: usize| Found {
             line: line_no,
             column,
-            kind: PostErrorKind::TooDeep {
-                limit: limits.max_yaml_depth,
+            kind: Exceeded::Depth {
+                limit: limits.max_depth,
             },
         };
-        if block_depth + flow > limits.max_yaml_depth {
+        if block_depth + flow > limits.max_depth {
             return Err(too_deep(i + 1));
         }
         // Whether a node may start here (so `'`, `"`, `[`, `*`, `|` are indicators, not text).
@@ -105,7 +129,7 @@ pub fn scan(yaml: &str, limits: &Limits) -> Result<(), Found> {
                 '"' | '\'' if at_start => quote = Some(c),
                 '[' | '{' if at_start || flow > 0 => {
                     flow += 1;
-                    if block_depth + flow > limits.max_yaml_depth {
+                    if block_depth + flow > limits.max_depth {
                         return Err(too_deep(i + 1));
                     }
                     at_start = true;
@@ -118,18 +142,18 @@ pub fn scan(yaml: &str, limits: &Limits) -> Result<(), Found> {
                 ':' if next_is_space || flow > 0 => at_start = true,
                 '-' | '?' if at_start && next_is_space && flow == 0 => {
                     block_depth += 1;
-                    if block_depth + flow > limits.max_yaml_depth {
+                    if block_depth + flow > limits.max_depth {
                         return Err(too_deep(i + 1));
                     }
                 }
                 '*' if at_start => {
                     aliases += 1;
-                    if aliases > limits.max_yaml_aliases {
+                    if aliases > limits.max_aliases {
                         return Err(Found {
                             line: line_no,
                             column: i + 1,
-                            kind: PostErrorKind::TooManyAliases {
-                                limit: limits.max_yaml_aliases,
+                            kind: Exceeded::Aliases {
+                                limit: limits.max_aliases,
                             },
                         });
                     }
@@ -154,6 +178,86 @@ pub fn scan(yaml: &str, limits: &Limits) -> Result<(), Found> {
             }
             i += 1;
         }
+    }
+    Ok(())
+}
+
+/// Every limit on one YAML document read whole (`crier.yaml`, Jekyll's `_config.yml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentLimits {
+    /// Largest text, in bytes.
+    pub max_bytes: usize,
+    /// Nesting and alias limits.
+    pub scan: ScanLimits,
+    /// Largest size once aliases are expanded (see [`expands_beyond`]).
+    pub max_expanded_bytes: usize,
+}
+
+/// Why a document was refused by [`check_document`], at a 1-based line and column. Its
+/// message completes a sentence that starts with the file's name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentProblem {
+    /// Too many bytes.
+    #[error("is {size} bytes, over the limit of {limit} bytes: is this really the file meant?")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Nested too deeply, or too many aliases, at a line and column.
+    #[error("{}", describe(.0.kind))]
+    Scan(Found),
+    /// Too large once aliases are expanded.
+    #[error("expands to more than {limit} bytes once its `*alias` references are replaced by their `&anchor` values (the limit): write the values out instead")]
+    Expansion {
+        /// The limit.
+        limit: usize,
+        /// The line of the first alias.
+        line: usize,
+    },
+}
+
+fn describe(kind: Exceeded) -> String {
+    match kind {
+        Exceeded::Depth { limit } => format!(
+            "nests lists and mappings more than {limit} levels deep (the limit): is a `[` or `{{` left unclosed?"
+        ),
+        Exceeded::Aliases { limit } => format!(
+            "uses more than {limit} `*alias` references (the limit): write the values out instead"
+        ),
+    }
+}
+
+impl DocumentProblem {
+    /// Where it was found: (line, column), 1-based.
+    pub fn position(&self) -> (usize, usize) {
+        match self {
+            DocumentProblem::TooLarge { .. } => (1, 1),
+            DocumentProblem::Scan(found) => (found.line, found.column),
+            DocumentProblem::Expansion { line, .. } => (*line, 1),
+        }
+    }
+}
+
+/// Checks a whole YAML document against `limits` before serde_yaml builds values from it.
+pub fn check_document(text: &str, limits: &DocumentLimits) -> Result<(), DocumentProblem> {
+    if text.len() > limits.max_bytes {
+        return Err(DocumentProblem::TooLarge {
+            size: text.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    scan(text, limits.scan).map_err(DocumentProblem::Scan)?;
+    if expands_beyond(text, limits.max_expanded_bytes) {
+        let line = text
+            .lines()
+            .position(|l| l.contains('*'))
+            .map_or(1, |i| i + 1);
+        return Err(DocumentProblem::Expansion {
+            limit: limits.max_expanded_bytes,
+            line,
+        });
     }
     Ok(())
 }
@@ -270,12 +374,17 @@ impl<'de> Visitor<'de> for Measure<'_> {
 mod tests {
     use super::*;
 
+    const LIMITS: ScanLimits = ScanLimits {
+        max_depth: 64,
+        max_aliases: 1_000,
+    };
+
     fn depth_error(yaml: &str) -> Option<(usize, usize)> {
-        match scan(yaml, &Limits::default()) {
+        match scan(yaml, LIMITS) {
             Err(Found {
                 line,
                 column,
-                kind: PostErrorKind::TooDeep { .. },
+                kind: Exceeded::Depth { .. },
             }) => Some((line, column)),
             Err(other) => panic!("unexpected {other:?}"),
             Ok(()) => None,
@@ -285,7 +394,7 @@ mod tests {
     #[test]
     fn ordinary_front_matter_passes() {
         let yaml = "title: It's [not] a list\ntags: [a, b, {c: [d]}]\ndescription: |\n  [[[[[ '\n  \"\nlist:\n  - a\n  - - b\n    - c\nquote: 'it''s' # [[[[\nurl: \"a\\\"[[[\"\n";
-        assert_eq!(scan(yaml, &Limits::default()), Ok(()));
+        assert_eq!(scan(yaml, LIMITS), Ok(()));
     }
 
     #[test]
@@ -316,11 +425,11 @@ mod tests {
     #[test]
     fn alias_uses_are_counted() {
         let yaml = format!("a: &x y\nb: [{}]\n", vec!["*x"; 1001].join(", "));
-        let err = scan(&yaml, &Limits::default()).unwrap_err();
+        let err = scan(&yaml, LIMITS).unwrap_err();
         assert_eq!(err.line, 2);
-        assert!(matches!(err.kind, PostErrorKind::TooManyAliases { .. }));
+        assert!(matches!(err.kind, Exceeded::Aliases { .. }));
         let yaml = format!("a: &x y\nb: [{}]\n", ["*x"; 10].join(", "));
-        assert_eq!(scan(&yaml, &Limits::default()), Ok(()));
+        assert_eq!(scan(&yaml, LIMITS), Ok(()));
     }
 
     #[test]
