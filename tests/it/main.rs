@@ -20,6 +20,7 @@ mod docs;
 mod email_content;
 mod feed_fixes;
 mod fuzz;
+mod hosting;
 mod hardening;
 mod hardening_props;
 mod http_headers;
