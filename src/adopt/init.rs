@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use url::Url;
 
 use super::jekyll::{self, quote, JekyllConfig};
+use super::pages;
 use crate::config::CONFIG_FILE;
 use crate::diagnostics::Diagnostic;
 
@@ -93,6 +94,9 @@ pub struct Options {
     pub force: bool,
     /// Today's date, for the starter site's sample post.
     pub today: NaiveDate,
+    /// Also write the GitHub Pages workflow (only the workflow when `crier.yaml` exists;
+    /// `force` then replaces the workflow, never `crier.yaml`).
+    pub github_pages: bool,
 }
 
 /// Which kind of site was set up.
@@ -102,6 +106,8 @@ pub enum Kind {
     Jekyll,
     /// A new starter site in an empty folder.
     Starter,
+    /// A site that already had `crier.yaml`: only the GitHub Pages workflow was written.
+    PagesWorkflow,
 }
 
 /// What `crier init` did, for the command to print. Paths are relative to the site folder.
@@ -132,6 +138,12 @@ pub enum InitError {
     /// Neither a Jekyll site nor an empty folder.
     #[error("{} is neither a Jekyll site (no _config.yml) nor an empty folder: run `crier init` at the top of a Jekyll site, or in an empty folder for a starter site", .0.display())]
     NotASite(PathBuf),
+    /// `--github-pages` outside a Jekyll site.
+    #[error("{} has no _config.yml: the GitHub Pages workflow builds a Jekyll site (run `crier init --github-pages` at the top of one)", .0.display())]
+    PagesNeedsJekyll(PathBuf),
+    /// The workflow exists and `force` was not given.
+    #[error("{} already exists: crier init does not overwrite it (pass --force to replace it)", .0.display())]
+    WorkflowExists(PathBuf),
     /// `_config.yml` is not valid YAML.
     #[error("cannot read {}: {why}", path.display())]
     JekyllConfig {
@@ -151,16 +163,28 @@ pub enum InitError {
 }
 
 /// Sets crier up in the folder `root`: a Jekyll site, or an empty (or missing) folder.
+/// With `github_pages`, also writes the GitHub Pages workflow; on a site that already has
+/// `crier.yaml`, writes only that.
 pub fn init(root: &Path, options: &Options) -> Result<Report, InitError> {
     let config_path = root.join(CONFIG_FILE);
-    if config_path.exists() && !options.force {
+    let workflow_only = options.github_pages && config_path.exists();
+    if options.github_pages {
+        pages::check(root, options.force)?;
+    } else if config_path.exists() && !options.force {
         return Err(InitError::ConfigExists(config_path));
     }
     let mut report = match jekyll::config_file(root) {
+        _ if workflow_only => new_writer(root, Kind::PagesWorkflow).report,
         Some(jekyll_config) => init_jekyll(root, &jekyll_config)?,
         None if is_empty(root) => init_starter(root, options.today)?,
         None => return Err(InitError::NotASite(root.to_path_buf())),
     };
+    if options.github_pages {
+        let mut w = Writer { root, report };
+        w.file(pages::WORKFLOW_PATH, pages::WORKFLOW, options.force)?;
+        w.report.notes.push(pages::SETTINGS_NOTE.into());
+        report = w.report;
+    }
     match crate::config::load(root) {
         Ok(config) => {
             for exposure in super::publish_check::exposures(&config) {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{print_diagnostics, Cli};
-use crate::adopt::init::{self, Kind, Options};
+use crate::adopt::init::{self, Kind, Options, Report};
 use crate::clock::Clock;
 
 /// The long `--help` text of `crier init`.
@@ -23,16 +23,27 @@ templates. It adds crier.yaml to `exclude:` in _config.yml and the private folde
 In an empty folder it writes a starter site: crier.yaml with example.com placeholders, a \
 sample post in posts/, templates and an empty subscriber list.
 
-It never overwrites an existing crier.yaml unless --force is given, nor any other file.
+With --github-pages it also writes .github/workflows/crier-pages.yml, a GitHub Actions \
+workflow that installs crier, runs `crier build` into the site, then builds the site with \
+Jekyll and deploys it to GitHub Pages (the workflow in crier's manual, docs/deploy/pages.yml). \
+In a Jekyll site that already has crier.yaml, it writes only the workflow.
+
+It never overwrites an existing crier.yaml unless --force is given, nor the workflow (with \
+--github-pages, --force replaces the workflow and never crier.yaml), nor any other file.
 
 Exit codes: 0 done, 1 refused or failed, 2 bad usage.";
 
 /// Options of `crier init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Replace an existing crier.yaml (other existing files are always kept).
+    /// Replace an existing crier.yaml (other existing files are always kept); with
+    /// --github-pages, replace an existing workflow instead.
     #[arg(long)]
     pub force: bool,
+    /// Also write .github/workflows/crier-pages.yml, the GitHub Pages workflow that runs
+    /// `crier build` before Jekyll (only the workflow when crier.yaml exists).
+    #[arg(long)]
+    pub github_pages: bool,
 }
 
 /// Runs `crier init` and prints what it did.
@@ -40,6 +51,7 @@ pub fn run(cli: &Cli, args: &InitArgs, clock: &Clock) -> anyhow::Result<ExitCode
     let options = Options {
         force: args.force,
         today: clock.now().date_naive(),
+        github_pages: args.github_pages,
     };
     let report = match init::init(&cli.site, &options) {
         Ok(report) => report,
@@ -48,14 +60,27 @@ pub fn run(cli: &Cli, args: &InitArgs, clock: &Clock) -> anyhow::Result<ExitCode
             return Ok(ExitCode::FAILURE);
         }
     };
-    let mut out = std::io::stdout().lock();
+    print_report(&mut std::io::stdout().lock(), &cli.site, &report)
+}
+
+/// What `crier init` did, what to know and what to do next; the exit code.
+fn print_report(
+    out: &mut impl Write,
+    site: &std::path::Path,
+    report: &Report,
+) -> anyhow::Result<ExitCode> {
     match report.kind {
         Kind::Jekyll => writeln!(
             out,
             "set crier up in the Jekyll site {} (from _config.yml):",
-            cli.site.display()
+            site.display()
         )?,
-        Kind::Starter => writeln!(out, "wrote a starter site in {}:", cli.site.display())?,
+        Kind::Starter => writeln!(out, "wrote a starter site in {}:", site.display())?,
+        Kind::PagesWorkflow => writeln!(
+            out,
+            "wrote the GitHub Pages workflow for {} (its crier.yaml is kept):",
+            site.display()
+        )?,
     }
     for path in &report.created {
         writeln!(out, "  created {}", path.display())?;
@@ -66,22 +91,28 @@ pub fn run(cli: &Cli, args: &InitArgs, clock: &Clock) -> anyhow::Result<ExitCode
     for path in &report.kept {
         writeln!(out, "  kept    {} (it already existed)", path.display())?;
     }
-    writeln!(
-        out,
-        "subscriber lists go in {}/: one CSV file per list (members.csv is the list `members`), with a header row `email,name`",
-        report.subscribers_dir.display()
-    )?;
+    if report.kind != Kind::PagesWorkflow {
+        writeln!(
+            out,
+            "subscriber lists go in {}/: one CSV file per list (members.csv is the list `members`), with a header row `email,name`",
+            report.subscribers_dir.display()
+        )?;
+    }
     for note in &report.notes {
         writeln!(out, "note: {note}")?;
     }
     if !report.problems.is_empty() {
-        print_diagnostics(&mut out, &report.problems)?;
+        print_diagnostics(out, &report.problems)?;
         writeln!(out, "crier.yaml needs editing before `crier check` passes")?;
         return Ok(ExitCode::FAILURE);
     }
-    writeln!(
-        out,
-        "next: review crier.yaml, then run `crier check` and `crier build`"
-    )?;
+    if report.kind == Kind::PagesWorkflow {
+        writeln!(out, "next: commit the workflow and push")?;
+    } else {
+        writeln!(
+            out,
+            "next: review crier.yaml, then run `crier check` and `crier build`"
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -23,6 +23,7 @@ mod email_content;
 mod erasure;
 mod feed_fixes;
 mod fuzz;
+mod hosting;
 mod hardening;
 mod hardening_props;
 mod http_headers;
