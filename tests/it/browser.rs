@@ -30,7 +30,7 @@ pub(crate) fn browser_available() -> bool {
     if std::env::var("CRIER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
         panic!("CRIER_REQUIRE_BROWSER=1 but chromium ({chromium}) or python3 websocket-client ({driver}) is missing");
     }
-    eprintln!("skipping: chromium or python3 websocket-client not found");
+    crate::common::skipped("chromium or python3 websocket-client not found");
     false
 }
 

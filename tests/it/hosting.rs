@@ -4,7 +4,6 @@
 //! checked by `systemd-analyze verify`, the GitHub Pages workflow `crier init --github-pages`
 //! writes, the nginx example's headers, and the page showing each file as it is.
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -38,8 +37,9 @@ fn tool_here(present: bool, test: &str, require: &str, install: &str) -> bool {
     if std::env::var(require).is_ok_and(|v| v == "1") {
         panic!("{require}=1 but {test} cannot run: {install}");
     }
-    let note = format!("SKIPPED {test}: {install} (set {require}=1 to make this a failure)\n");
-    let _ = std::io::stderr().write_all(note.as_bytes());
+    crate::common::skipped(&format!(
+        "{test}: {install} (set {require}=1 to make this a failure)"
+    ));
     false
 }
 

@@ -190,12 +190,10 @@ fn jekyll_feed_ids_and_paths_for_fixture_posts() {
 }
 
 #[test]
+#[ignore = "needs ../shared/reference (real Jekyll posts, not in the repository): cargo test -- --ignored"]
 fn jekyll_feed_ids_for_the_reference_posts_when_available() {
     let reference = crate::common::repo().join("../shared/reference");
-    if !reference.join("posts").is_dir() {
-        eprintln!("skipping: {} not present", reference.display());
-        return;
-    }
+    crate::common::require_reference(&reference);
     let site = TempSite::with_config(&format!(
         "site:\n  title: Reference\n  url: https://www.oicheryl.com\n  author: oicheryl\n\
          posts_dir: {}\npermalink: pretty\n{JEKYLL_FEED}",
@@ -241,7 +239,7 @@ fn atom_ids_and_links(path: &Path) -> Vec<(String, String)> {
 #[test]
 fn jekyll_feed_ids_links_and_paths_equal_a_real_jekyll_feed_build() {
     if !crate::common::jekyll_available() {
-        eprintln!("skipping: jekyll with jekyll-feed is not installed");
+        crate::common::skipped("jekyll with jekyll-feed is not installed");
         return;
     }
     let site = TempSite::with_config(
@@ -312,14 +310,12 @@ fn jekyll_feed_ids_links_and_paths_equal_a_real_jekyll_feed_build() {
 /// private file of crier's, every feed parses, and every link in crier's feeds is a page Jekyll
 /// wrote.
 #[test]
+#[ignore = "needs ../shared/reference (real Jekyll posts, not in the repository): cargo test -- --ignored"]
 fn the_reference_blog_adopted_with_init_builds_with_jekyll_and_links_match() {
     let reference = crate::common::repo().join("../shared/reference");
-    if !reference.join("jekyll_config.yml").is_file() {
-        eprintln!("skipping: no reference blog at {}", reference.display());
-        return;
-    }
+    crate::common::require_reference(&reference);
     if !crate::common::jekyll_available() {
-        eprintln!("skipping: jekyll is not installed");
+        crate::common::skipped("jekyll is not installed");
         return;
     }
     let site = TempSite::with_config("");

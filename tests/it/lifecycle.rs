@@ -157,7 +157,7 @@ fn parse_python(ics: &str) -> Option<Parsed> {
         if std::env::var("CRIER_REQUIRE_PYTHON").is_ok_and(|v| v == "1") {
             panic!("CRIER_REQUIRE_PYTHON=1 but `{python} -c 'import icalendar'` fails: run `python3 -m pip install icalendar`");
         }
-        eprintln!("skipping the Python icalendar checks: python3 with icalendar not found");
+        crate::common::skipped("the Python icalendar checks: python3 with icalendar not found");
         return None;
     }
     let mut child = std::process::Command::new(&python)

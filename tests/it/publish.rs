@@ -168,7 +168,7 @@ fn git(dir: &Path, args: &[&str]) -> bool {
 fn subscriber_lists_tracked_by_git_are_a_warning() {
     let site = TempSite::example();
     if !git(site.path(), &["init", "-q"]) {
-        eprintln!("skipping: git is not available");
+        crate::common::skipped("git is not available");
         return;
     }
     let (code, stdout) = check(&site);
@@ -205,7 +205,7 @@ fn subscriber_lists_tracked_by_git_are_a_warning() {
 #[test]
 fn the_rule_matches_a_real_jekyll_build() {
     if !crate::common::jekyll_available() {
-        eprintln!("skipping: jekyll is not installed");
+        crate::common::skipped("jekyll is not installed");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

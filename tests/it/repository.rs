@@ -45,7 +45,7 @@ fn tracked() -> Option<Vec<String>> {
 #[test]
 fn nothing_generated_is_tracked() {
     let Some(files) = tracked() else {
-        eprintln!("skipping: not a git checkout");
+        crate::common::skipped("not a git checkout");
         return;
     };
     assert!(!files.is_empty());

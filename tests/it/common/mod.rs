@@ -173,7 +173,7 @@ pub fn feedparser_python() -> Option<String> {
     } else if std::env::var("CRIER_REQUIRE_PYTHON").is_ok_and(|v| v == "1") {
         panic!("CRIER_REQUIRE_PYTHON=1 but `{python} -c 'import feedparser'` fails: run `python3 -m pip install feedparser`");
     } else {
-        eprintln!("skipping feedparser checks: python3 with feedparser not found");
+        crate::common::skipped("the feedparser checks: python3 with feedparser not found");
         None
     }
 }
@@ -194,4 +194,24 @@ pub fn jekyll_available() -> bool {
         panic!("CRIER_REQUIRE_JEKYLL=1 but jekyll or jekyll-feed is missing: apt-get install jekyll ruby-jekyll-feed");
     }
     ok
+}
+
+/// Stops a test that needs `../shared/reference` (real Jekyll posts kept beside the repository,
+/// never in it) when it is not there. Those tests are `#[ignore]`d, so `cargo test` lists them
+/// as ignored with the reason; asked for with `--ignored`, a missing folder is a failure.
+pub fn require_reference(reference: &Path) {
+    assert!(
+        reference.exists(),
+        "this test needs {} (real Jekyll posts, not part of the repository); without it, run `cargo test` without --ignored",
+        reference.display()
+    );
+}
+
+/// Says that a check was skipped, where the person running the tests sees it: straight to the
+/// terminal (libtest captures `eprintln!`, so a skip note would vanish on success), naming the
+/// test. In CI every tool is required (the `CRIER_REQUIRE_*` variables), so nothing skips there.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED in {test}: {what}");
 }

@@ -25,7 +25,7 @@ impl SmtpServer {
             if std::env::var("CRIER_REQUIRE_PYTHON").is_ok_and(|v| v == "1") {
                 panic!("CRIER_REQUIRE_PYTHON=1 but aiosmtpd is missing: python3 -m pip install aiosmtpd");
             }
-            eprintln!("skipping: python3 with aiosmtpd not found");
+            crate::common::skipped("python3 with aiosmtpd not found");
             return None;
         }
         let mut child = Command::new(python)
