@@ -30,7 +30,7 @@ pub use store::StoreAudience;
 use types::{to_json, Json};
 pub use types::{
     Counts, Delivery, EventSummary, SendKind, SendRow, SendStatus, SendSummary, Status,
-    Suppression, SuppressionReason,
+    Suppression, SuppressionReason, NOT_COMPOSED,
 };
 
 use crate::subscribers::Subscriber;
@@ -709,6 +709,17 @@ impl Ledger {
             }
         }
         Ok(counts)
+    }
+
+    /// Failed deliveries whose message could not be composed (see [`NOT_COMPOSED`]).
+    pub fn not_composed(&self, send_id: &str) -> Result<i64, LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM deliveries WHERE digest_id = ?1 AND status = 'failed' AND substr(last_reply, 1, ?3) = ?2",
+                params![send_id, NOT_COMPOSED, NOT_COMPOSED.len() as i64],
+                |r| r.get(0),
+            )
+            .map_err(self.fail("count failures to compose"))
     }
 
     /// Failed deliveries with their replies.

@@ -280,3 +280,8 @@ mod tests {
         assert_eq!(post.post.as_deref(), Some("hello"));
     }
 }
+
+/// How the reply of a delivery that failed before reaching any server begins: its message
+/// could not be composed (a template or data mistake, never the address's fault), so it is
+/// left out of bounce rates.
+pub const NOT_COMPOSED: &str = "cannot compose: ";

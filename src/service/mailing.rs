@@ -290,6 +290,7 @@ impl Mailer {
         let mut ledger = self.trusted_ledger(true)?.ok_or_else(no_ledger)?;
         let plan = plan::plan(&self.site, Some(&ledger), request, at, skip_invalid)?;
         let kit = Kit::load(self.settings(), &config.limits, true)?;
+        self.compose_first(&plan, &kit, &ledger)?;
         let transport = self.transport()?;
         let frozen = freeze::freeze(&plan, &mut ledger, &self.clock)?;
         Ok(Prepared {
@@ -301,6 +302,25 @@ impl Mailer {
             plan,
             frozen,
         })
+    }
+
+    /// Composes the first recipient's message before anything is frozen: a template mistake
+    /// (that `crier check` would have shown) then stops the send with one error, instead of
+    /// freezing it and failing every recipient with the same message.
+    fn compose_first(&self, plan: &Plan, kit: &Kit, ledger: &Ledger) -> Result<(), MailError> {
+        let mut first = None;
+        plan.audience.walk(Some(ledger), |entry| {
+            if let (None, Entry::Recipient(sub)) = (&first, entry) {
+                first = Some(sub);
+            }
+            Ok::<(), MailError>(())
+        })?;
+        let Some(sub) = first else {
+            return Ok(());
+        };
+        let mut composer = kit.composer(self.settings(), plan.outgoing.clone(), plan.at);
+        composer.compose(&sub).map_err(MailError::Compose)?;
+        Ok(())
     }
 
     /// Takes the send lease (waiting for it, or not).
@@ -614,6 +634,7 @@ impl Mailer {
             return Ok(None);
         }
         let kit = Kit::load(self.settings(), &config.limits, true)?;
+        self.compose_first(&plan, &kit, &ledger)?;
         let transport = self.transport()?;
         Ok(Some(Prepared {
             mailer: self,

@@ -39,7 +39,7 @@ pub struct SendReport {
     pub bounces: BounceCounts,
     /// Its recipients who unsubscribed (from everything) since it was sent.
     pub unsubscribed: i64,
-    /// (hard + soft bounces + failures) / sent-or-failed.
+    /// (hard + soft bounces + refusals) / sent-or-refused (failures to compose left out).
     pub bounce_rate: f64,
     /// complaints / sent.
     pub complaint_rate: f64,
@@ -60,8 +60,10 @@ fn report(ledger: &Ledger, row: SendRow) -> Result<SendReport, LedgerError> {
     let counts = ledger.counts(&row.id)?;
     let bounces = ledger.bounce_counts(&row.id)?;
     let unsubscribed = ledger.unsubscribed_since(&row.id)?;
-    let attempted = (counts.sent + counts.failed).max(1) as f64;
-    let bounced = bounces.hard + bounces.soft + counts.failed;
+    // A message that could not be composed never reached a server: not a bounce.
+    let refused = counts.failed - ledger.not_composed(&row.id)?;
+    let attempted = (counts.sent + refused).max(1) as f64;
+    let bounced = bounces.hard + bounces.soft + refused;
     let bounce_rate = bounced as f64 / attempted;
     let complaint_rate = bounces.complaints as f64 / counts.sent.max(1) as f64;
     let mut warnings = Vec::new();

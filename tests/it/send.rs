@@ -635,3 +635,61 @@ fn a_post_is_sent_once_unless_again_is_given() {
         .count();
     assert_eq!(outbox, 2, "two sends of the post");
 }
+
+/// A template mistake stops a real send before anything is frozen, with one error (not one per
+/// recipient); once fixed, the next send reaches everyone.
+#[test]
+fn a_template_mistake_stops_the_send_before_anything_is_frozen() {
+    let site = TempSite::example();
+    let path = site.path().join("templates/digest.txt.hbs");
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, good.replacen("{{site.title}}", "{{site.titel}}", 1)).unwrap();
+    let out = site.crier(&["send"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("site.titel").count(), 1, "{stderr}");
+    assert!(stderr.contains("digest.txt.hbs:1:1"), "{stderr}");
+    assert!(!site.path().join("outbox").exists(), "nothing was sent");
+    let status = site.crier(&["status"]).output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("nothing sent yet"),
+        "nothing was frozen: {status}"
+    );
+
+    std::fs::write(&path, good).unwrap();
+    let out = site.crier(&["send"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = site.crier(&["status"]).output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains(" 0 failed"), "{status}");
+}
+
+/// A message that could not be composed for one recipient (a mistake in a branch only some
+/// recipients take) fails that recipient, and is no bounce: the rate counts only what
+/// servers refused.
+#[test]
+fn a_message_that_cannot_be_composed_is_not_counted_as_a_bounce() {
+    let site = TempSite::example();
+    let path = site.path().join("templates/digest.txt.hbs");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Those without a company take the broken branch; `check`'s sample recipient has one.
+    let broken =
+        format!("{{{{#unless subscriber.company}}}}{{{{subscriber.nope}}}}{{{{/unless}}}}{text}");
+    std::fs::write(&path, broken).unwrap();
+    let out = site.crier(&["send"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let status = site.crier(&["status"]).output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("failed") && !status.contains(" 0 failed"),
+        "some recipients failed: {status}\n{stdout}\n{stderr}"
+    );
+    assert!(status.contains("bounce rate 0.0%"), "{status}");
+    assert!(!status.contains("bounced: above 5%"), "{status}");
+}

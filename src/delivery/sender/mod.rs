@@ -19,7 +19,9 @@ use tokio::time::Instant;
 use super::transport::{Outbound, SendError, Transport};
 use crate::clock::Clock;
 use crate::email::Composer;
-use crate::ledger::{Delivery, Ledger, LedgerError, SendKind, Status, SuppressionReason};
+use crate::ledger::{
+    Delivery, Ledger, LedgerError, SendKind, Status, SuppressionReason, NOT_COMPOSED,
+};
 pub use retry::{Next, RetryPolicy};
 
 /// Knobs for one delivery run.
@@ -347,7 +349,7 @@ impl Run<'_, '_, '_> {
                     starting.push((job, message.bytes, from));
                 }
                 Err(problem) => {
-                    let error = SendError::permanent(format!("cannot compose: {problem}"));
+                    let error = SendError::permanent(format!("{NOT_COMPOSED}{problem}"));
                     let id = self.with.send_id;
                     let ledger = self.with.ledger;
                     ledger.mark(
