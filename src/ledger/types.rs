@@ -249,6 +249,11 @@ pub(super) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
+/// How the reply of a delivery that failed before reaching any server begins: its message
+/// could not be composed (a template or data mistake, never the address's fault), so it is
+/// left out of bounce rates.
+pub const NOT_COMPOSED: &str = "cannot compose: ";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,8 +285,3 @@ mod tests {
         assert_eq!(post.post.as_deref(), Some("hello"));
     }
 }
-
-/// How the reply of a delivery that failed before reaching any server begins: its message
-/// could not be composed (a template or data mistake, never the address's fault), so it is
-/// left out of bounce rates.
-pub const NOT_COMPOSED: &str = "cannot compose: ";
