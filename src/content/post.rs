@@ -453,7 +453,7 @@ fn strip_forbidden_values(
 ) {
     fn strip_value(value: &mut Value, removed: &mut Vec<char>) {
         match value {
-            Value::String(s) if s.contains(xml_chars::is_forbidden) => {
+            Value::String(s) if xml_chars::any_forbidden(s) => {
                 removed.extend(s.chars().filter(|c| xml_chars::is_forbidden(*c)));
                 *s = xml_chars::strip(s).into_owned();
             }

@@ -92,6 +92,14 @@ impl<'a> Members<'a> {
         request: MemberRequest,
         now: DateTime<Utc>,
     ) -> Result<(Recorded, Option<(Saved, Preferences)>), MembersError> {
+        // A site whose ledger was never made makes it now, before the journal holds anything:
+        // a journal with entries is evidence of history, and would make a new ledger wait for
+        // the organiser forever.
+        if !self.place.db.exists() {
+            if let Err(err) = Ledger::open(&self.place) {
+                tracing::warn!(%err, "cannot create the ledger for a member's request");
+            }
+        }
         let entry = match self.journal.append(now, address.as_str(), request.clone()) {
             Ok(entry) => entry,
             Err(err) => {
@@ -296,8 +304,7 @@ mod tests {
     #[test]
     fn erasure_forgets_the_persons_journaled_requests_and_keeps_others() {
         let (_dir, config) = site();
-        // Members only have links once the site has mailed them, so the ledger exists.
-        drop(Ledger::open(&Place::of(&config)).unwrap());
+        // No ledger yet: the first request makes it rather than waiting in the journal.
         let members = Members::new(&config);
         let now: DateTime<Utc> = "2026-11-20T10:00:00Z".parse().unwrap();
         let gone = Address::parse("Gone@Example.org").unwrap();

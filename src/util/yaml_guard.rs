@@ -64,6 +64,8 @@ pub fn scan(yaml: &str, limits: ScanLimits) -> Result<(), Found> {
     let mut block_scalar: Option<usize> = None;
     let mut indents: Vec<usize> = Vec::new();
     let mut aliases = 0usize;
+    // One buffer for every line's characters (a post's front matter has dozens of lines).
+    let mut chars: Vec<char> = Vec::new();
 
     for (index, line) in yaml.lines().enumerate() {
         let line_no = index + 1;
@@ -75,7 +77,8 @@ pub fn scan(yaml: &str, limits: ScanLimits) -> Result<(), Found> {
             }
             block_scalar = None;
         }
-        let chars: Vec<char> = line.chars().collect();
+        chars.clear();
+        chars.extend(line.chars());
         let mut i = chars.iter().take_while(|c| **c == ' ').count();
         if quote.is_none() && flow == 0 {
             let trimmed = content.trim();
@@ -268,6 +271,18 @@ pub fn check_document(text: &str, limits: &DocumentLimits) -> Result<(), Documen
 /// Malformed YAML is not this function's business: it returns `false` and lets the real parse
 /// report it.
 pub fn expands_beyond(yaml: &str, limit: usize) -> bool {
+    // Without an alias nothing is repeated: a value takes at least one byte of text (with
+    // room to spare, two values per byte), so the budget bounds the expanded size from the
+    // text's length alone, and the usual front matter is never parsed twice.
+    let bound = (yaml.len() + 1).saturating_mul(2 * (YAML_NODE_COST + 1));
+    if !yaml.contains('*') && bound <= limit {
+        return false;
+    }
+    walk_exceeds(yaml, limit)
+}
+
+/// Whether walking `yaml`'s events spends more than `limit` (see [`expands_beyond`]).
+fn walk_exceeds(yaml: &str, limit: usize) -> bool {
     let budget = Budget {
         left: Cell::new(limit),
         exceeded: Cell::new(false),
@@ -451,5 +466,22 @@ mod tests {
         assert!(!expands_beyond(&yaml, 16 * 1024 * 1024));
         assert!(!expands_beyond("title: x\ntags: !t [a]\n", 1024));
         assert!(!expands_beyond("title: [unclosed\n", 1024));
+        // Without aliases, only a budget smaller than the text's own bound needs the walk.
+        let flat = "[".to_owned() + &"[],".repeat(300) + "]";
+        assert!(expands_beyond(&flat, 300 * YAML_NODE_COST));
+        assert!(!expands_beyond(
+            &flat,
+            2 * flat.len() * (YAML_NODE_COST + 1)
+        ));
+    }
+
+    proptest::proptest! {
+        /// The shortcut for text without aliases is sound: such text never spends more than
+        /// its bound when walked.
+        #[test]
+        fn text_without_aliases_stays_within_its_bound(s in "[-\\[\\]{}:, \n#a'\"|>!&?]{0,200}") {
+            let bound = (s.len() + 1) * 2 * (YAML_NODE_COST + 1);
+            proptest::prop_assert!(!walk_exceeds(&s, bound));
+        }
     }
 }
