@@ -45,7 +45,8 @@ Exit codes: 0 done, 1 refused or failed, 2 bad usage.";
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Replace an existing crier.yaml (other existing files are always kept); with
-    /// --github-pages, replace an existing workflow instead.
+    /// --github-pages, replace an existing workflow instead; with --replace-jekyll-feed, let
+    /// crier's build replace feed files at its names that crier did not write.
     #[arg(long)]
     pub force: bool,
     /// Also write .github/workflows/crier-pages.yml, the GitHub Pages workflow that runs
