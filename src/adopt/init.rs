@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use url::Url;
 
 use super::jekyll::{self, quote, JekyllConfig};
+use super::jekyll_feed::{self, Plan};
 use super::pages;
 use crate::config::CONFIG_FILE;
 use crate::diagnostics::Diagnostic;
@@ -97,6 +98,10 @@ pub struct Options {
     /// Also write the GitHub Pages workflow (only the workflow when `crier.yaml` exists;
     /// `force` then replaces the workflow, never `crier.yaml`).
     pub github_pages: bool,
+    /// Have crier take over jekyll-feed's `feed.xml` and `feed/by_tag/` (see
+    /// [`jekyll_feed`]). When `crier.yaml` exists, only its `feeds:` keys are edited; `force`
+    /// then lets crier's build replace feed files of those names that crier did not write.
+    pub replace_jekyll_feed: bool,
 }
 
 /// Which kind of site was set up.
@@ -108,6 +113,9 @@ pub enum Kind {
     Starter,
     /// A site that already had `crier.yaml`: only the GitHub Pages workflow was written.
     PagesWorkflow,
+    /// A Jekyll site that already had `crier.yaml`: its `feeds:` keys now take over
+    /// jekyll-feed's URLs (and the workflow was written, if asked for).
+    FeedsTakenOver,
 }
 
 /// What `crier init` did, for the command to print. Paths are relative to the site folder.
@@ -141,6 +149,31 @@ pub enum InitError {
     /// `--github-pages` outside a Jekyll site.
     #[error("{} has no _config.yml: the GitHub Pages workflow builds a Jekyll site (run `crier init --github-pages` at the top of one)", .0.display())]
     PagesNeedsJekyll(PathBuf),
+    /// `--replace-jekyll-feed` outside a Jekyll site.
+    #[error("{} has no _config.yml: --replace-jekyll-feed takes over the feed.xml of a Jekyll site that uses jekyll-feed (run it at the top of one)", .0.display())]
+    TakeOverNeedsJekyll(PathBuf),
+    /// `--replace-jekyll-feed` on a site that does not use jekyll-feed.
+    #[error("{} does not use jekyll-feed (it is not in `plugins:` or `gems:`, and the Gemfile has no `gem \"jekyll-feed\"`): there is nothing to replace; run `crier init` without --replace-jekyll-feed", .0.display())]
+    NoJekyllFeed(PathBuf),
+    /// Files at the names crier's build writes exist, and crier did not write them.
+    #[error("{}: crier did not write {}, and `crier build` would replace {} with its feeds; move {} away, or pass --force to let crier replace {}", list(.0), if .0.len() == 1 { "this file" } else { "these files" }, them(.0), them(.0), them(.0))]
+    ForeignFeedFiles(Vec<PathBuf>),
+    /// The existing `crier.yaml` has problems, so its feeds cannot be switched safely.
+    #[error("{} has problems (the first: {why}): fix them (`crier check` lists them all), then run `crier init --replace-jekyll-feed` again", path.display())]
+    CrierConfig {
+        /// `crier.yaml`.
+        path: PathBuf,
+        /// The first problem.
+        why: String,
+    },
+    /// The `feeds:` section of `crier.yaml` has a shape that is not edited safely.
+    #[error("{}: its `feeds:` section has a shape crier does not edit (a one-line mapping or a value over several lines); set these keys in it by hand:\n{keys}", path.display())]
+    FeedsNotEditable {
+        /// `crier.yaml`.
+        path: PathBuf,
+        /// The keys to set, as YAML lines.
+        keys: String,
+    },
     /// The workflow exists and `force` was not given.
     #[error("{} already exists: crier init does not overwrite it (pass --force to replace it)", .0.display())]
     WorkflowExists(PathBuf),
@@ -162,20 +195,43 @@ pub enum InitError {
     },
 }
 
+/// The paths of a list of files, for a message.
+fn list(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    names.join(", ")
+}
+
+fn them(paths: &[PathBuf]) -> &'static str {
+    if paths.len() == 1 {
+        "it"
+    } else {
+        "them"
+    }
+}
+
 /// Sets crier up in the folder `root`: a Jekyll site, or an empty (or missing) folder.
-/// With `github_pages`, also writes the GitHub Pages workflow; on a site that already has
-/// `crier.yaml`, writes only that.
+/// With `github_pages`, also writes the GitHub Pages workflow; with `replace_jekyll_feed`,
+/// has crier take over jekyll-feed's URLs. On a site that already has `crier.yaml`, those two
+/// write only the workflow and edit only the `feeds:` keys. Every refusal comes before
+/// anything is written.
 pub fn init(root: &Path, options: &Options) -> Result<Report, InitError> {
     let config_path = root.join(CONFIG_FILE);
-    let workflow_only = options.github_pages && config_path.exists();
+    let keep_config = config_path.exists() && (options.github_pages || options.replace_jekyll_feed);
+    if options.replace_jekyll_feed {
+        check_takeover(root, options.force)?;
+    }
     if options.github_pages {
         pages::check(root, options.force)?;
-    } else if config_path.exists() && !options.force {
+    }
+    if config_path.exists() && !keep_config && !options.force {
         return Err(InitError::ConfigExists(config_path));
     }
     let mut report = match jekyll::config_file(root) {
-        _ if workflow_only => new_writer(root, Kind::PagesWorkflow).report,
-        Some(jekyll_config) => init_jekyll(root, &jekyll_config)?,
+        Some(file) if keep_config && options.replace_jekyll_feed => {
+            take_over_existing(root, &file)?
+        }
+        _ if keep_config => new_writer(root, Kind::PagesWorkflow).report,
+        Some(file) => init_jekyll(root, &file, options.replace_jekyll_feed)?,
         None if is_empty(root) => init_starter(root, options.today)?,
         None => return Err(InitError::NotASite(root.to_path_buf())),
     };
@@ -315,6 +371,94 @@ impl Writer<'_> {
     }
 }
 
+impl Writer<'_> {
+    /// Adds `crier.yaml` to `exclude:` in `_config.yml` (whose text is `text`) when Jekyll
+    /// would publish it, or says how to.
+    fn exclude_config(
+        &mut self,
+        text: &str,
+        config_file: &Path,
+        jc: &JekyllConfig,
+    ) -> Result<(), InitError> {
+        if jc.rules.publishes(Path::new(CONFIG_FILE), false).is_none() {
+            return Ok(());
+        }
+        let config_name = PathBuf::from(config_file.file_name().unwrap_or_default());
+        match jekyll::add_exclude(text, CONFIG_FILE) {
+            Some(edited) => {
+                std::fs::write(config_file, edited).map_err(self.io(&config_name))?;
+                self.report.edited.push((
+                    config_name,
+                    format!("added {CONFIG_FILE} to `exclude:`, so Jekyll does not publish it"),
+                ));
+            }
+            None => self.report.notes.push(format!(
+                "add {CONFIG_FILE} to `exclude:` in {}: its `exclude:` has a shape crier does not edit, and Jekyll would publish crier's config",
+                config_name.display()
+            )),
+        }
+        Ok(())
+    }
+}
+
+/// `--replace-jekyll-feed` on a site that has `crier.yaml`: only its `feeds:` keys are
+/// edited (every other byte is kept), and `crier.yaml` excluded from Jekyll's build.
+fn take_over_existing(root: &Path, config_file: &Path) -> Result<Report, InitError> {
+    let (jekyll_text, jc) = read_jekyll(config_file)?;
+    let path = root.join(CONFIG_FILE);
+    let config = crate::config::load(root).map_err(|problems| InitError::CrierConfig {
+        path: path.clone(),
+        why: problems
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    })?;
+    let keys = jekyll_feed::takeover_keys(&jc.rules.source, &config.site.home_url());
+    let text = std::fs::read_to_string(&path).map_err(|source| InitError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let edited =
+        jekyll_feed::edit_feeds(&text, &keys).ok_or_else(|| InitError::FeedsNotEditable {
+            path: path.clone(),
+            keys: keys
+                .iter()
+                .map(|k| format!("  {}: {}", k.name, k.value))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        })?;
+    let mut w = new_writer(root, Kind::FeedsTakenOver);
+    if edited == text {
+        w.report.notes.push(format!(
+            "{CONFIG_FILE}'s `feeds:` already take over jekyll-feed's URLs"
+        ));
+    } else {
+        std::fs::write(&path, &edited).map_err(w.io(Path::new(CONFIG_FILE)))?;
+        w.report.edited.push((
+            PathBuf::from(CONFIG_FILE),
+            "`feeds:` take over jekyll-feed's URLs (output_dir, url, ids, paths)".into(),
+        ));
+    }
+    let source_dir = root.join(&jc.rules.source);
+    let old = &config.feeds.output_dir;
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let moved = !absolute(old)
+        .components()
+        .eq(absolute(&source_dir).components());
+    if moved && old.is_dir() {
+        w.report.notes.push(format!(
+            "crier no longer writes into {}/ (published at {}): readers subscribed there stop getting new posts; delete it, or keep it only with redirects to the new URLs",
+            old.strip_prefix(root).unwrap_or(old).display(),
+            config.feeds.url
+        ));
+    }
+    w.exclude_config(&jekyll_text, config_file, &jc)?;
+    w.report
+        .notes
+        .extend(jekyll_feed::takeover_notes(&jc, &source_dir));
+    Ok(w.report)
+}
+
 fn new_writer(root: &Path, kind: Kind) -> Writer<'_> {
     Writer {
         root,
@@ -330,7 +474,8 @@ fn new_writer(root: &Path, kind: Kind) -> Writer<'_> {
     }
 }
 
-fn init_jekyll(root: &Path, config_file: &Path) -> Result<Report, InitError> {
+/// `_config.yml`'s text and the keys crier reads from it.
+fn read_jekyll(config_file: &Path) -> Result<(String, JekyllConfig), InitError> {
     let read_error = |why: String| InitError::JekyllConfig {
         path: config_file.to_path_buf(),
         why,
@@ -345,25 +490,44 @@ fn init_jekyll(root: &Path, config_file: &Path) -> Result<Report, InitError> {
     })?;
     let jc = JekyllConfig::parse(&text)
         .map_err(|e| read_error(crate::config::strip_location(&e.to_string())))?;
+    Ok((text, jc))
+}
+
+/// Refuses `--replace-jekyll-feed` where it cannot work: outside a Jekyll site, on a site
+/// without jekyll-feed, or (without `force`) where the source holds feed files that crier's
+/// build would replace.
+fn check_takeover(root: &Path, force: bool) -> Result<(), InitError> {
+    let Some(file) = jekyll::config_file(root) else {
+        return Err(InitError::TakeOverNeedsJekyll(root.to_path_buf()));
+    };
+    let (_, jc) = read_jekyll(&file)?;
+    if jekyll_feed::declared(root, &jc).is_none() {
+        return Err(InitError::NoJekyllFeed(root.to_path_buf()));
+    }
+    let foreign = jekyll_feed::foreign_files(&root.join(&jc.rules.source));
+    if !foreign.is_empty() && !force {
+        return Err(InitError::ForeignFeedFiles(foreign));
+    }
+    Ok(())
+}
+
+fn init_jekyll(root: &Path, config_file: &Path, take_over: bool) -> Result<Report, InitError> {
+    let (text, jc) = read_jekyll(config_file)?;
+    let plan = match jekyll_feed::declared(root, &jc) {
+        _ if take_over => Plan::TakeOver,
+        Some(found) => Plan::Beside(found),
+        None => Plan::Own,
+    };
     let mut w = new_writer(root, Kind::Jekyll);
-    let (yaml, notes) = jekyll_crier_yaml(&jc);
+    let (yaml, notes) = jekyll_crier_yaml(&jc, &plan);
     w.report.notes.extend(notes);
     w.file(CONFIG_FILE, &yaml, true)?;
-    let config_name = PathBuf::from(config_file.file_name().unwrap_or_default());
-    if jc.rules.publishes(Path::new(CONFIG_FILE), false).is_some() {
-        match jekyll::add_exclude(&text, CONFIG_FILE) {
-            Some(edited) => {
-                std::fs::write(config_file, edited).map_err(w.io(&config_name))?;
-                w.report.edited.push((
-                    config_name,
-                    format!("added {CONFIG_FILE} to `exclude:`, so Jekyll does not publish it"),
-                ));
-            }
-            None => w.report.notes.push(format!(
-                "add {CONFIG_FILE} to `exclude:` in {}: its `exclude:` has a shape crier does not edit, and Jekyll would publish crier's config",
-                config_name.display()
-            )),
-        }
+    w.exclude_config(&text, config_file, &jc)?;
+    if take_over {
+        let source_dir = root.join(&jc.rules.source);
+        w.report
+            .notes
+            .extend(jekyll_feed::takeover_notes(&jc, &source_dir));
     }
     let source = &jc.rules.source;
     w.dir(source.join("_posts"))?;
@@ -453,8 +617,9 @@ This is a sample post written by `crier init`. Posts are Markdown files named
 Edit this one or delete it, then run `crier check` and `crier build`.
 "#;
 
-/// The `crier.yaml` for a Jekyll site, and notes on what the organiser must fill in.
-pub fn jekyll_crier_yaml(jc: &JekyllConfig) -> (String, Vec<String>) {
+/// The `crier.yaml` for a Jekyll site, with its feeds as `plan` says, and notes on what the
+/// organiser must fill in.
+pub fn jekyll_crier_yaml(jc: &JekyllConfig, plan: &Plan) -> (String, Vec<String>) {
     let mut notes = Vec::new();
     let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     let title = jc.title.as_deref().map(one_line).unwrap_or_default();
@@ -595,35 +760,13 @@ pub fn jekyll_crier_yaml(jc: &JekyllConfig) -> (String, Vec<String>) {
         line("future: true");
     }
     line("");
-    line("feeds:");
-    line("  # crier writes its feeds into feeds/ in the site folder, and Jekyll's build copies them to");
-    line(
-        "  # _site/feeds/ like any other file: run `crier build` before `jekyll build` (and commit",
-    );
-    line("  # feeds/ if GitHub Pages builds the site). Feeds are public, so publishing them is fine.");
-    if jc.uses_jekyll_feed() {
-        let path = jc.feed.path.as_deref().unwrap_or("feed.xml");
-        line(&format!(
-            "  # jekyll-feed keeps writing {home}/{}; crier's feeds are rss.xml, atom.xml and feed.json",
-            path.trim_start_matches('/')
-        ));
-        line("  # at the url below.");
-        notes.push(format!(
-            "jekyll-feed still publishes {home}/{}: keep it for existing readers, and announce {home}/feeds/atom.xml",
-            path.trim_start_matches('/')
-        ));
-    }
-    line(&format!("  output_dir: {}", in_source("feeds")));
-    line(&format!("  url: {home}/feeds/"));
-    if jc.uses_jekyll_feed() {
-        let limit = jc.feed.posts_limit.unwrap_or(10);
-        line(&format!("  limit: {limit}   # jekyll-feed's posts_limit"));
-        line(&format!(
-            "  tags: {}   # per-tag feeds in feeds/tags/<tag>/, as jekyll-feed's feed.tags {}",
-            jc.feed.tags,
-            if jc.feed.tags { "asks" } else { "is off" }
-        ));
-    }
+    let (feeds, feed_notes) = jekyll_feed::feeds_section(jc, plan, &home);
+    y.push_str(&feeds);
+    notes.extend(feed_notes);
+    let mut line = |s: &str| {
+        y.push_str(s);
+        y.push('\n');
+    };
     line("");
     line("newsletter:");
     line("  from:");
@@ -670,7 +813,7 @@ mod tests {
             "title: Blog\ndescription: >\n  Two\n  lines\nurl: https://user.github.io/repo/\nauthor: {name: Ada, email: ada@example.org}\ntimezone: Europe/Paris\npermalink: /:year/:title/\nplugins: [jekyll-feed]\nfeed: {posts_limit: 7}\n",
         )
         .unwrap();
-        let (yaml, notes) = jekyll_crier_yaml(&jc);
+        let (yaml, notes) = jekyll_crier_yaml(&jc, &Plan::Beside("plugins".into()));
         let c = parse(&yaml);
         assert_eq!(c.site.title, "Blog");
         assert_eq!(c.site.description, "Two lines");
@@ -695,7 +838,7 @@ mod tests {
 
     #[test]
     fn missing_jekyll_keys_get_defaults_that_validate() {
-        let (yaml, notes) = jekyll_crier_yaml(&JekyllConfig::parse("").unwrap());
+        let (yaml, notes) = jekyll_crier_yaml(&JekyllConfig::parse("").unwrap(), &Plan::Own);
         let c = parse(&yaml);
         assert_eq!(c.site.url, "https://example.com");
         assert_eq!(c.site.timezone, chrono_tz::Tz::UTC);
@@ -713,9 +856,26 @@ mod tests {
         );
         let (yaml, _) = jekyll_crier_yaml(
             &JekyllConfig::parse("title: \"a: b # c\"\ntimezone: Nowhere/Land\n").unwrap(),
+            &Plan::Own,
         );
         let c = parse(&yaml);
         assert_eq!(c.site.title, "a: b # c");
         assert_eq!(c.site.timezone, chrono_tz::Tz::UTC);
+    }
+
+    #[test]
+    fn taking_over_jekyll_feed_writes_into_the_source_folder() {
+        let jc = JekyllConfig::parse(
+            "url: https://example.org\nbaseurl: /blog\nsource: site\nplugins: [jekyll-feed]\nfeed: {posts_limit: 5, tags: true}\n",
+        )
+        .unwrap();
+        let (yaml, _) = jekyll_crier_yaml(&jc, &Plan::TakeOver);
+        let c = parse(&yaml);
+        assert_eq!(c.feeds.output_dir, Path::new("s/site"));
+        assert_eq!(c.feeds.url, "https://example.org/blog/");
+        assert_eq!(c.feeds.ids, crate::config::EntryIds::JekyllFeed);
+        assert_eq!(c.feeds.paths, crate::config::FeedPaths::JekyllFeed);
+        assert_eq!((c.feeds.limit, c.feeds.tags), (5, true));
+        assert_eq!(c.posts_dir, Path::new("s/site/_posts"));
     }
 }

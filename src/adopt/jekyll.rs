@@ -172,6 +172,10 @@ pub struct PublishRules {
     pub exclude: Vec<String>,
     /// `include:` (Jekyll's default is `.htaccess`).
     pub include: Vec<String>,
+    /// `keep_files:`: what a build leaves in the destination (Jekyll's default: `.git`, `.svn`).
+    pub keep_files: Vec<String>,
+    /// `cache_dir`, relative to the same folder as `source` (`.jekyll-cache` by default).
+    pub cache_dir: PathBuf,
 }
 
 impl Default for PublishRules {
@@ -207,12 +211,44 @@ impl PublishRules {
             None => vec![".htaccess".to_owned()],
             some => strings(some),
         };
+        let keep_files = match config.get("keep_files") {
+            None => vec![".git".to_owned(), ".svn".to_owned()],
+            some => strings(some),
+        };
+        let source = relative("source", ".");
         PublishRules {
-            source: relative("source", "."),
+            cache_dir: source.join(relative("cache_dir", ".jekyll-cache")),
+            source,
             destination: relative("destination", "_site"),
             exclude,
             include,
+            keep_files,
         }
+    }
+
+    /// The folder Jekyll empties that holds `rel` (a path relative to the site folder,
+    /// without `..`), if any: the destination, which every build empties but for
+    /// `keep_files:`, or the cache folders `jekyll clean` deletes (`cache_dir` and
+    /// `.sass-cache` in the source).
+    pub fn wiped_by(&self, rel: &Path) -> Option<PathBuf> {
+        let rel = normalise(rel);
+        if !self.destination.as_os_str().is_empty() {
+            if let Ok(inside) = rel.strip_prefix(&self.destination) {
+                // Jekyll's cleaner keeps a path whose text, from the destination, starts with
+                // one of `keep_files` (a plain string prefix, as its regex does).
+                let inside = inside.to_string_lossy();
+                let kept = !inside.is_empty()
+                    && self.keep_files.iter().any(|k| {
+                        let k = k.trim_start_matches("./").trim_end_matches('/');
+                        !k.is_empty() && inside.starts_with(k)
+                    });
+                return (!kept).then(|| self.destination.clone());
+            }
+        }
+        let sass = self.source.join(".sass-cache");
+        [self.cache_dir.clone(), sass]
+            .into_iter()
+            .find(|dir| !dir.as_os_str().is_empty() && rel.starts_with(dir))
     }
 
     /// Reads the rules from the site folder's `_config.yml`; a missing or unreadable file gives

@@ -204,7 +204,7 @@ fn publishes(generator: &Generator, rel: &Path, is_dir: bool) -> Option<How> {
 }
 
 /// An absolute path with symbolic links resolved as far as the path exists.
-fn resolve(path: &Path) -> PathBuf {
+pub fn resolve(path: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut existing = absolute.as_path();
     let mut rest = Vec::new();

@@ -141,6 +141,7 @@ pub fn run(cli: &Cli, _args: &CheckArgs, clock: &Clock) -> anyhow::Result<ExitCo
     let report = &site.content;
     let mut diagnostics = report.diagnostics.clone();
     diagnostics.extend(crate::adopt::publish_check::check(&site.config));
+    diagnostics.extend(crate::adopt::output_check::check(&site.config));
     diagnostics.extend(crate::adopt::publish_check::check_tracked(&site.config));
     let newsletter = match &site.config.newsletter {
         Some(settings) => Some(newsletter_checks(&site, settings, &mut diagnostics)?),

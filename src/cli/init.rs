@@ -28,6 +28,14 @@ workflow that installs crier, runs `crier build` into the site, then builds the 
 Jekyll and deploys it to GitHub Pages (the workflow in crier's manual, docs/deploy/pages.yml). \
 In a Jekyll site that already has crier.yaml, it writes only the workflow.
 
+With --replace-jekyll-feed, in a Jekyll site that uses jekyll-feed (in _config.yml's \
+`plugins:` or the Gemfile), crier takes over jekyll-feed's URLs: its feeds (feed.xml and \
+feed/by_tag/<Tag>.xml with jekyll-feed's entry ids, and its own rss.xml, atom.xml, feed.json \
+and tags/) are written into Jekyll's source folder, beside _config.yml, which Jekyll copies \
+into _site/ and jekyll-feed leaves alone. In a site that already has crier.yaml, only its \
+`feeds:` keys are edited (output_dir, url, ids, paths). It refuses when the source already \
+has feed files at those names that crier did not write, unless --force is given.
+
 It never overwrites an existing crier.yaml unless --force is given, nor the workflow (with \
 --github-pages, --force replaces the workflow and never crier.yaml), nor any other file.
 
@@ -37,13 +45,18 @@ Exit codes: 0 done, 1 refused or failed, 2 bad usage.";
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Replace an existing crier.yaml (other existing files are always kept); with
-    /// --github-pages, replace an existing workflow instead.
+    /// --github-pages, replace an existing workflow instead; with --replace-jekyll-feed, let
+    /// crier's build replace feed files at its names that crier did not write.
     #[arg(long)]
     pub force: bool,
     /// Also write .github/workflows/crier-pages.yml, the GitHub Pages workflow that runs
     /// `crier build` before Jekyll (only the workflow when crier.yaml exists).
     #[arg(long)]
     pub github_pages: bool,
+    /// Have crier take over jekyll-feed's feed.xml and feed/by_tag/: its feeds go beside
+    /// _config.yml with jekyll-feed's ids (only the `feeds:` keys when crier.yaml exists).
+    #[arg(long)]
+    pub replace_jekyll_feed: bool,
 }
 
 /// Runs `crier init` and prints what it did.
@@ -52,6 +65,7 @@ pub fn run(cli: &Cli, args: &InitArgs, clock: &Clock) -> anyhow::Result<ExitCode
         force: args.force,
         today: clock.now().date_naive(),
         github_pages: args.github_pages,
+        replace_jekyll_feed: args.replace_jekyll_feed,
     };
     let report = match init::init(&cli.site, &options) {
         Ok(report) => report,
@@ -81,6 +95,11 @@ fn print_report(
             "wrote the GitHub Pages workflow for {} (its crier.yaml is kept):",
             site.display()
         )?,
+        Kind::FeedsTakenOver => writeln!(
+            out,
+            "switched the feeds of {} to jekyll-feed's URLs (the rest of its crier.yaml is kept):",
+            site.display()
+        )?,
     }
     for path in &report.created {
         writeln!(out, "  created {}", path.display())?;
@@ -91,7 +110,7 @@ fn print_report(
     for path in &report.kept {
         writeln!(out, "  kept    {} (it already existed)", path.display())?;
     }
-    if report.kind != Kind::PagesWorkflow {
+    if matches!(report.kind, Kind::Jekyll | Kind::Starter) {
         writeln!(
             out,
             "subscriber lists go in {}/: one CSV file per list (members.csv is the list `members`), with a header row `email,name`",
@@ -108,6 +127,11 @@ fn print_report(
     }
     if report.kind == Kind::PagesWorkflow {
         writeln!(out, "next: commit the workflow and push")?;
+    } else if report.kind == Kind::FeedsTakenOver {
+        writeln!(
+            out,
+            "next: run `crier check` and `crier build`, then `jekyll build`"
+        )?;
     } else {
         writeln!(
             out,

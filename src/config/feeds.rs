@@ -156,7 +156,9 @@ pub(super) fn validate(
         }
     };
     FeedSettings {
-        output_dir: root.join(raw.output_dir),
+        // Without `.` components: `output_dir: .` (the site folder) names the same folder
+        // as the site's other paths, in messages too.
+        output_dir: root.join(raw.output_dir).components().collect(),
         limit: raw.limit,
         tags: raw.tags,
         url,

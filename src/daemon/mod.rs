@@ -107,6 +107,7 @@ impl Daemon {
             config: config.clone(),
             public_dir: config.feeds.output_dir.clone(),
             feeds_path: server::feeds_path(&config.feeds.url),
+            only_feed_files: shares_feeds_folder(config).then_some(config.feeds.paths),
             key,
             site_title: config.site.title.clone(),
             clock,
@@ -168,6 +169,20 @@ impl Daemon {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Whether the feeds folder holds more than crier's feeds: the site folder, its posts or
+/// templates, or a private file (with `feeds.output_dir` at Jekyll's source folder, beside
+/// `_config.yml`). The daemon must then serve only the files a build writes there.
+fn shares_feeds_folder(config: &crate::config::Config) -> bool {
+    use crate::adopt::publish_check::{private_paths, resolve};
+    let out = resolve(&config.feeds.output_dir);
+    let mut held = vec![config.root.clone(), config.posts_dir.clone()];
+    if let Some(n) = &config.newsletter {
+        held.push(n.templates_dir.clone());
+    }
+    held.extend(private_paths(config).into_iter().map(|p| p.path));
+    held.iter().any(|path| resolve(path).starts_with(&out))
 }
 
 /// The webhook service, when a provider is configured (its secrets are read now: a missing

@@ -191,9 +191,12 @@ impl Rebuilder {
                 tracing::error!(%err, "cannot write feeds; the previous files are still served");
             })?;
         tracing::debug!(elapsed = ?started.elapsed(), "feeds written");
+        let written = built.files.iter().map(|f| f.path.clone()).collect();
+        let out_dir = site.config.feeds.output_dir.clone();
         tracing::info!(feeds = built.feeds, changed, "feeds built");
         last_good.replace(fresh);
         self.health.broken_posts(broken);
+        self.health.feed_files(out_dir, written);
         Ok(())
     }
 }

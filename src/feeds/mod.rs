@@ -9,6 +9,7 @@
 mod atom;
 mod entry;
 mod json;
+mod paths;
 mod rss;
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +24,7 @@ use crate::urls::encode_illegal;
 
 pub use crate::content::tags::{assign_slugs, tag_slug, SlugCollision};
 pub use entry::{mime_type_for, FeedEntry, FeedImage};
+pub use paths::is_feed_file;
 
 /// The folder, inside the output folder, that holds one folder of feeds per tag.
 pub const TAGS_DIR: &str = "tags";

@@ -44,6 +44,10 @@ pub struct AppState {
     /// The URL path the feeds folder is published under (`/`, `/feeds/`), taken from
     /// `feeds.url`: the daemon serves each feed at the path its self link names.
     pub feeds_path: String,
+    /// `Some` when the feeds folder holds other files too (Jekyll's source folder, with
+    /// `feeds.paths: jekyll-feed`): then only the files a build with these paths writes are
+    /// served (see [`crate::feeds::is_feed_file`]), never the site's own files.
+    pub only_feed_files: Option<crate::config::FeedPaths>,
     /// Verifies unsubscribe tokens.
     pub key: TokenKey,
     /// For page titles.
@@ -255,9 +259,14 @@ async fn webhook(
     (status, text).into_response()
 }
 
-/// `GET /healthz` (never stored, as every answer that is not a file: see [`headers`]).
+/// `GET /healthz` (never stored, as every answer that is not a file: see [`headers`]). The
+/// report looks at the served feed files on disk, so it is made on a blocking thread.
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    state.health.report().into_response()
+    let health = state.health.clone();
+    match tokio::task::spawn_blocking(move || health.report()).await {
+        Ok(report) => report.into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response(),
+    }
 }
 
 use member::TokenQuery;
@@ -340,6 +349,12 @@ async fn feed_file(
     else {
         return files::not_found();
     };
+    if let Some(paths) = state.only_feed_files {
+        let name = rel.to_str().unwrap_or_default();
+        if !crate::feeds::is_feed_file(name, paths) {
+            return files::not_found();
+        }
+    }
     files::serve(&state.public_dir, &rel, content_type(&rel), &headers).await
 }
 
@@ -364,9 +379,14 @@ fn safe_path(url_path: &str) -> Option<PathBuf> {
 }
 
 fn content_type(path: &Path) -> &'static str {
+    // jekyll-feed's paths (`feed.xml`, `feed/by_tag/<tag>.xml`) hold Atom feeds too.
+    let jekyll_tag_feed = path
+        .parent()
+        .is_some_and(|p| p == Path::new(crate::feeds::JEKYLL_FEED_TAGS_DIR));
     match path.file_name().and_then(|n| n.to_str()) {
         Some("rss.xml") => "application/rss+xml; charset=utf-8",
-        Some("atom.xml") => "application/atom+xml; charset=utf-8",
+        Some("atom.xml" | crate::feeds::JEKYLL_FEED_FILE) => "application/atom+xml; charset=utf-8",
+        Some(n) if jekyll_tag_feed && n.ends_with(".xml") => "application/atom+xml; charset=utf-8",
         Some(n) if n.ends_with(".json") => "application/feed+json; charset=utf-8",
         Some(n) if n.ends_with(".xml") => "application/xml; charset=utf-8",
         _ => "application/octet-stream",

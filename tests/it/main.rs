@@ -32,6 +32,7 @@ mod incremental;
 mod init;
 mod invariant;
 mod jekyll;
+mod jekyll_feed;
 mod lifecycle;
 mod loader_props;
 mod next_event;
