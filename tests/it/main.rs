@@ -34,6 +34,7 @@ mod invariant;
 mod jekyll;
 mod lifecycle;
 mod loader_props;
+mod moving;
 mod next_event;
 mod organiser_preview;
 mod quick_start;
