@@ -15,7 +15,7 @@ use crate::ledger::Ledger;
 use crate::service::subscriptions::{
     joinable_list, read_import, Added, Subscriptions, Who as Selection,
 };
-use crate::subscribers::store::{Filter, MemberStatus, Person, Store};
+use crate::subscribers::store::{Applied, Filter, MemberStatus, Person, Store};
 use crate::subscribers::{export, import, Address, Suppression};
 use crate::util::input::Input;
 
@@ -339,12 +339,19 @@ fn import_file(config: &Config, args: &ImportArgs, now: DateTime<Utc>) -> anyhow
     }
     for (name, a) in &report.lists {
         println!(
-            "{name}: {} added, {} updated, {} unchanged, {} left alone (they had left the list)",
-            a.added, a.updated, a.unchanged, a.kept_out
+            "{name}: {} added, {} updated, {} unchanged, {} left alone (they had left the list), {} newly suppressed (no mail at all)",
+            a.added, a.updated, a.unchanged, a.kept_out, a.suppressed
+        );
+    }
+    let alone = &report.alone;
+    if *alone != Applied::default() {
+        println!(
+            "on no list: {} people added, {} updated, {} unchanged, {} newly suppressed (no mail at all)",
+            alone.added, alone.updated, alone.unchanged, alone.suppressed
         );
     }
     println!("{} rows skipped", report.skipped.len());
-    if report.lists.is_empty() && list.is_none() {
+    if report.lists.is_empty() && *alone == Applied::default() && list.is_none() {
         eprintln!("nothing imported: name the list with --list NAME");
         return Ok(ExitCode::from(1));
     }
@@ -352,16 +359,12 @@ fn import_file(config: &Config, args: &ImportArgs, now: DateTime<Utc>) -> anyhow
 }
 
 fn export_csv(config: &Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let people: Vec<Person> = people(config, &args.who)?
-        .into_iter()
-        .map(|(p, _)| p)
-        .collect();
-    export::write_csv(
-        &people,
-        args.who.list.as_deref(),
-        args.who.status.map(Into::into),
-        std::io::stdout().lock(),
-    )?;
+    let selection = args.who.selection();
+    let entries = match Ledger::open_existing(&crate::ledger::Place::of(config))? {
+        Some(mut ledger) => Subscriptions::new(&mut ledger, config).export(&selection)?,
+        None => export::Entries::default(),
+    };
+    export::write_csv(&entries, &selection.filter, std::io::stdout().lock())?;
     Ok(ExitCode::SUCCESS)
 }
 

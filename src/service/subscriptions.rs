@@ -20,6 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::config::{AudienceSettings, Config, PublicList, REMINDERS};
+use crate::subscribers::export;
 use crate::subscribers::import::{self, Parsed};
 use crate::subscribers::membership;
 use crate::subscribers::store::{
@@ -346,7 +347,9 @@ impl<'a, S: Store> Subscriptions<'a, S> {
                 confirmed_at: Some(now),
                 ..Consent::default()
             },
-            address_wide: false,
+            changed_at: None,
+            created_at: None,
+            suppression: None,
         };
         let applied = self
             .store
@@ -425,9 +428,10 @@ impl<'a, S: Store> Subscriptions<'a, S> {
             .collect()
     }
 
-    /// Imports `parsed` rows (read with [`read_import`]): every row onto `list`, or, without one, onto the list its
-    /// `list` column names (crier's own export). Every list in one transaction: a failure
-    /// imports nothing.
+    /// Imports `parsed` rows (read with [`read_import`]): every row onto `list`, or, without
+    /// one, onto the list its `list` column names (crier's own export: a list of
+    /// `audience.lists`, the reminders, or one of the site's CSV lists). Rows about an
+    /// address on no list bring its person and its suppression.
     pub fn import(
         &mut self,
         parsed: Parsed,
@@ -435,12 +439,23 @@ impl<'a, S: Store> Subscriptions<'a, S> {
         now: DateTime<Utc>,
     ) -> Result<import::Report, S::Error> {
         let audience = self.audience;
-        let allowed = |name: &str| audience.list(name).is_some();
+        let csv_lists: Vec<String> = self
+            .csv_dir
+            .map(|dir| crate::subscribers::list_files(dir, &[], &[]).0)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        let allowed = |name: &str| {
+            audience.list(name).is_some()
+                || name == REMINDERS
+                || csv_lists.iter().any(|l| l == name)
+        };
         let (batches, mut report) = import::batches(parsed, list, &allowed);
         // A chunk per transaction: a 200,000-row import never holds the write lock for more
         // than a moment, so unsubscribes and sends go on meanwhile. Stopped half-way, the
         // import is simply run again (rows already applied change nothing).
-        for (name, records) in batches {
+        for (name, records) in batches.lists {
             let mut total = Applied::default();
             for chunk in records.chunks(IMPORT_CHUNK) {
                 let applied = self
@@ -450,7 +465,40 @@ impl<'a, S: Store> Subscriptions<'a, S> {
             }
             report.lists.insert(name, total);
         }
+        for chunk in batches.alone.chunks(IMPORT_CHUNK) {
+            let applied = self
+                .store
+                .write("import subscribers", |tx| apply_alone_in(tx, chunk, now))?;
+            report.alone.add(&applied);
+        }
         Ok(report)
+    }
+
+    /// What `crier subscribers export` writes for `who`: the people, with their suppressions,
+    /// and (when everyone is asked for, or the one address) the suppressed addresses nobody is
+    /// stored for, so a new ledger that imports the file mails nobody who asked for no mail.
+    pub fn export(&self, who: &Who) -> Result<export::Entries, S::Error> {
+        let people = self.people(who)?;
+        let filtered = who.filter.list.is_some() || who.filter.status.is_some();
+        let alone = match &who.address {
+            _ if filtered => Vec::new(),
+            Some(_) if !people.is_empty() => Vec::new(),
+            Some(address) => self
+                .store
+                .suppression(Address::unchecked(address).key())?
+                .into_iter()
+                .collect(),
+            None => {
+                let stored: std::collections::HashSet<String> = people
+                    .iter()
+                    .map(|(p, _)| crate::subscribers::address::key_of(&p.address))
+                    .collect();
+                let mut alone = self.store.suppressions()?;
+                alone.retain(|s| !stored.contains(s.address.as_str()));
+                alone
+            }
+        };
+        Ok(export::Entries { people, alone })
     }
 
     /// The people `who` names, with their suppression.
@@ -811,11 +859,12 @@ fn save_in<E>(
     Ok(Saved::Choices)
 }
 
-/// Applies one list's records: new people and memberships are added, changed ones updated.
-/// An import never brings back someone who left the list; the same status again keeps the
-/// consent already recorded (a form's proof is not replaced by a bare CSV row), filling in
-/// only what it lacks; an opt-out that covers every list (Mailchimp's unsubscribed and
-/// cleaned members) becomes an address-wide suppression.
+/// Applies one list's records: new people and memberships are added, changed ones updated,
+/// with the times the source recorded (when the status changed, when the person was first
+/// stored). An import never brings back someone who left the list; the same status again
+/// keeps the consent and the time already recorded (a form's proof is not replaced by a bare
+/// CSV row), filling in only what it lacks. A record's address-wide opt-out becomes a
+/// suppression whatever its list row says, and an earlier suppression stands.
 fn apply_in<E>(
     tx: &mut dyn PeopleTx<Error = E>,
     list: &str,
@@ -826,6 +875,8 @@ fn apply_in<E>(
     for record in records {
         let address = Address::unchecked(&record.address);
         let key = address.key();
+        let detail = || format!("{} ({list})", record.consent.source);
+        applied.suppressed += usize::from(suppress_in(tx, key, record, detail, now)?);
         let person = tx.person(key)?;
         let current = person.as_ref().and_then(|p| p.on(list)).cloned();
         if current.as_ref().is_some_and(|m| m.status.opts_out()) && !record.status.opts_out() {
@@ -833,19 +884,17 @@ fn apply_in<E>(
             continue;
         }
         let person_changed = put_person_merged(tx, &address, person.as_ref(), record, now)?;
-        let consent = match &current {
-            Some(m) if m.status == record.status => merged(&m.consent, &record.consent),
-            _ => record.consent.clone(),
+        let (consent, changed_at) = match &current {
+            Some(m) if m.status == record.status => {
+                (merged(&m.consent, &record.consent), m.changed_at)
+            }
+            _ => (record.consent.clone(), record.changed_at.unwrap_or(now)),
         };
         let unchanged = current
             .as_ref()
             .is_some_and(|m| m.status == record.status && m.consent == consent);
         if !unchanged {
-            tx.put_membership(key, list, record.status, &consent, now)?;
-        }
-        if let Some(reason) = suppression_for(record.status).filter(|_| record.address_wide) {
-            let detail = format!("{} ({list})", record.consent.source);
-            tx.suppress(key, reason, &detail, now)?;
+            tx.put_membership(key, list, record.status, &consent, changed_at)?;
         }
         match (current.is_some(), unchanged, person_changed) {
             (false, _, _) => applied.added += 1,
@@ -856,8 +905,61 @@ fn apply_in<E>(
     Ok(applied)
 }
 
+/// Applies records about an address on no list: the person (when the record names one:
+/// crier's export wrote a person on no list) and the suppression.
+fn apply_alone_in<E>(
+    tx: &mut dyn PeopleTx<Error = E>,
+    records: &[Record],
+    now: DateTime<Utc>,
+) -> Result<Applied, E> {
+    let mut applied = Applied::default();
+    for record in records {
+        let address = Address::unchecked(&record.address);
+        let key = address.key();
+        let detail = || record.consent.source.clone();
+        applied.suppressed += usize::from(suppress_in(tx, key, record, detail, now)?);
+        let is_person =
+            record.created_at.is_some() || record.name.is_some() || !record.attrs.is_empty();
+        if !is_person {
+            continue;
+        }
+        let person = tx.person(key)?;
+        match (
+            person.is_some(),
+            put_person_merged(tx, &address, person.as_ref(), record, now)?,
+        ) {
+            (false, _) => applied.added += 1,
+            (true, true) => applied.updated += 1,
+            (true, false) => applied.unchanged += 1,
+        }
+    }
+    Ok(applied)
+}
+
+/// Records `record`'s address-wide suppression, if it has one, at the time it happened
+/// (`detail` when the record has no note). An earlier suppression stands. Returns whether the
+/// address is newly suppressed.
+fn suppress_in<E>(
+    tx: &mut dyn PeopleTx<Error = E>,
+    key: &str,
+    record: &Record,
+    detail: impl FnOnce() -> String,
+    now: DateTime<Utc>,
+) -> Result<bool, E> {
+    let Some(s) = &record.suppression else {
+        return Ok(false);
+    };
+    if tx.suppression(key)?.is_some() {
+        return Ok(false);
+    }
+    let detail = s.detail.clone().unwrap_or_else(detail);
+    tx.suppress(key, s.reason, &detail, s.at.unwrap_or(now))?;
+    Ok(true)
+}
+
 /// Stores the person, keeping a name already known when the record has none and merging
-/// attributes. Returns whether anything changed.
+/// attributes; a new person is dated when the source first stored them. Returns whether
+/// anything changed.
 fn put_person_merged<E>(
     tx: &mut dyn PeopleTx<Error = E>,
     address: &Address,
@@ -866,7 +968,8 @@ fn put_person_merged<E>(
     now: DateTime<Utc>,
 ) -> Result<bool, E> {
     let Some(person) = person else {
-        tx.put_person(address, record.name.as_deref(), &record.attrs, now)?;
+        let created = record.created_at.unwrap_or(now);
+        tx.put_person(address, record.name.as_deref(), &record.attrs, created)?;
         return Ok(true);
     };
     let name = record.name.clone().or(person.name.clone());
@@ -891,16 +994,6 @@ fn merged(kept: &Consent, new: &Consent) -> Consent {
         page: kept.page.clone().or_else(|| new.page.clone()),
         ip: kept.ip.clone().or_else(|| new.ip.clone()),
         confirmed_at: kept.confirmed_at.or(new.confirmed_at),
-    }
-}
-
-/// The address-wide suppression an imported opt-out becomes.
-fn suppression_for(status: MemberStatus) -> Option<SuppressionReason> {
-    match status {
-        MemberStatus::Unsubscribed => Some(SuppressionReason::Unsubscribed),
-        MemberStatus::Bounced => Some(SuppressionReason::Bounced),
-        MemberStatus::Complained => Some(SuppressionReason::Complained),
-        MemberStatus::Pending | MemberStatus::Confirmed => None,
     }
 }
 

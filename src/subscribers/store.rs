@@ -144,10 +144,28 @@ pub struct Record {
     pub status: MemberStatus,
     /// Consent as the source recorded it.
     pub consent: Consent,
-    /// An opt-out that covers every list (Mailchimp's unsubscribed and cleaned members left
-    /// the whole audience): it becomes an address-wide suppression. Other opt-outs (crier's
-    /// own export, Meetup's) are for their list only.
-    pub address_wide: bool,
+    /// When the status last changed, as the source recorded it (crier's `changed_at`,
+    /// Mailchimp's `UNSUB_TIME` and `CLEAN_TIME`); `None`: when the record is applied.
+    pub changed_at: Option<DateTime<Utc>>,
+    /// When the person was first stored, as the source recorded it (crier's `created_at`);
+    /// `None`: when the record is applied. It orders the store's members in a send.
+    pub created_at: Option<DateTime<Utc>>,
+    /// An opt-out that covers every list: crier's own `suppressed` columns, or Mailchimp's
+    /// unsubscribed and cleaned members (they left the whole audience). It becomes an
+    /// address-wide suppression, whatever the row says about its list. Other opt-outs
+    /// (Meetup's, a list row's `unsubscribed`) are for their list only.
+    pub suppression: Option<Suppressed>,
+}
+
+/// An address-wide suppression an imported record brings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppressed {
+    /// Why.
+    pub reason: SuppressionReason,
+    /// The note kept with it; `None`: the import's source and list.
+    pub detail: Option<String>,
+    /// When it happened; `None`: when the record is applied.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// What applying records did.
@@ -162,6 +180,9 @@ pub struct Applied {
     /// Records left alone because the person had left the list (an import never brings
     /// them back; only their own confirmation does).
     pub kept_out: usize,
+    /// Addresses newly suppressed for every list (an earlier suppression stands and is not
+    /// counted).
+    pub suppressed: usize,
 }
 
 impl Applied {
@@ -171,6 +192,7 @@ impl Applied {
         self.updated += other.updated;
         self.unchanged += other.unchanged;
         self.kept_out += other.kept_out;
+        self.suppressed += other.suppressed;
     }
 }
 

@@ -35,6 +35,7 @@ mod jekyll;
 mod jekyll_feed;
 mod lifecycle;
 mod loader_props;
+mod moving;
 mod next_event;
 mod organiser_preview;
 mod quick_start;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 use crate::ledger::Ledger;
+use crate::subscribers::store::Suppressed;
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -50,7 +51,19 @@ fn record(address: &str, status: MemberStatus) -> Record {
             source: "test".into(),
             ..Consent::default()
         },
-        address_wide: true,
+        changed_at: None,
+        created_at: None,
+        suppression: match status {
+            MemberStatus::Unsubscribed => Some(SuppressionReason::Unsubscribed),
+            MemberStatus::Bounced => Some(SuppressionReason::Bounced),
+            MemberStatus::Complained => Some(SuppressionReason::Complained),
+            MemberStatus::Pending | MemberStatus::Confirmed => None,
+        }
+        .map(|reason| Suppressed {
+            reason,
+            detail: None,
+            at: None,
+        }),
     }
 }
 
@@ -61,6 +74,7 @@ fn import(s: &mut Subscriptions<'_, Ledger>, records: Vec<Record>, now: DateTime
             .map(|record| import::Row {
                 at: "t.csv:2".into(),
                 list: None,
+                alone: false,
                 record,
             })
             .collect(),
@@ -267,4 +281,46 @@ fn preferences_show_csv_lists_and_saving_only_writes_what_changed() {
     let (saved, prefs) = s.save_choices(&ada, &leave, now).unwrap();
     assert_eq!(saved, Saved::LeftEverything);
     assert!(prefs.suppressed && prefs.lists.iter().all(|l| !l.on));
+}
+
+#[test]
+fn an_import_keeps_the_times_its_source_recorded_and_never_moves_a_status_s_own() {
+    let (dir, config) = site(9);
+    let mut l = ledger(&dir);
+    let mut s = Subscriptions::new(&mut l, &config);
+    let (joined, imported, later) = (
+        at("2026-01-01T00:00:00Z"),
+        at("2026-11-25T12:00:00Z"),
+        at("2026-12-01T12:00:00Z"),
+    );
+    let mut row = record("a@example.org", MemberStatus::Confirmed);
+    row.created_at = Some(joined);
+    row.changed_at = Some(joined);
+    import(&mut s, vec![row.clone()], imported);
+    let person = s.store.person("a@example.org").unwrap().unwrap();
+    assert_eq!(person.created_at, joined);
+    assert_eq!(person.on("members").unwrap().changed_at, joined);
+    // The same status again, from a file that dates it otherwise: the stored time stands.
+    row.changed_at = Some(later);
+    import(&mut s, vec![row], later);
+    let person = s.store.person("a@example.org").unwrap().unwrap();
+    assert_eq!(person.on("members").unwrap().changed_at, joined);
+    // A suppression that came with a row left out (a leaver) is still recorded, at its time.
+    s.remove(
+        &Address::parse("b@example.org").unwrap(),
+        Some("members"),
+        imported,
+    )
+    .unwrap();
+    let mut back = record("b@example.org", MemberStatus::Confirmed);
+    back.suppression = Some(Suppressed {
+        reason: SuppressionReason::Unsubscribed,
+        detail: Some("link in a message on list members".into()),
+        at: Some(joined),
+    });
+    let applied = import(&mut s, vec![back], later);
+    assert_eq!((applied.kept_out, applied.suppressed), (1, 1));
+    let suppression = s.store.suppression("b@example.org").unwrap().unwrap();
+    assert_eq!(suppression.at, joined);
+    assert_eq!(suppression.detail, "link in a message on list members");
 }

@@ -1,6 +1,7 @@
 //! Reading member lists exported from other tools into store [`Record`]s: crier's own export
-//! (plain CSV with consent columns), Mailchimp's audience export (a zip of subscribed,
-//! unsubscribed and cleaned CSV files, or each file alone) and Meetup's member list.
+//! (plain CSV with consent, dates and the address-wide suppression), Mailchimp's audience
+//! export (a zip of subscribed, unsubscribed and cleaned CSV files, or each file alone) and
+//! Meetup's member list.
 //!
 //! Parsing is pure and reads the whole input first; the caller applies the records in one
 //! transaction, so a bad row is reported and skipped and never leaves half an import.
@@ -9,13 +10,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+mod formats;
+#[cfg(test)]
+mod round_trip;
 
-use super::store::{Consent, MemberStatus, Record};
+use super::store::{Consent, Record};
 use super::{clean_text, Address, MAX_FIELD_BYTES};
 use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
 use crate::util::input::{read_limited, Input, InputError};
+use formats::{Cells, MailchimpKind, KNOWN};
+
+pub use formats::time;
 
 /// The format of an import file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +53,9 @@ pub struct Row {
     pub record: Record,
     /// The list the row names (crier's export has a `list` column), if any.
     pub list: Option<String>,
+    /// The row is about the address on no list: crier's export writes one for a suppressed
+    /// address, or a person, on no list. Only its person and suppression count.
+    pub alone: bool,
     /// `file:line`, for reports.
     pub at: String,
 }
@@ -184,7 +193,7 @@ pub fn read(input: &Input, format: Format, limits: &ImportLimits) -> Result<Pars
         // Subscribed first, then cleaned and unsubscribed: for an address in two files the
         // opt-out is applied last and wins.
         files.sort_by_cached_key(|(name, text)| {
-            (mailchimp_kind(&header_of(text)).rank(), name.clone())
+            (MailchimpKind::of(&header_of(text)).rank(), name.clone())
         });
         for (name, text) in files {
             parse_csv(
@@ -365,30 +374,6 @@ fn normalise_header(h: &str) -> String {
     h.trim_start_matches('\u{feff}').trim().to_lowercase()
 }
 
-/// Which of Mailchimp's three files a header row belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MailchimpKind {
-    Subscribed,
-    Cleaned,
-    Unsubscribed,
-}
-
-impl MailchimpKind {
-    fn rank(self) -> u8 {
-        self as u8
-    }
-}
-
-fn mailchimp_kind(headers: &[String]) -> MailchimpKind {
-    if headers.iter().any(|h| h == "unsub_time") {
-        MailchimpKind::Unsubscribed
-    } else if headers.iter().any(|h| h == "clean_time") {
-        MailchimpKind::Cleaned
-    } else {
-        MailchimpKind::Subscribed
-    }
-}
-
 /// The columns a format knows; every other column becomes an attribute.
 struct Columns {
     email: usize,
@@ -455,15 +440,15 @@ fn parse_csv(
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let (headers, columns) = columns_of(label, &mut reader)?;
+    let (headers, columns) = columns_of(label, &mut reader, format)?;
     let file = FileInfo {
         label,
         format,
         headers: &headers,
         columns: &columns,
-        kind: mailchimp_kind(&headers),
+        kind: MailchimpKind::of(&headers),
     };
-    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut first_line: HashMap<(String, String), usize> = HashMap::new();
     let mut lines = Lines::new(text.as_bytes());
     for (i, result) in reader.records().enumerate() {
         let start = match &result {
@@ -477,7 +462,7 @@ fn parse_csv(
         };
         let record = match result {
             // crier's export made formula-like cells inert with a leading `'`: undo it.
-            Ok(r) if format == Format::Csv => r.iter().map(undefuse).collect(),
+            Ok(r) if format == Format::Csv => r.iter().map(formats::undefuse).collect(),
             Ok(r) => r,
             Err(err) => {
                 parsed.skipped.push(skip(format!("unreadable row: {err}")));
@@ -500,12 +485,20 @@ fn parse_csv(
 fn columns_of(
     label: &str,
     reader: &mut csv::Reader<&[u8]>,
+    format: Format,
 ) -> Result<(Vec<String>, Columns), ImportError> {
     let raw = reader.headers().map_err(|err| ImportError::Header {
         path: label.to_owned(),
         why: err.to_string(),
     })?;
-    let headers: Vec<String> = raw.iter().map(normalise_header).collect();
+    let headers: Vec<String> = raw
+        .iter()
+        .map(|h| match format {
+            // Attribute names are cells of crier's export too, made inert the same way.
+            Format::Csv => normalise_header(formats::undefuse(h.trim_start_matches('\u{feff}'))),
+            _ => normalise_header(h),
+        })
+        .collect();
     match Columns::of(&headers) {
         Some(columns) => Ok((headers, columns)),
         None => Err(ImportError::NoAddressColumn {
@@ -562,12 +555,12 @@ struct FileInfo<'a> {
 }
 
 /// A row's address, or why the row is skipped: an oversized cell, an unusable address, or an
-/// address already on an earlier line.
+/// address already on an earlier line (for the same list: crier's export has a row per list).
 fn check_row(
     file: &FileInfo<'_>,
     record: &csv::StringRecord,
     line: usize,
-    first_line: &mut HashMap<String, usize>,
+    first_line: &mut HashMap<(String, String), usize>,
 ) -> Result<String, String> {
     if let Some((i, v)) = record
         .iter()
@@ -587,10 +580,22 @@ fn check_row(
             address.escape_debug()
         ));
     }
-    let key = crate::subscribers::address::key_of(&address);
+    let list = match file.format {
+        Format::Csv => find(file.headers, &["list"])
+            .and_then(|i| record.get(i))
+            .unwrap_or("")
+            .to_owned(),
+        Format::Mailchimp | Format::Meetup => String::new(),
+    };
+    let key = (crate::subscribers::address::key_of(&address), list);
     if let Some(first) = first_line.get(&key) {
+        let on = if key.1.is_empty() {
+            String::new()
+        } else {
+            format!(" on list `{}`", key.1)
+        };
         return Err(format!(
-            "duplicate address '{address}' (first on line {first})"
+            "duplicate address '{address}'{on} (first on line {first})"
         ));
     }
     first_line.insert(key, line);
@@ -600,37 +605,38 @@ fn check_row(
 impl FileInfo<'_> {
     /// The record a checked row becomes.
     fn row(&self, record: &csv::StringRecord, address: String, line: usize) -> Row {
-        let get = |names: &[&str]| {
-            find(self.headers, names)
-                .and_then(|i| record.get(i))
-                .map(clean_text)
-                .filter(|v| !v.is_empty())
+        let cells = Cells {
+            headers: self.headers,
+            record,
         };
-        let (status, consent, list) = match self.format {
-            Format::Csv => crier_columns(&get),
-            Format::Mailchimp => (mailchimp_status(self.kind), mailchimp_consent(&get), None),
-            Format::Meetup => meetup_columns(&get),
+        let fields = match self.format {
+            Format::Csv => formats::crier(&cells),
+            Format::Mailchimp => formats::mailchimp(&cells, self.kind),
+            Format::Meetup => formats::meetup(&cells),
         };
         // A source the row recorded itself (crier's own export) is kept; otherwise the
         // import is the source.
         let consent = Consent {
-            source: if consent.source.is_empty() {
+            source: if fields.consent.source.is_empty() {
                 format!("import:{}", self.format.as_str())
             } else {
-                consent.source.clone()
+                fields.consent.source.clone()
             },
-            ..consent
+            ..fields.consent
         };
         Row {
             record: Record {
                 address,
                 name: self.columns.name_of(record),
                 attrs: self.columns.attrs_of(self.headers, record),
-                status,
+                status: fields.status,
                 consent,
-                address_wide: self.format == Format::Mailchimp && status.opts_out(),
+                changed_at: fields.changed_at,
+                created_at: fields.created_at,
+                suppression: fields.suppression,
             },
-            list,
+            list: fields.list,
+            alone: fields.alone,
             at: format!("{}:{line}", self.label),
         }
     }
@@ -682,176 +688,95 @@ impl Columns {
     }
 }
 
-/// `'=x` -> `=x`: the reverse of the export's protection against spreadsheet formulas.
-fn undefuse(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
-        _ => cell,
-    }
-}
-
-/// Columns that are consent or status data, not attributes.
-const KNOWN: &[&str] = &[
-    "list",
-    "status",
-    "source",
-    "opted_in_at",
-    "confirmed_at",
-    "page",
-    "ip",
-    "changed_at",
-    "optin_time",
-    "optin_ip",
-    "confirm_time",
-    "confirm_ip",
-    "unsub_time",
-    "clean_time",
-    "last_changed",
-    "joined group on",
-    "mailing list",
-];
-
-type Get<'a> = dyn Fn(&[&str]) -> Option<String> + 'a;
-
-/// crier's own export: the consent columns come back as they were written.
-fn crier_columns(get: &Get<'_>) -> (MemberStatus, Consent, Option<String>) {
-    let status = get(&["status"])
-        .and_then(|s| MemberStatus::parse(&s.to_lowercase()))
-        .unwrap_or(MemberStatus::Confirmed);
-    let consent = Consent {
-        source: get(&["source"]).unwrap_or_default(),
-        opted_in_at: get(&["opted_in_at"]).and_then(|t| time(&t)),
-        page: get(&["page"]),
-        ip: get(&["ip"]),
-        confirmed_at: get(&["confirmed_at"]).and_then(|t| time(&t)),
-    };
-    (status, consent, get(&["list"]))
-}
-
-fn mailchimp_status(kind: MailchimpKind) -> MemberStatus {
-    match kind {
-        MailchimpKind::Subscribed => MemberStatus::Confirmed,
-        MailchimpKind::Unsubscribed => MemberStatus::Unsubscribed,
-        MailchimpKind::Cleaned => MemberStatus::Bounced,
-    }
-}
-
-fn mailchimp_consent(get: &Get<'_>) -> Consent {
-    Consent {
-        source: String::new(),
-        opted_in_at: get(&["optin_time"]).and_then(|t| time(&t)),
-        page: None,
-        ip: get(&["confirm_ip"]).or_else(|| get(&["optin_ip"])),
-        confirmed_at: get(&["confirm_time"]).and_then(|t| time(&t)),
-    }
-}
-
-/// Meetup's member list: `Joined Group on` is the opt-in; `Mailing List: No` (members who
-/// turned group e-mails off) is kept as an opt-out.
-fn meetup_columns(get: &Get<'_>) -> (MemberStatus, Consent, Option<String>) {
-    let opted_out = get(&["mailing list"]).is_some_and(|v| {
-        matches!(
-            v.to_lowercase().as_str(),
-            "no" | "none" | "off" | "false" | "unsubscribed"
-        )
-    });
-    let status = if opted_out {
-        MemberStatus::Unsubscribed
-    } else {
-        MemberStatus::Confirmed
-    };
-    let consent = Consent {
-        source: String::new(),
-        opted_in_at: get(&["joined group on"]).and_then(|t| time(&t)),
-        ..Consent::default()
-    };
-    (status, consent, None)
-}
-
-/// Reads the time formats these exports use: RFC 3339, `2024-03-01 18:04:05` (UTC),
-/// `2024-03-01`, and Meetup's `03/01/2024` (month first, as Meetup writes it).
-pub fn time(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    if let Ok(t) = text.parse::<DateTime<Utc>>() {
-        return Some(t);
-    }
-    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(t.and_utc());
-        }
-    }
-    ["%Y-%m-%d", "%m/%d/%Y"]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-}
-
 /// What an import did, for the organiser.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Report {
     /// Counts per list.
     pub lists: BTreeMap<String, super::store::Applied>,
+    /// Counts for the addresses on no list (people added, addresses suppressed).
+    pub alone: super::store::Applied,
     /// Rows skipped, as `path:line: why`.
     pub skipped: Vec<String>,
 }
 
+/// What an import applies: records list by list, then the addresses on no list.
+#[derive(Debug, Default)]
+pub struct Batches {
+    /// Records by the list they go to.
+    pub lists: Vec<(String, Vec<Record>)>,
+    /// Records about an address on no list: crier's export rows for a suppressed address (or
+    /// a person) on no list, and the suppressions of rows skipped for their list. Only their
+    /// person and suppression are applied.
+    pub alone: Vec<Record>,
+}
+
 /// The rows of `parsed` grouped by the list they go to: every row onto `list`, or, without
 /// one, onto the list its `list` column names (crier's own export) if `allowed` (or it records
-/// a choice to leave: kept even for lists people cannot join on the form). The report holds
-/// the rows skipped.
+/// a choice to leave: kept even for lists people cannot join on the form). A row skipped for
+/// its list still brings its address-wide suppression: a choice to get no mail at all is never
+/// dropped. The report holds the rows skipped.
 pub fn batches(
     parsed: Parsed,
     list: Option<&str>,
     allowed: &dyn Fn(&str) -> bool,
-) -> (Vec<(String, Vec<Record>)>, Report) {
+) -> (Batches, Report) {
     let mut report = Report {
         skipped: parsed.skipped.iter().map(ToString::to_string).collect(),
         ..Report::default()
     };
     let mut by_list: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+    let mut alone = Vec::new();
     for row in parsed.rows {
-        let target = match (list, &row.list) {
-            (Some(wanted), Some(own)) if own != wanted => {
-                report.skipped.push(format!(
-                    "{}: the row is for list `{own}`, not `{wanted}`; row skipped",
-                    row.at
-                ));
-                continue;
+        if row.alone {
+            alone.push(row.record);
+            continue;
+        }
+        match target(&row, list, allowed) {
+            Ok(target) => by_list.entry(target).or_default().push(row.record),
+            Err(why) => {
+                report
+                    .skipped
+                    .push(format!("{}: {why}; row skipped", row.at));
+                if row.record.suppression.is_some() {
+                    alone.push(Record {
+                        name: None,
+                        attrs: BTreeMap::new(),
+                        created_at: None,
+                        ..row.record
+                    });
+                }
             }
-            (Some(wanted), _) => wanted.to_owned(),
-            (None, Some(own)) if allowed(own) => own.clone(),
-            (None, Some(own))
-                if row.record.status.opts_out() && crate::config::valid_list_name(own) =>
-            {
-                own.clone()
-            }
-            (None, Some(own)) => {
-                report.skipped.push(format!(
-                    "{}: list `{own}` is not in `audience.lists`; row skipped",
-                    row.at
-                ));
-                continue;
-            }
-            (None, None) => {
-                report.skipped.push(format!(
-                    "{}: no `list` column and no --list; row skipped",
-                    row.at
-                ));
-                continue;
-            }
-        };
-        by_list.entry(target).or_default().push(row.record);
+        }
     }
-    (by_list.into_iter().collect(), report)
+    let batches = Batches {
+        lists: by_list.into_iter().collect(),
+        alone,
+    };
+    (batches, report)
+}
+
+/// The list a row goes to, or why it is skipped.
+fn target(row: &Row, list: Option<&str>, allowed: &dyn Fn(&str) -> bool) -> Result<String, String> {
+    match (list, &row.list) {
+        (Some(wanted), Some(own)) if own != wanted => {
+            Err(format!("the row is for list `{own}`, not `{wanted}`"))
+        }
+        (Some(wanted), _) => Ok(wanted.to_owned()),
+        (None, Some(own)) if allowed(own) => Ok(own.clone()),
+        (None, Some(own))
+            if row.record.status.opts_out() && crate::config::valid_list_name(own) =>
+        {
+            Ok(own.clone())
+        }
+        (None, Some(own)) => Err(format!("list `{own}` is not in `audience.lists`")),
+        (None, None) => Err("no `list` column and no --list".to_owned()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::subscribers::store::MemberStatus;
 
     fn try_parse(text: &str, format: Format) -> Result<Parsed, ImportError> {
         let mut parsed = Parsed::default();
